@@ -1,0 +1,166 @@
+"""The window's menus and keyboard shortcuts: File, Edit, View and Help.
+
+Every command is a QAction here, so the menus, the shortcuts and Help → Keyboard Shortcuts
+read from one place; keys that belong to a widget (j/k in the list, Up/Down in the filter bar)
+are listed in `WIDGET_KEYS`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QDockWidget, QMenuBar
+
+from app.recent import RecentMenu
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+#: Keys handled by the widget that has the focus, for the shortcut list.
+WIDGET_KEYS = [
+    ("J / ↓", "Next trace (in the trace list)"),
+    ("K / ↑", "Previous trace (in the trace list)"),
+    ("Enter", "Open the selected trace in the explorer"),
+    ("Enter", "Apply the filter (in the filter bar)"),
+    ("Esc", "Clear the filter; again: back to the list"),
+    ("↑ / ↓", "Earlier filters (in the filter bar)"),
+    ("Ctrl+Space", "Complete a field name (in the filter bar)"),
+]
+
+
+def _action(
+    window: MainWindow, text: str, shortcut: str | QKeySequence.StandardKey = ""
+) -> QAction:
+    action = QAction(text, window)
+    if shortcut:
+        action.setShortcut(QKeySequence(shortcut))
+    return action
+
+
+class WindowActions:
+    """Every QAction of the main window, created once and put into the menu bar."""
+
+    def __init__(self, window: MainWindow, recent_menu: RecentMenu, dock: QDockWidget) -> None:
+        self.recent_menu = recent_menu
+        self._file_actions(window)
+        self._edit_actions(window)
+        self._view_actions(window, dock)
+        self.shortcuts = _action(window, "&Keyboard Shortcuts", "F1")
+        self.shortcuts.triggered.connect(window.show_shortcuts)
+        self.about = _action(window, "&About TraceDesk")
+        self.about.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about.triggered.connect(window.show_about)
+        self.set_store_open(False)
+
+    def _file_actions(self, window: MainWindow) -> None:
+        self.open = _action(window, "&Open…", "Ctrl+O")
+        self.open.setStatusTip("Open an MLflow tracking database (mlflow.db)")
+        self.open.triggered.connect(window.choose_and_open)
+        self.export_trace = _action(window, "&Export Trace…", "Ctrl+E")
+        self.export_trace.setStatusTip("Save the trace shown in the explorer as MLflow JSON")
+        self.export_trace.triggered.connect(window.commands.export_trace)
+        self.close_database = _action(window, "&Close Database", "Ctrl+W")
+        self.close_database.triggered.connect(window.close_database)
+        self.quit = _action(window, "&Quit", "Ctrl+Q")
+        self.quit.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit.triggered.connect(window.close)
+
+    def _edit_actions(self, window: MainWindow) -> None:
+        # The span tree owns Ctrl+C (elsewhere Ctrl+C copies text): the menu only names the key,
+        # since a second Ctrl+C shortcut would make both ambiguous and neither would fire.
+        self.copy_span = _action(window, f"Copy &Span JSON\t{_copy_keys()}")
+        self.copy_span.triggered.connect(window.commands.copy_span_json)
+        self.copy_trace_id = _action(window, "Copy &Trace ID", "Ctrl+Shift+C")
+        self.copy_trace_id.triggered.connect(window.commands.copy_trace_id)
+        self.find = _action(window, "&Filter Traces", "/")
+        self.find.setStatusTip("Go to the filter bar")
+        self.find.triggered.connect(window.query_bar.focus_query)
+        self.go_to_trace = _action(window, "&Go to Trace…", "Ctrl+L")
+        self.go_to_trace.setStatusTip("Open a trace by its id")
+        self.go_to_trace.triggered.connect(window.commands.ask_trace_id)
+
+    def _view_actions(self, window: MainWindow, dock: QDockWidget) -> None:
+        self.refresh = _action(window, "&Refresh", "F5")
+        self.refresh.setStatusTip("Read the experiments and traces again")
+        self.refresh.triggered.connect(window.refresh)
+        self.live = _action(window, "&Live", "Ctrl+Shift+L")
+        self.live.setCheckable(True)
+        self.live.setStatusTip("Show new traces as other programs write them")
+        self.live.toggled.connect(window.set_live)
+        self.show_experiments = dock.toggleViewAction()
+        self.show_experiments.setText("&Experiments Panel")
+        self.show_experiments.setShortcut(QKeySequence("Ctrl+1"))
+        self.explorer_below = _action(window, "Explorer &Below the List")
+        self.explorer_below.setCheckable(True)
+        self.explorer_below.toggled.connect(window.workspace.set_explorer_below)
+        self.reset_columns = _action(window, "Reset Column &Widths")
+        self.reset_columns.triggered.connect(window.trace_view.reset_column_widths)
+
+    def build_menus(self, menubar: QMenuBar) -> None:
+        file_menu = menubar.addMenu("&File")
+        file_menu.addAction(self.open)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self.export_trace)
+        file_menu.addSeparator()
+        file_menu.addAction(self.close_database)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit)
+        edit_menu = menubar.addMenu("&Edit")
+        for action in (self.copy_span, self.copy_trace_id, None, self.find, self.go_to_trace):
+            if action is None:
+                edit_menu.addSeparator()
+            else:
+                edit_menu.addAction(action)
+        view_menu = menubar.addMenu("&View")
+        view_menu.addAction(self.refresh)
+        view_menu.addAction(self.live)
+        view_menu.addSeparator()
+        view_menu.addAction(self.show_experiments)
+        view_menu.addAction(self.explorer_below)
+        view_menu.addAction(self.reset_columns)
+        help_menu = menubar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about)
+
+    def set_store_open(self, is_open: bool) -> None:
+        """Enable what needs an open database."""
+        for action in (
+            self.close_database,
+            self.refresh,
+            self.export_trace,
+            self.copy_span,
+            self.copy_trace_id,
+            self.find,
+            self.go_to_trace,
+        ):
+            action.setEnabled(is_open)
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for Help → Keyboard Shortcuts, read from the actions."""
+        actions = [
+            self.open, self.export_trace, self.close_database, self.quit, self.copy_span,
+            self.copy_trace_id, self.find, self.go_to_trace, self.refresh, self.live,
+            self.show_experiments, self.shortcuts,
+        ]  # fmt: skip
+        return [(_keys(a), self._describe(a)) for a in actions] + WIDGET_KEYS
+
+    def _describe(self, action: QAction) -> str:
+        if action is self.copy_span:
+            return "Copy the selected span as JSON (in the span tree)"
+        text = action.text().split("\t")[0]
+        return action.statusTip() or text.replace("&", "").removesuffix("…")
+
+
+def _copy_keys() -> str:
+    """The platform's Copy key (Ctrl+C, ⌘C), as the span tree binds it."""
+    keys = QKeySequence(QKeySequence.StandardKey.Copy)
+    return keys.toString(QKeySequence.SequenceFormat.NativeText) or "Ctrl+C"
+
+
+def _keys(action: QAction) -> str:
+    if "\t" in action.text():
+        return action.text().split("\t")[1]
+    return action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)

@@ -1,0 +1,77 @@
+"""The demo database: built once by `resources.demo_data` in a child process, then reused.
+
+The recipe writes through `core`'s tracing API, which keeps process-wide state (the tracking
+URI), so it runs in its own interpreter. A stamp with the recipe's hash rebuilds the demo when
+the recipe changes; a half-built file is never opened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from PySide6.QtCore import QStandardPaths
+
+from app.tasks import JobToken
+from resources import resource_path
+
+RECIPE = "demo_data.py"
+STAMP = "recipe.sha256"
+
+
+def demo_folder() -> Path:
+    """`<AppLocalDataLocation>/demo`; needs the application and organisation names set."""
+    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+    return Path(base) / "demo"
+
+
+def recipe_digest() -> str:
+    return hashlib.sha256(resource_path(RECIPE).read_bytes()).hexdigest()
+
+
+def prepare_demo(token: JobToken | None = None, target: Path | None = None) -> Path:
+    """The demo database, building it first when missing or made by an older recipe."""
+    target = target or demo_folder()
+    database = target / "mlflow.db"
+    stamp = target / STAMP
+    digest = recipe_digest()
+    if database.is_file() and stamp.is_file() and stamp.read_text().strip() == digest:
+        return database
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    partial = target / "mlflow.db.partial"
+    _run_recipe(partial, token)
+    partial.rename(database)
+    stamp.write_text(digest)
+    return database
+
+
+def _run_recipe(output: Path, token: JobToken | None) -> None:
+    command = [sys.executable, "-m", "resources.demo_data", str(output)]
+    with subprocess.Popen(
+        command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
+    ) as child:
+        assert child.stderr is not None
+        messages = []
+        for line in child.stderr:
+            messages.append(line.rstrip())
+            _report(line, token)
+            if token is not None and token.cancelled:
+                child.kill()
+                raise RuntimeError("Building the demo database was cancelled.")
+        if child.wait() != 0:
+            detail = "\n".join(messages[-8:])
+            raise RuntimeError(f"The demo database could not be built:\n{detail}")
+
+
+def _report(line: str, token: JobToken | None) -> None:
+    """Relay the recipe's `progress N/M` lines to the task's progress signal."""
+    if token is None or not line.startswith("progress "):
+        return
+    done, _, total = line.split()[1].partition("/")
+    if done.isdigit() and total.isdigit():
+        token.report(int(done), int(total))

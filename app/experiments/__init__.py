@@ -1,0 +1,1 @@
+"""The experiments sidebar: experiments with their trace counts."""

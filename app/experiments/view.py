@@ -1,0 +1,86 @@
+"""The experiments sidebar view: pick the experiment whose traces the list shows."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
+
+from app.experiments.delegate import ExperimentDelegate
+from app.experiments.model import EXPERIMENT_ID_ROLE, ExperimentListModel
+
+
+class ExperimentListView(QListView):
+    """Emits `experiment_selected` when the current experiment changes ("" when none).
+
+    After the list is read again it keeps the experiment that was current, or picks the
+    first (the newest) one.
+    """
+
+    experiment_selected = Signal(str)
+
+    def __init__(self, model: ExperimentListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("experimentList")
+        self.setModel(model)
+        self.setItemDelegate(ExperimentDelegate(self))
+        self.setUniformItemSizes(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self._current_id: str | None = None
+        self.selectionModel().currentChanged.connect(self._on_current_changed)
+        model.loaded.connect(self._restore_selection)
+
+    def experiment_model(self) -> ExperimentListModel:
+        model = self.model()
+        assert isinstance(model, ExperimentListModel)
+        return model
+
+    @property
+    def current_experiment_id(self) -> str | None:
+        return self._current_id
+
+    def forget_selection(self) -> None:
+        """Select the first experiment after the next load (another database was opened)."""
+        self._current_id = None
+
+    def select_experiment(self, experiment_id: str) -> bool:
+        row = self.experiment_model().row_of(experiment_id)
+        if row is None:
+            return False
+        self.setCurrentIndex(self.model().index(row, 0))
+        return True
+
+    def _restore_selection(self) -> None:
+        if self._current_id is not None and self.select_experiment(self._current_id):
+            return
+        if self.model().rowCount() > 0:
+            self.setCurrentIndex(self.model().index(0, 0))
+        else:
+            self._current_id = None
+            self.experiment_selected.emit("")
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # QListView.paintEvent
+        super().paintEvent(event)
+        model = self.experiment_model()
+        if model.rowCount() == 0:
+            if model.is_loading:
+                text = "Reading experiments…"
+            else:
+                text = "No active experiments" if model.has_store else "No database open"
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(
+                self.viewport().rect().adjusted(8, 12, -8, -8),
+                Qt.AlignmentFlag.AlignHCenter
+                | Qt.AlignmentFlag.AlignTop
+                | Qt.TextFlag.TextWordWrap,
+                text,
+            )
+            painter.end()
+
+    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return  # the list is being replaced; `_restore_selection` picks again
+        self._current_id = str(current.data(EXPERIMENT_ID_ROLE))
+        self.experiment_selected.emit(self._current_id)

@@ -1,0 +1,217 @@
+"""`TraceHeader`: the facts MLflow's trace header shows — id (click to copy), name, state,
+start, duration, tokens, session, user — then assessments and, folded, tags and metadata.
+
+Every text from the database goes into plain-text labels; tooltips are escaped rich text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+
+from app.explorer.assessments import AssessmentList
+from app.explorer.flow import FlowLayout
+from app.formatting import EMPTY, duration, local_time, local_time_detail, one_line, rich_tooltip
+from app.spans.colors import span_duration_text
+from app.spans.filter_bar import no_mnemonic
+from app.widgets import ElidedLabel
+from core.entities import TraceInfo
+from resources import resource_path
+
+STATE_COLORS = {"OK": "#15803d", "ERROR": "#dc2626", "IN_PROGRESS": "#b45309"}
+STATE_LABELS = {"OK": "OK", "ERROR": "Error", "IN_PROGRESS": "In progress"}
+USER_KEYS = ("mlflow.trace.user", "mlflow.user")
+CHIP_CHARS = 48
+COPIED_FEEDBACK_MS = 1500
+
+
+def plain_label(parent: QWidget, name: str = "", text: str = "") -> QLabel:
+    label = QLabel(text, parent)
+    label.setTextFormat(Qt.TextFormat.PlainText)  # database text is never rich text
+    if name:
+        label.setObjectName(name)
+    return label
+
+
+def chip(parent: QWidget, name: str, key: str, value: str) -> QLabel:
+    """A compact `key: value` chip; the full key and value are in the tooltip."""
+    label = plain_label(parent, name, one_line(f"{key}: {value}", CHIP_CHARS))
+    label.setToolTip(rich_tooltip(f"{key}\n\n{value}"))
+    return label
+
+
+class Section(QWidget):
+    """A titled, collapsible part of the header."""
+
+    def __init__(self, title: str, body: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.toggle = QToolButton(self)
+        self.toggle.setObjectName("headerSection")
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setAutoRaise(True)
+        self.toggle.setCheckable(True)
+        self.toggle.toggled.connect(self.set_open)
+        self.body = body
+        self._title = title
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        layout.addWidget(body)
+        self.set_open(False)
+
+    def set_count(self, count: int) -> None:
+        self.toggle.setText(f"{self._title} ({count})")
+        self.setVisible(count > 0)
+
+    def set_open(self, open_: bool) -> None:
+        self.toggle.blockSignals(True)
+        self.toggle.setChecked(open_)
+        self.toggle.blockSignals(False)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if open_ else Qt.ArrowType.RightArrow)
+        self.body.setVisible(open_)
+
+
+class TraceHeader(QWidget):
+    """Summary of the trace shown in the explorer."""
+
+    id_copied = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("traceHeader")
+        self._info: TraceInfo | None = None
+        self.name = ElidedLabel("", Qt.TextElideMode.ElideRight, self)
+        self.name.setObjectName("traceName")
+        self.state = plain_label(self, "traceState")
+        self.trace_id = self._id_button()
+        self.facts = plain_label(self, "traceFacts")
+        self.facts.setWordWrap(True)
+        self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._feedback = QTimer(self)
+        self._feedback.setSingleShot(True)
+        self._feedback.setInterval(COPIED_FEEDBACK_MS)
+        self._feedback.timeout.connect(self._restore_id_text)
+        self.assessments = AssessmentList(self)
+        self.assessment_section = Section("Assessments", self.assessments, self)
+        chips = QWidget(self)
+        self.chips = FlowLayout(chips)
+        self.tags_section = Section("Tags and metadata", chips, self)
+        self._lay_out()
+        self.show_info(None)
+
+    def _id_button(self) -> QToolButton:
+        button = QToolButton(self)
+        button.setObjectName("traceIdButton")
+        button.setAutoRaise(True)
+        button.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        button.setIcon(QIcon(str(resource_path("icons/copy.svg"))))
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setLayoutDirection(Qt.LayoutDirection.RightToLeft)  # the icon after the id
+        button.clicked.connect(self.copy_id)
+        return button
+
+    def _lay_out(self) -> None:
+        top = QHBoxLayout()
+        top.setSpacing(8)
+        top.addWidget(self.name, 1)
+        top.addWidget(self.state)
+        top.addWidget(self.trace_id)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 8, 10, 6)
+        layout.setSpacing(3)
+        layout.addLayout(top)
+        layout.addWidget(self.facts)
+        layout.addWidget(self.assessment_section)
+        layout.addWidget(self.tags_section)
+
+    @property
+    def info(self) -> TraceInfo | None:
+        return self._info
+
+    def show_info(
+        self,
+        info: TraceInfo | None,
+        span_count: int | None = None,
+        duration_ns: int | None = None,
+    ) -> None:
+        """Show `info`; `duration_ns` (from the spans) is more precise than the stored ms."""
+        self._info = info
+        self._feedback.stop()
+        for widget in (self.name, self.state, self.trace_id, self.facts):
+            widget.setVisible(info is not None)
+        if info is None:
+            self.assessment_section.set_count(0)
+            self.tags_section.set_count(0)
+            return
+        self.name.setText(info.name or "(unnamed trace)")
+        self.name.setToolTip(rich_tooltip(info.name))
+        self._show_state(info.state)
+        self._restore_id_text()
+        self.trace_id.setToolTip(rich_tooltip(f"{info.trace_id}\n\nClick to copy the trace id."))
+        self.facts.setText(" · ".join(self.fact_parts(info, span_count, duration_ns)))
+        self.facts.setToolTip(rich_tooltip(f"Started {local_time_detail(info.request_time)}"))
+        self.assessments.show_assessments(info.assessments)
+        self.assessment_section.set_count(len(info.assessments))
+        self.assessment_section.set_open(bool(info.assessments))
+        self._show_chips(info.tags, info.trace_metadata)
+
+    def _show_state(self, state: str) -> None:
+        self.state.setText(STATE_LABELS.get(state, state))
+        color = STATE_COLORS.get(state, "#64748b")
+        self.state.setStyleSheet(
+            f"background:{color}; color:white; border-radius:3px; padding:1px 7px;font-weight:600;"
+        )
+
+    @staticmethod
+    def fact_parts(
+        info: TraceInfo, span_count: int | None = None, duration_ns: int | None = None
+    ) -> list[str]:
+        parts = [f"Started {local_time(info.request_time)}"]
+        if duration_ns is not None and info.state != "IN_PROGRESS":
+            parts.append(f"Duration {span_duration_text(duration_ns)}")
+        else:
+            parts.append(f"Duration {duration(info.execution_duration)}")
+        usage = info.token_usage
+        if usage is not None:
+            parts.append(
+                f"Tokens {_number(usage.input_tokens)} in · {_number(usage.output_tokens)} out"
+                f" · {_number(usage.total_tokens)} total"
+            )
+        if info.session_id:
+            parts.append(f"Session {info.session_id}")
+        user = next((info.trace_metadata[k] for k in USER_KEYS if info.trace_metadata.get(k)), None)
+        if user:
+            parts.append(f"User {user}")
+        if span_count is not None:
+            parts.append(f"{span_count:,} span{'s' if span_count != 1 else ''}")
+        return parts
+
+    def _show_chips(self, tags: Mapping[str, str], metadata: Mapping[str, str]) -> None:
+        self.chips.clear()
+        body = self.tags_section.body
+        for key, value in sorted(tags.items()):
+            self.chips.addWidget(chip(body, "tagChip", key, value))
+        for key, value in sorted(metadata.items()):
+            self.chips.addWidget(chip(body, "metadataChip", key, value))
+        self.tags_section.set_count(len(tags) + len(metadata))
+
+    def copy_id(self) -> None:
+        """Put the trace id on the clipboard and say so on the button for a moment."""
+        if self._info is None:
+            return
+        QGuiApplication.clipboard().setText(self._info.trace_id)
+        self.trace_id.setText("Copied ✓")
+        self._feedback.start()
+        self.id_copied.emit(self._info.trace_id)
+
+    def _restore_id_text(self) -> None:
+        if self._info is not None:
+            self.trace_id.setText(no_mnemonic(self._info.trace_id))
+
+
+def _number(value: int | None) -> str:
+    return EMPTY if value is None else f"{value:,}"

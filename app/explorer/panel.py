@@ -1,0 +1,236 @@
+"""`TraceExplorer`: one trace — summary header on top, span tree + timeline and span detail
+below in a splitter. The trace loads in the database thread; a result for a trace the user has
+already left is dropped. Selecting a trace selects its root span and renders its detail.
+"""
+
+from __future__ import annotations
+
+import logging
+import weakref
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from shiboken6 import isValid
+
+from app.explorer.header import TraceHeader
+from app.explorer.loading import LoadedTrace, failure_message, load_trace
+from app.spans.detail import SpanDetailPanel, copy_span_json
+from app.spans.view import SpanTreePanel
+from app.tasks import Task, TaskRunner
+from core.entities import Span, Trace
+from core.store.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Wider than this ratio (width / height): tree left, detail right; otherwise one above the other.
+SIDE_BY_SIDE_RATIO = 1.25
+NO_TRACE = "Select a trace to see its spans."
+
+
+class TraceExplorer(QWidget):
+    """Header, span tree + timeline and span detail for the trace chosen in the list."""
+
+    trace_loaded = Signal(object)  # the core Trace now shown
+    span_selected = Signal(object)  # the core Span now selected (or None)
+    load_failed = Signal(str)  # a user-facing message
+
+    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("traceExplorer")
+        self._tasks = tasks
+        self._task: Task | None = None
+        self._generation = 0
+        self._loaded: LoadedTrace | None = None
+        self._span: Span | None = None
+        self.header = TraceHeader(self)
+        self.spans = SpanTreePanel(self)
+        self.detail = SpanDetailPanel(self)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("explorerSplitter")
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.spans)
+        self.splitter.addWidget(self.detail)
+        self.splitter.splitterMoved.connect(self._remember_split)
+        self._split_by_user = False
+        self.message = QLabel(NO_TRACE, self)
+        self.message.setObjectName("explorerMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # failure messages quote ids
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setWordWrap(True)
+        self.stack = QStackedWidget(self)
+        self._lay_out()
+        self.spans.span_selected.connect(self._show_span)
+        self.detail.copy_requested.connect(self.copy_selected_span_json)
+        copy = QShortcut(QKeySequence.StandardKey.Copy, self.spans.view)
+        copy.setContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.activated.connect(self.copy_selected_span_json)
+
+    def _lay_out(self) -> None:
+        """A message page (no trace, loading, failed) and the content page, in a stack."""
+        self.stack.addWidget(self.message)
+        content = QWidget(self)
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.splitter, 1)
+        self.stack.addWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.stack)
+
+    # -- public API -------------------------------------------------------------------------
+
+    def show_trace(self, store: Store | None, trace_id: str | None) -> None:
+        """Load `trace_id` from `store` in the background; None clears the explorer."""
+        self._cancel()
+        if store is None or not trace_id or self._tasks.is_shut_down:
+            self.clear()
+            return
+        if self._loaded is None:
+            self._show_message(f"Loading trace {trace_id}…")
+        self._generation += 1  # only the last request counts: earlier results are stale
+        generation = self._generation
+        this = weakref.ref(self)  # no cycle through the task; a late result for a gone widget
+        task = self._tasks.submit(load_trace, store.reader, trace_id)
+        task.finished.connect(lambda loaded: _call(this, "_on_loaded", generation, loaded))
+        task.failed.connect(lambda error: _call(this, "_on_failed", generation, trace_id, error))
+        self._task = task
+
+    def current_trace(self) -> Trace | None:
+        return self._loaded.trace if self._loaded is not None else None
+
+    def selected_span(self) -> Span | None:
+        return self._span
+
+    @property
+    def is_loading(self) -> bool:
+        return self._task is not None
+
+    @property
+    def loaded(self) -> LoadedTrace | None:
+        """The trace shown with its span tree and how long they took to read and index."""
+        return self._loaded
+
+    def copy_selected_span_json(self) -> bool:
+        """Put the selected span's MLflow JSON on the clipboard; False when none is selected."""
+        if self._span is None:
+            return False
+        copy_span_json(self._span)
+        return True
+
+    def focus_tree(self) -> None:
+        self.spans.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    def clear(self) -> None:
+        """Show no trace (and forget a trace still loading)."""
+        self._cancel()
+        self._loaded = None
+        self.header.show_info(None)
+        self.spans.show_tree(None)
+        self._show_message(NO_TRACE)
+        self._show_span(None)
+
+    # -- loading ----------------------------------------------------------------------------
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    def _on_loaded(self, generation: int, loaded: LoadedTrace) -> None:
+        if generation != self._generation or self._task is None:
+            return  # the user moved on to another trace meanwhile
+        self._task = None
+        same_trace = (
+            self._loaded is not None
+            and self._loaded.trace.info.trace_id == loaded.trace.info.trace_id
+        )
+        keep = self._span.span_id if same_trace and self._span is not None else None
+        self._loaded = loaded
+        trace = loaded.trace
+        root = trace.data.root_span
+        self.header.show_info(
+            trace.info, len(trace.data.spans), root.duration_ns if root is not None else None
+        )
+        self.spans.show_tree(loaded.tree, loaded.problems)
+        self.stack.setCurrentIndex(1)
+        self._fit_split()
+        self._select_start_span(keep)
+        self.trace_loaded.emit(trace)
+
+    def _select_start_span(self, keep: str | None) -> None:
+        """The span shown before a reload, else the root span, else the first row."""
+        view = self.spans.view
+        root = self._loaded.trace.data.root_span if self._loaded else None
+        for span_id in (keep, root.span_id if root else None):
+            if span_id and view.select_span(span_id):
+                return
+        if not view.select_first():
+            self._show_span(None)
+
+    def _on_failed(self, generation: int, trace_id: str, error: BaseException) -> None:
+        if generation != self._generation or self._task is None:
+            return
+        self._task = None
+        log.info("Loading trace %s failed: %r", trace_id, error)
+        message = failure_message(trace_id, error)
+        self._loaded = None
+        self.header.show_info(None)
+        self.spans.show_tree(None)
+        self._show_span(None)
+        self._show_message(message)
+        self.load_failed.emit(message)
+
+    def _show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.stack.setCurrentIndex(0)
+
+    def _show_span(self, span: Span | None) -> None:
+        if span is self._span and (span is None or self.detail.span is span):
+            return
+        self._span = span
+        start = self._loaded.tree.start_ns if self._loaded is not None else 0
+        self.detail.show_span(span, start)
+        self.span_selected.emit(span)
+
+    # -- the split between tree and detail ---------------------------------------------------
+
+    def _remember_split(self, _position: int, _index: int) -> None:
+        self._split_by_user = True
+
+    def _fit_split(self) -> None:
+        """One above the other, a short trace's tree takes only the height its rows need."""
+        if self._split_by_user or self.splitter.orientation() != Qt.Orientation.Vertical:
+            return
+        total = self.splitter.height()
+        view = self.spans.view
+        tree = view.span_model().tree
+        rows = len(tree.spans) + 1 if tree is not None else 1
+        chrome = self.spans.height() - view.viewport().height()  # notice, filter bar, header
+        needed = chrome + rows * max(view.sizeHintForRow(0), 1)
+        height = min(max(needed, total * 30 // 100), total * 55 // 100)
+        self.splitter.setSizes([height, total - height])
+
+    # -- Qt events --------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # QWidget.resizeEvent
+        super().resizeEvent(event)
+        size = event.size()
+        wide = size.width() >= SIDE_BY_SIDE_RATIO * max(size.height(), 1)
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if orientation != self.splitter.orientation():
+            self.splitter.setOrientation(orientation)
+            total = size.width() if wide else size.height()
+            self.splitter.setSizes([total * 55 // 100, total * 45 // 100])
+            self._split_by_user = False
+            self._fit_split()
+
+
+def _call(ref: weakref.ref[TraceExplorer], method: str, *args: Any) -> None:
+    """Call `method` on the explorer if it still exists (C++ side included)."""
+    widget = ref()
+    if widget is not None and isValid(widget):
+        getattr(widget, method)(*args)

@@ -1,0 +1,379 @@
+"""The main window: menus, experiments dock, filter bar, trace list, explorer and status bar.
+
+Opening a database runs `Store.open` in the database thread; the open store is replaced only
+when the new one opened, so a bad file never costs the user the database they had open. The
+features are wired here and work in their own objects: `QueryController` (filter, sort, per-file
+state), `TraceCommands` (go to, export, copy), `LiveWatcher` (new traces while the file is open).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QHideEvent, QIcon, QShowEvent
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import dialogs
+from app.actions import WindowActions
+from app.experiments.model import ExperimentListModel
+from app.experiments.view import ExperimentListView
+from app.explorer.panel import TraceExplorer
+from app.query.bar import QueryBar
+from app.query.controller import QueryController
+from app.query.state import QueryHistory
+from app.recent import RecentFiles, RecentMenu, is_local
+from app.status import StoreStatusBar
+from app.tasks import Task, TaskRunner
+from app.traces.commands import TraceCommands
+from app.traces.live import LiveWatcher
+from app.traces.model import TraceListModel
+from app.traces.view import TraceListView
+from app.welcome import WelcomePage
+from app.widgets import NoticeBar
+from app.workspace import TraceWorkspace
+from core.errors import StoreError, StoreNotFoundError
+from core.store.connection import DEFAULT_BUSY_TIMEOUT_S
+from core.store.store import Store
+from resources import resource_path
+
+log = logging.getLogger(__name__)
+
+FILE_FILTER = "MLflow tracking databases (*.db *.sqlite *.sqlite3);;All files (*)"
+SETTINGS_LIVE = "live/enabled"
+
+
+def app_icon() -> QIcon:
+    return QIcon(str(resource_path("icons/tracedesk.svg")))
+
+
+def resolve_location(location: str | Path) -> str:
+    """A folder that holds `mlflow.db` stands for that file; anything else is kept as given."""
+    text = str(location)
+    if is_local(text) and Path(text).expanduser().is_dir():
+        candidate = Path(text).expanduser() / "mlflow.db"
+        if candidate.is_file():
+            return str(candidate)
+    return text
+
+
+class MainWindow(QMainWindow):
+    """One window over one open store at a time."""
+
+    store_opened = Signal(object)  # the Store now shown
+    store_closed = Signal()
+    error_reported = Signal(str)  # every error message the user is shown
+
+    def __init__(self, *, read_only: bool = True, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.read_only = read_only
+        self.busy_timeout_s = DEFAULT_BUSY_TIMEOUT_S
+        self.store: Store | None = None
+        self.tasks = TaskRunner(self)
+        self.recent = RecentFiles()
+        self.shown_trace_id: str | None = None  # the trace the explorer shows or loads
+        self._open_generation = 0
+        self._retired: list[Store] = []  # replaced stores, closed in the database thread
+        self.setObjectName("mainWindow")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.setStyleSheet(resource_path("style.qss").read_text("utf-8"))
+        self._build_panels()
+        self.queries = QueryController(self.query_bar, self.trace_view, self.history, self)
+        self.commands = TraceCommands(self)
+        self.live = LiveWatcher(self.tasks, self)
+        self.menu_actions = WindowActions(
+            self, RecentMenu(self.recent, self), self.experiments_dock
+        )
+        self.menu_actions.build_menus(self.menuBar())
+        self._connect()
+        self._show_no_store()
+        self._restore_geometry()
+        live = str(QSettings().value(SETTINGS_LIVE, "true")).lower() == "true"
+        self.menu_actions.live.setChecked(live)
+        self.set_live(live)
+
+    # -- building ---------------------------------------------------------------------------
+
+    def _build_panels(self) -> None:
+        self.experiment_model = ExperimentListModel(self.tasks, self)
+        self.experiment_view = ExperimentListView(self.experiment_model)
+        self.experiments_dock = QDockWidget("Experiments", self)
+        self.experiments_dock.setObjectName("experimentsDock")
+        self.experiments_dock.setWidget(self.experiment_view)
+        self.experiments_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.experiments_dock)
+        self._build_workspace()
+        self.welcome = WelcomePage(app_icon())
+        self.notice_bar = NoticeBar()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.welcome)
+        self.stack.addWidget(self.workspace)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.notice_bar)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self.status = StoreStatusBar(self)
+        self.setStatusBar(self.status)
+
+    def _build_workspace(self) -> None:
+        """The filter bar and trace list beside the explorer."""
+        self.trace_model = TraceListModel(self.tasks, self)
+        self.trace_view = TraceListView(self.trace_model)
+        self.history = QueryHistory()
+        self.query_bar = QueryBar(self.history)
+        self.explorer = TraceExplorer(self.tasks)
+        self.workspace = TraceWorkspace(self.query_bar, self.trace_view, self.explorer)
+
+    def _connect(self) -> None:
+        self.welcome.open_requested.connect(self.choose_and_open)
+        self.menu_actions.recent_menu.file_chosen.connect(self.open_location)
+        self.menu_actions.recent_menu.pruned.connect(self._recent_pruned)
+        self.experiment_view.experiment_selected.connect(self._show_experiment)
+        self.experiment_model.load_failed.connect(self._show_load_failure)
+        self.trace_model.load_failed.connect(self._show_load_failure)
+        for signal in (
+            self.trace_model.page_loaded,
+            self.trace_model.total_changed,
+            self.trace_model.modelReset,
+            self.trace_model.rows_merged,
+        ):
+            signal.connect(self._update_count)
+        self.trace_model.rows_merged.connect(self._announce_new_traces)
+        self.trace_view.trace_selected.connect(lambda trace_id: self.show_trace(trace_id or None))
+        self.trace_view.trace_opened.connect(lambda _id: self.explorer.focus_tree())
+        self.explorer.load_failed.connect(lambda message: self.status.showMessage(message, 8000))
+        self.live.changed.connect(self._store_changed)
+        self.live.polling_changed.connect(lambda _polling: self._show_live_state())
+
+    def _restore_geometry(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("window/geometry")
+        state = settings.value("window/state")
+        if isinstance(geometry, QByteArray) and self.restoreGeometry(geometry):
+            if isinstance(state, QByteArray):
+                self.restoreState(state)
+        else:
+            self.resize(1280, 780)
+            self.resizeDocks([self.experiments_dock], [240], Qt.Orientation.Horizontal)
+        self.workspace.restore()
+        self.menu_actions.explorer_below.setChecked(self.workspace.explorer_below)
+
+    # -- opening and closing ----------------------------------------------------------------
+
+    def open_location(self, location: str | Path) -> Task:
+        """Open a path or URL in the database thread; the current store stays until it works."""
+        where = resolve_location(location)
+        self._open_generation += 1  # only the last open counts if the user opens twice
+        generation = self._open_generation
+        self.status.showMessage(f"Opening {where}…")
+        task = self.tasks.submit(
+            Store.open, where, read_only=self.read_only, busy_timeout_s=self.busy_timeout_s
+        )
+        task.finished.connect(lambda store: self._opened(generation, store))
+        task.failed.connect(lambda error: self._open_failed(generation, where, error))
+        return task
+
+    def choose_and_open(self) -> None:
+        start = self.store.display_name if self.store and self.store.location.path else ""
+        path, _filter = QFileDialog.getOpenFileName(
+            self, "Open Tracking Database", start, FILE_FILTER
+        )
+        if path:
+            self.open_location(path)
+
+    def _opened(self, generation: int, store: Store) -> None:
+        if generation != self._open_generation:
+            self.tasks.submit(store.close)  # superseded by a later open: never shown
+            return
+        self._show_store(store)
+
+    def _show_store(self, store: Store) -> None:
+        self.status.clearMessage()
+        self._release_store()
+        self.store = store
+        if store.location.path is not None:
+            self.recent.add(str(store.location.path))
+        self.status.show_store(store)
+        self.notice_bar.show_notices(store.notices)
+        self.setWindowTitle(_title(store))
+        self.menu_actions.set_store_open(True)
+        self.stack.setCurrentWidget(self.workspace)
+        self.queries.open_store(store)
+        self.live.watch(store)
+        self._show_live_state()
+        self.experiment_view.forget_selection()
+        self.experiment_model.load(store)
+        self.store_opened.emit(store)
+
+    def _open_failed(self, generation: int, location: str, error: BaseException) -> None:
+        if generation != self._open_generation:
+            return
+        self.status.clearMessage()
+        if isinstance(error, StoreNotFoundError):
+            self.recent.remove(location)
+        if not isinstance(error, StoreError):
+            log.error("Opening %s failed", location, exc_info=error)
+            error = StoreError(f"{location} could not be opened: {error!r}")
+        kept = f"{self.store.display_name} is still open." if self.store else ""
+        self.report_error("Cannot Open Database", str(error), kept)
+
+    def close_database(self) -> None:
+        """Close the open store (the window stays)."""
+        if self.store is None:
+            return
+        self._release_store()
+        self._show_no_store()
+        self.store_closed.emit()
+
+    def _release_store(self) -> None:
+        """Forget the shown store; it is closed in the database thread after pending reads."""
+        old, self.store = self.store, None
+        self.live.watch(None)
+        self.queries.open_store(None)
+        self.trace_model.clear()
+        self.show_trace(None)
+        if old is not None:
+            self._retired.append(old)
+            self.tasks.submit(old.close).finished.connect(lambda _: self._retired.remove(old))
+
+    def _show_no_store(self) -> None:
+        self.experiment_model.load(None)
+        self.status.show_store(None)
+        self.notice_bar.show_notices([])
+        self.setWindowTitle(dialogs.APP_NAME)
+        self.menu_actions.set_store_open(False)
+        self.stack.setCurrentWidget(self.welcome)
+
+    def refresh(self) -> None:
+        """Read the experiments, the trace list and the shown trace again (F5)."""
+        if self.store is not None:
+            self.experiment_model.load(self.store)
+            self.trace_model.refresh()
+            self.show_trace(self.shown_trace_id, reload=True)
+
+    def set_live(self, enabled: bool) -> None:
+        """View → Live: poll the open file for new traces (kept for the next session)."""
+        QSettings().setValue(SETTINGS_LIVE, enabled)
+        self.live.set_enabled(enabled)
+        self._show_live_state()
+
+    def show_trace(self, trace_id: str | None, *, reload: bool = False) -> None:
+        """Show `trace_id` in the explorer (None clears it); the explorer drops stale loads."""
+        if trace_id == self.shown_trace_id and not reload:
+            return
+        self.shown_trace_id = trace_id if self.store is not None else None
+        if self.shown_trace_id:
+            self.trace_model.mark_seen(self.shown_trace_id)
+        self.explorer.show_trace(self.store, self.shown_trace_id)
+        self.status.show_trace_id(self.shown_trace_id)
+
+    def show_shortcuts(self) -> None:
+        dialogs.show_shortcuts(self, self.menu_actions.shortcut_rows())
+
+    # -- reacting to the panels -------------------------------------------------------------
+
+    def _show_experiment(self, experiment_id: str) -> None:
+        self.queries.show_experiment(experiment_id if self.store is not None else None)
+
+    def _store_changed(self) -> None:
+        """Live mode: another program wrote to the file; merge new traces, recount."""
+        if self.store is not None:
+            self.trace_model.fetch_newer()
+            self.experiment_model.load(self.store)  # the counts beside the experiment names
+
+    def _announce_new_traces(self, count: int) -> None:
+        self.status.showMessage("1 new trace" if count == 1 else f"{count:,} new traces", 5000)
+
+    def _show_live_state(self) -> None:
+        self.status.show_live(None if self.store is None else self.live.enabled)
+
+    def _update_count(self) -> None:
+        self.status.show_count(self.trace_model.total, self.trace_model.rowCount())
+
+    def _show_load_failure(self, message: str) -> None:
+        self.notice_bar.add_notice(message)
+        self.error_reported.emit(message)
+
+    def _recent_pruned(self, missing: list[str]) -> None:
+        names = ", ".join(Path(m).name for m in missing)
+        self.status.showMessage(
+            f"Removed from Open Recent because they no longer exist: {names}", 8000
+        )
+
+    def report_error(self, title: str, message: str, detail: str = "") -> None:
+        """The one way errors reach the user: `error_reported`, then a non-blocking message box."""
+        self.error_reported.emit(message)
+        dialogs.show_error(self, title, message, detail)
+
+    def show_about(self) -> None:
+        dialogs.show_about(self, self.store)
+
+    # -- Qt events --------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # QWidget.dragEnterEvent
+        if _dropped_file(event) is not None:
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # QWidget.dropEvent
+        path = _dropped_file(event)
+        if path is None:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.open_location(path)
+
+    def showEvent(self, event: QShowEvent) -> None:  # QWidget.showEvent
+        super().showEvent(event)
+        self.live.set_paused(False)
+
+    def hideEvent(self, event: QHideEvent) -> None:  # QWidget.hideEvent
+        self.live.set_paused(True)  # nobody sees new rows: no polling
+        super().hideEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # QWidget.closeEvent
+        settings = QSettings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        self.workspace.save()
+        self.live.set_paused(True)
+        self.status.clearMessage()  # stops the timer of a message shown for a while
+        self.tasks.shutdown()  # joins the threads: nothing reads a store after this
+        self.live.shutdown()  # closes the change detectors the threads did not
+        for store in [*self._retired, self.store]:
+            if store is not None:
+                store.close()
+        self._retired.clear()
+        self.store = None
+        super().closeEvent(event)
+
+
+def _title(store: Store) -> str:
+    path = store.location.path
+    name = f"{path.name} — {path.parent.name}" if path is not None else store.display_name
+    return f"{name} — {dialogs.APP_NAME}"
+
+
+def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
+    """The first local file or folder being dropped, if any."""
+    mime = event.mimeData()
+    for url in mime.urls() if mime.hasUrls() else []:
+        if url.isLocalFile():
+            return url.toLocalFile()
+    return None

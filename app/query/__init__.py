@@ -1,0 +1,1 @@
+"""The filter bar over the trace list: core's filter language, inline errors, history, help."""

@@ -1,0 +1,151 @@
+"""Commands on the shown trace: go to a trace by id, export it as JSON, copy ids and spans.
+
+Everything that reads the store runs in the database thread; the file is written there too.
+The JSON is `Trace.to_json(pretty=True)`, the same document MLflow's `Trace.to_json()` gives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QFileDialog
+
+from app.dialogs import GoToTraceDialog
+from core.errors import NotFoundError
+from core.store.reader import StoreReader
+
+if TYPE_CHECKING:
+    from app.main_window import MainWindow
+
+JSON_FILTER = "Trace JSON (*.json);;All files (*)"
+
+
+def write_trace_json(reader: StoreReader, trace_id: str, path: Path) -> Path:
+    """Database thread: write `trace_id` as MLflow's trace JSON to `path`."""
+    text = reader.get_trace(trace_id).to_json(pretty=True)
+    path.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+def trace_exists(reader: StoreReader, trace_id: str) -> str:
+    """Database thread: `trace_id` if the store has it (raises NotFoundError otherwise)."""
+    return reader.trace_info(trace_id).trace_id
+
+
+class TraceCommands(QObject):
+    """The Edit and File commands about one trace, for the main window's actions."""
+
+    exported = Signal(str)  # the path a trace was written to
+    export_failed = Signal(str)
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self._window = window
+        self.goto_dialog: GoToTraceDialog | None = None
+
+    # -- copying ----------------------------------------------------------------------------
+
+    def copy_span_json(self) -> bool:
+        """Put the span selected in the explorer on the clipboard as MLflow span JSON."""
+        copied = self._window.explorer.copy_selected_span_json()
+        self._say("Copied the span as JSON." if copied else "Select a span to copy it.")
+        return copied
+
+    def copy_trace_id(self) -> bool:
+        trace_id = self._window.shown_trace_id
+        if trace_id:
+            QGuiApplication.clipboard().setText(trace_id)
+        self._say(f"Copied {trace_id}." if trace_id else "Select a trace to copy its id.")
+        return bool(trace_id)
+
+    # -- export -----------------------------------------------------------------------------
+
+    def ask_export_path(self, suggested: str) -> str:
+        """The file to write (a save dialog; tests replace this method)."""
+        path, _filter = QFileDialog.getSaveFileName(
+            self._window, "Export Trace", suggested, JSON_FILTER
+        )
+        return path
+
+    def export_trace(self) -> None:
+        """Save the shown trace as JSON where the user says; the writing is in the DB thread."""
+        window, trace_id = self._window, self._window.shown_trace_id
+        if window.store is None or not trace_id:
+            self._say("Select a trace to export it.")
+            return
+        folder = window.store.location.path.parent if window.store.location.path else Path.home()
+        chosen = self.ask_export_path(str(folder / f"{trace_id}.json"))
+        if not chosen:
+            return
+        task = window.tasks.submit(write_trace_json, window.store.reader, trace_id, Path(chosen))
+        task.finished.connect(self._on_exported)
+        task.failed.connect(lambda error: self._on_export_failed(Path(chosen), error))
+
+    def _on_exported(self, path: Path) -> None:
+        self._say(f"Exported the trace to {path}.")
+        self.exported.emit(str(path))
+
+    def _on_export_failed(self, path: Path, error: BaseException) -> None:
+        message = f"The trace could not be written to {path}: {error}"
+        self.export_failed.emit(message)
+        self._window.report_error("Export Failed", message)
+
+    # -- go to trace ------------------------------------------------------------------------
+
+    def ask_trace_id(self) -> GoToTraceDialog | None:
+        """Ctrl+L: a small dialog that asks for an id and stays open until it is found."""
+        if self._window.store is None:
+            return None
+        if self.goto_dialog is None:
+            self.goto_dialog = GoToTraceDialog(self._window)
+            self.goto_dialog.trace_requested.connect(self.go_to_trace)
+            self.goto_dialog.destroyed.connect(self._forget_dialog)
+        self.goto_dialog.open()
+        self.goto_dialog.id_edit.setFocus()
+        return self.goto_dialog
+
+    def _forget_dialog(self) -> None:
+        self.goto_dialog = None
+
+    def go_to_trace(self, trace_id: str) -> None:
+        """Select `trace_id` in the list when it is loaded, else look it up and show it."""
+        window = self._window
+        row = window.trace_model.row_of(trace_id)
+        if row is not None:
+            window.trace_view.select_row(row)
+            window.trace_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self._close_dialog()
+            return
+        if window.store is None:
+            return
+        task = window.tasks.submit(trace_exists, window.store.reader, trace_id)
+        task.finished.connect(self._show_found)
+        task.failed.connect(lambda error: self._not_found(trace_id, error))
+
+    def _show_found(self, trace_id: str) -> None:
+        window = self._window
+        window.trace_view.clearSelection()
+        window.show_trace(trace_id)
+        window.explorer.focus_tree()
+        self._say(f"{trace_id} is not in the list shown; it is open in the explorer.")
+        self._close_dialog()
+
+    def _not_found(self, trace_id: str, error: BaseException) -> None:
+        if isinstance(error, NotFoundError):
+            message = f"No trace with the id {trace_id} in this database."
+        else:
+            message = f"The trace could not be looked up: {error}"
+        if self.goto_dialog is not None:
+            self.goto_dialog.show_message(message)
+        else:
+            self._say(message)
+
+    def _close_dialog(self) -> None:
+        if self.goto_dialog is not None:
+            self.goto_dialog.accept()
+
+    def _say(self, text: str) -> None:
+        self._window.status.showMessage(text, 6000)

@@ -1,0 +1,244 @@
+"""The trace list view: uniform rows, row selection, SQL sorting from the header, j/k keys.
+
+Sorting is not done by the view: a header click shows the indicator and asks for the new order
+(`sort_requested`); whoever owns the query reads the list again, sorted in SQL.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtGui import (
+    QFont,
+    QFontDatabase,
+    QFontMetrics,
+    QKeyEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from app.traces.model import TRACE_ID_ROLE, TraceListModel
+from app.traces.rows import Column
+from app.traces.sorting import SortSpec, is_sortable
+
+#: Column widths as sample texts, so they follow the font size (HiDPI, user fonts).
+_WIDTH_SAMPLES = {
+    Column.TRACE_ID: "tr-0123456789…",  # ids differ early; the full id is in the tooltip
+    Column.NAME: "a typical trace name",
+    Column.STATE: "In progress",
+    Column.REQUEST_TIME: "2026-11-26 07:19:45",
+    Column.DURATION: "1 min 05 s",
+    Column.TOKENS: "12,345",
+}
+_PADDING = 18  # the item's margins on both sides, and a little air
+_MIN_PREVIEW = 120
+
+
+class TraceListView(QTableView):
+    """Shows a `TraceListModel`; emits `trace_selected` when the current trace changes."""
+
+    trace_selected = Signal(str)  # trace id ("" when the selection is cleared)
+    trace_opened = Signal(str)  # Enter on a trace: the user wants to look into it
+    sort_requested = Signal(object)  # a SortSpec picked in the header
+
+    def __init__(self, model: TraceListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("traceList")
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        self.setCornerButtonEnabled(False)
+        self._fitting = False
+        self._user_sized = False  # once the user drags a column edge, widths are theirs
+        self._sort = SortSpec()
+        self._set_up_headers()
+        self.selectionModel().selectionChanged.connect(self._emit_selection)
+        self._reselect_id: str | None = None
+        for signal in (model.modelReset, model.page_loaded, model.load_failed):
+            signal.connect(self.viewport().update)
+        model.modelAboutToBeReset.connect(self._remember_selection)
+        model.modelReset.connect(self._after_reset)
+        model.page_loaded.connect(self._restore_selection)
+        model.load_failed.connect(self._give_up_reselect)
+        model.query_rejected.connect(self._give_up_reselect)
+        model.rowsInserted.connect(self._keep_rows_in_view)
+
+    def trace_model(self) -> TraceListModel:
+        model = self.model()
+        assert isinstance(model, TraceListModel)
+        return model
+
+    def _set_up_headers(self) -> None:
+        rows = self.verticalHeader()
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # uniform heights: no measuring
+        rows.setDefaultSectionSize(self.fontMetrics().height() + 10)
+        columns = self.horizontalHeader()
+        columns.setHighlightSections(False)
+        columns.setStretchLastSection(True)
+        columns.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        columns.setMinimumSectionSize(48)
+        columns.sectionResized.connect(self._on_section_resized)
+        columns.setSectionsClickable(True)
+        columns.setSortIndicatorShown(True)
+        self.show_sort(self._sort)
+        columns.sortIndicatorChanged.connect(self._on_sort_indicator)
+        self.reset_column_widths()
+
+    @property
+    def sort_spec(self) -> SortSpec:
+        return self._sort
+
+    def show_sort(self, spec: SortSpec) -> None:
+        """Show `spec` in the header without asking for it (a restored or reset order)."""
+        self._sort = spec
+        header = self.horizontalHeader()
+        blocked = header.blockSignals(True)
+        header.setSortIndicator(spec.column, spec.order)
+        header.blockSignals(blocked)
+
+    def _on_sort_indicator(self, section: int, order: Qt.SortOrder) -> None:
+        if not is_sortable(section):  # previews are not sorted: the indicator goes back
+            self.show_sort(self._sort)
+            return
+        self._sort = SortSpec(Column(section), order)
+        self.sort_requested.emit(self._sort)
+
+    def reset_column_widths(self) -> None:
+        """Widths from sample texts; Request and Response share what is left of the width."""
+        self._fitting = True
+        model = self.model()
+        for column, sample in _WIDTH_SAMPLES.items():
+            font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+            if column != Column.TRACE_ID:
+                font = QFont(self.font())
+                font.setBold(True)  # new rows in live mode are bold: they must fit too
+            metrics = QFontMetrics(font)
+            title = str(model.headerData(column, Qt.Orientation.Horizontal))
+            text = max(
+                metrics.horizontalAdvance(sample), self.fontMetrics().horizontalAdvance(title)
+            )
+            self.setColumnWidth(column, text + _PADDING)
+        self._fitting = False
+        self._user_sized = False
+        self._fit_previews()
+
+    def _fit_previews(self) -> None:
+        fixed = sum(self.columnWidth(c) for c in Column if c < Column.REQUEST)
+        share = max(self.viewport().width() - fixed, 2 * _MIN_PREVIEW) // 2
+        self._fitting = True
+        self.setColumnWidth(Column.REQUEST, share)
+        self.setColumnWidth(Column.RESPONSE, share)
+        self._fitting = False
+
+    def _on_section_resized(self, section: int, _old: int, _new: int) -> None:
+        # The last section follows the view's width by itself (stretchLastSection).
+        if not self._fitting and section != Column.RESPONSE:
+            self._user_sized = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # QTableView.resizeEvent
+        super().resizeEvent(event)
+        if not self._user_sized:
+            self._fit_previews()
+
+    def _keep_rows_in_view(self, parent: QModelIndex, first: int, last: int) -> None:
+        """Rows inserted above the rows in view (live mode) must not push them away."""
+        bar = self.verticalScrollBar()
+        top = self.rowAt(0)
+        if parent.isValid() or bar.value() == 0 or top < 0 or first > top:
+            return  # at the very top the new rows are meant to be seen
+        self.updateGeometries()  # the scroll range must include the new rows first
+        bar.setValue(bar.value() + (last - first + 1) * self.verticalHeader().defaultSectionSize())
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # QTableView.keyPressEvent
+        key, plain = event.key(), event.modifiers() == Qt.KeyboardModifier.NoModifier
+        if plain and key in (Qt.Key.Key_J, Qt.Key.Key_K):  # vi keys move like the arrows
+            arrow = Qt.Key.Key_Down if key == Qt.Key.Key_J else Qt.Key.Key_Up
+            moved = QKeyEvent(QEvent.Type.KeyPress, arrow, Qt.KeyboardModifier.NoModifier)
+            super().keyPressEvent(moved)
+            event.accept()
+        elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.selected_trace_id():
+            self.trace_opened.emit(self.selected_trace_id() or "")
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    def select_row(self, row: int) -> None:
+        index = self.model().index(row, 0)
+        if index.isValid():
+            self.setCurrentIndex(index)
+            self.scrollTo(index)
+
+    def selected_trace_id(self) -> str | None:
+        rows = self.selectionModel().selectedRows()
+        return str(rows[0].data(TRACE_ID_ROLE)) if rows else None
+
+    def _remember_selection(self) -> None:
+        """Before the list is read again (F5, a new filter or order), note the selected trace,
+        so it is selected again if it is back, and the reset's deselection is not announced."""
+        self._reselect_id = self.selected_trace_id()
+
+    def _after_reset(self) -> None:
+        if self.trace_model().query is None and self._reselect_id is not None:
+            self._reselect_id = None  # the list was cleared: nothing will come back
+            self.trace_selected.emit("")
+
+    def _restore_selection(self) -> None:
+        if self._reselect_id is None:
+            return
+        wanted, self._reselect_id = self._reselect_id, None  # one try: the first page
+        row = self.trace_model().row_of(wanted)
+        if row is not None:
+            self.select_row(row)
+        else:
+            self.trace_selected.emit("")
+
+    def _give_up_reselect(self) -> None:
+        if self._reselect_id is not None:
+            self._reselect_id = None
+            self.trace_selected.emit("")
+
+    def _emit_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        trace_id = self.selected_trace_id()
+        if trace_id is None and self._reselect_id is not None:
+            return  # the list is being read again; `_restore_selection` decides
+        self._reselect_id = None
+        self.trace_selected.emit(trace_id or "")
+
+    def placeholder_text(self) -> str:
+        """What the empty list says: loading, nothing found, or nothing (no store open)."""
+        model = self.trace_model()
+        if model.query is None or model.rowCount(QModelIndex()) > 0:
+            return ""
+        if model.is_loading:
+            return "Loading traces…"
+        if model.syntax_error is not None:
+            return "The filter above has an error: fix it, or press Esc in it to clear it."
+        if model.failed:
+            return "The trace list could not be read."
+        if model.query.filter_string:
+            return "No traces match the filter."
+        return "No traces in this experiment yet."
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # QTableView.paintEvent
+        super().paintEvent(event)
+        text = self.placeholder_text()
+        if text:
+            painter = QPainter(self.viewport())
+            painter.setPen(self.palette().placeholderText().color())
+            painter.drawText(
+                self.viewport().rect().adjusted(24, 32, -24, -24),
+                Qt.AlignmentFlag.AlignHCenter
+                | Qt.AlignmentFlag.AlignTop
+                | Qt.TextFlag.TextWordWrap,
+                text,
+            )
+            painter.end()

@@ -1,0 +1,102 @@
+"""Small widgets the window shares: an eliding label and the non-modal notice bar."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QWidget,
+)
+
+
+class ElidedLabel(QLabel):
+    """A one-line label that elides its text to the width it gets (the full text is kept)."""
+
+    def __init__(
+        self,
+        text: str = "",
+        mode: Qt.TextElideMode = Qt.TextElideMode.ElideMiddle,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(text, parent)
+        self._mode = mode
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def minimumSizeHint(self) -> QSize:  # QLabel.minimumSizeHint
+        return QSize(
+            self.fontMetrics().horizontalAdvance("…") * 4, super().minimumSizeHint().height()
+        )
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # QLabel.paintEvent
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        text = self.fontMetrics().elidedText(self.text(), self._mode, rect.width())
+        painter.setPen(self.palette().windowText().color())
+        painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
+        painter.end()
+
+
+class NoticeBar(QFrame):
+    """A strip above the trace list with things the user should know; closed by its button.
+
+    It never takes focus or blocks: a newer layout opened read-only, a list that failed to load.
+    """
+
+    dismissed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("noticeBar")
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self._notices: list[str] = []
+        self._icon = QLabel(self)
+        size = self.style().pixelMetric(QStyle.PixelMetric.PM_SmallIconSize)
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
+        self._icon.setPixmap(icon.pixmap(size, size))
+        self._label = QLabel(self)
+        self._label.setObjectName("noticeText")
+        self._label.setTextFormat(Qt.TextFormat.PlainText)  # notices quote database content
+        self._label.setWordWrap(True)
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton(self)
+        close.setObjectName("noticeClose")
+        close.setAutoRaise(True)
+        close.setText("✕")
+        close.setToolTip("Hide this notice")
+        close.clicked.connect(self.dismiss)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 6, 6, 6)
+        layout.addWidget(self._icon, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self._label.text()
+
+    @property
+    def notices(self) -> list[str]:
+        """The notices shown now (empty once dismissed)."""
+        return list(self._notices)
+
+    def show_notices(self, notices: list[str]) -> None:
+        """Show `notices`, one per line; hide the bar when there are none."""
+        self._notices = list(notices)
+        self._label.setText("\n".join(self._notices))
+        self.setHidden(not self._notices)
+
+    def add_notice(self, notice: str) -> None:
+        if notice not in self._notices:
+            self.show_notices([*self._notices, notice])
+
+    def dismiss(self) -> None:
+        self.show_notices([])
+        self.dismissed.emit()

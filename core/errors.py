@@ -1,0 +1,59 @@
+"""Errors raised by `core`, each with a message a user can act on."""
+
+from __future__ import annotations
+
+
+class TraceDeskError(Exception):
+    """Base class of every error `core` raises on purpose."""
+
+
+class StoreError(TraceDeskError):
+    """A tracking store could not be opened or read."""
+
+
+class StoreNotFoundError(StoreError):
+    """The path does not exist."""
+
+
+class NotSQLiteError(StoreError):
+    """The file exists but is not an SQLite database."""
+
+
+class NotMLflowStoreError(StoreError):
+    """The database opens but holds no MLflow tracking tables."""
+
+
+class CorruptStoreError(StoreError):
+    """SQLite reports the file as malformed or truncated."""
+
+
+class StoreLockedError(StoreError):
+    """Another process holds a lock on the database for longer than the busy timeout."""
+
+
+class ReadOnlyStoreError(StoreError):
+    """A write was attempted on a store opened for reading, or whose layout cannot be written."""
+
+
+class UnreachableStoreError(StoreError):
+    """A database server refused the connection or could not be reached."""
+
+
+class NotFoundError(TraceDeskError, LookupError):
+    """An experiment, trace, run, prompt or model does not exist in the store."""
+
+
+class QuerySyntaxError(TraceDeskError, ValueError):
+    """A filter or order-by string is malformed.
+
+    `position` is the 0-based offset of the problem; the message names it as a 1-based column
+    and draws a caret under it.
+    """
+
+    def __init__(self, message: str, *, text: str, position: int, expected: str = "") -> None:
+        self.text = text
+        self.position = position
+        self.expected = expected
+        self.reason = message
+        pointer = f"{text}\n{' ' * position}^"
+        super().__init__(f"{message} at column {position + 1}\n{pointer}")

@@ -1,0 +1,65 @@
+"""A just-recorded trace as a `Trace` entity, without waiting for the database.
+
+Scorers receive the row's trace. The trace of a prediction is still on its way to the database
+(it is written in the background), so it is built here from the same rows the writer stores
+(`encode_trace`): what a scorer sees is what `core.get_trace` will return later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from core import jsonutil
+from core.entities import Span, Trace, TraceData, TraceInfo
+from core.store.columns import SESSION_METADATA, TOKEN_USAGE_METADATA, TRACE_NAME_TAG
+from core.store.span_codec import span_from_row, tree_order
+from core.tracing.encode import TOKEN_FIELDS, TraceRows, encode_trace
+from core.tracing.live_span import TraceRecord
+
+
+def recorded_trace(record: TraceRecord, artifact_location: str) -> Trace:
+    """The `Trace` of a finished record, as it will read back from the store."""
+    with record.lock:
+        experiment_id = record.experiment_id or "0"
+        rows = encode_trace(record, experiment_id, artifact_location)
+    return trace_of_rows(rows)
+
+
+def trace_of_rows(rows: TraceRows) -> Trace:
+    """A `Trace` of the rows `encode_trace` made (tags/metadata restored as the reader does)."""
+    info = rows.info
+    tags, metadata = _restored(rows)
+    trace_info = TraceInfo(
+        trace_id=rows.trace_id,
+        experiment_id=rows.experiment_id,
+        request_time=int(info["timestamp_ms"]),
+        execution_duration=info["execution_time_ms"],
+        state=info["status"],
+        client_request_id=info.get("client_request_id"),
+        request_preview=info.get("request_preview"),
+        response_preview=info.get("response_preview"),
+        trace_metadata=metadata,
+        tags=tags,
+    )
+    spans = [_span(rows.trace_id, row) for row in rows.spans]
+    return Trace(info=trace_info, data=TraceData(tuple(tree_order(spans))))
+
+
+def _restored(rows: TraceRows) -> tuple[dict[str, str], dict[str, str]]:
+    """Tags and metadata with what MLflow ≥ 3.2 keeps in columns put back, as the reader does."""
+    info, tags, metadata = rows.info, dict(rows.tags), dict(rows.metadata)
+    if info.get("trace_name") is not None:
+        tags.setdefault(TRACE_NAME_TAG, info["trace_name"])
+    if info.get("session_id") is not None:
+        metadata.setdefault(SESSION_METADATA, info["session_id"])
+    usage = {k: info[k] for k in TOKEN_FIELDS if info.get(k) is not None}
+    if usage:
+        metadata.setdefault(TOKEN_USAGE_METADATA, jsonutil.dumps(usage))
+    return tags, metadata
+
+
+def _span(trace_id: str, row: Mapping[str, Any]) -> Span:
+    columns = ("span_id", "parent_span_id", "name", "type", "status")
+    times = ("start_time_unix_nano", "end_time_unix_nano", "content")
+    return span_from_row(trace_id, tuple(row[c] for c in (*columns, *times)))

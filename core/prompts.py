@@ -1,0 +1,140 @@
+"""The prompt registry with MLflow's calls: register, load, search, aliases.
+
+    core.register_prompt("qa", "Answer {{ question }}", commit_message="first")
+    prompt = core.load_prompt("prompts:/qa@production")
+    text = prompt.format(question="Why?")
+
+Loading a prompt inside a span links it to that trace (trace tag `mlflow.linkedPrompts`, as
+MLflow records it), so TraceDesk can show which prompt version produced a trace.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from core import tracking
+from core.errors import NotFoundError
+from core.prompt_version import PromptVersion, Template
+from core.store.registry import PromptSummary, Registry
+
+URI = re.compile(r"^prompts:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w-]+))?$")
+LINKED_PROMPTS = "mlflow.linkedPrompts"
+
+
+def _registry(write: bool = False) -> Registry:
+    return Registry(tracking._store(write=write))
+
+
+def register_prompt(
+    name: str,
+    template: Template,
+    commit_message: str | None = None,
+    tags: Mapping[str, str] | None = None,
+    response_format: Any = None,
+    model_config: Any = None,
+) -> PromptVersion:
+    """Create prompt `name` or its next version. A chat template is a list of {role, content}."""
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
+        raise ValueError(f"{name!r} cannot be a prompt name: use letters, digits, '_', '-', '.'.")
+    _check_template(template)
+    return _registry(write=True).register_version(
+        name,
+        template,
+        commit_message=commit_message,
+        tags=tags,
+        experiment_id=tracking.active_experiment_id(),
+        response_format=response_format,
+        model_config=model_config,
+    )
+
+
+def _check_template(template: Template) -> None:
+    if isinstance(template, str):
+        return
+    if not isinstance(template, list) or not all(
+        isinstance(m, Mapping)
+        and isinstance(m.get("role"), str)
+        and isinstance(m.get("content"), str)
+        for m in template
+    ):
+        raise TypeError("A prompt template is a string or a list of {'role': ..., 'content': ...}.")
+
+
+def parse_prompt_uri(
+    name_or_uri: str, version: int | str | None = None
+) -> tuple[str, str | None, int | None]:
+    """(name, alias, version) from `prompts:/name/3`, `prompts:/name@alias` or a bare name."""
+    if not name_or_uri.startswith("prompts:/"):
+        return name_or_uri, None, int(version) if version is not None else None
+    match = URI.match(name_or_uri)
+    if match is None:
+        raise ValueError(
+            f"{name_or_uri!r} is not a prompt URI: use prompts:/name/3, prompts:/name@alias "
+            "or prompts:/name@latest."
+        )
+    number = match.group("version")
+    return match.group("name"), match.group("alias"), int(number) if number else None
+
+
+def load_prompt(
+    name_or_uri: str, version: int | str | None = None, allow_missing: bool = False
+) -> PromptVersion | None:
+    """A prompt version by URI or name (latest when no version or alias is given)."""
+    name, alias, number = parse_prompt_uri(name_or_uri, version)
+    registry = _registry()
+    try:
+        if alias is not None and alias.lower() != "latest":
+            aliases = registry.aliases(name)
+            if alias not in aliases:
+                raise NotFoundError(f"Prompt {name!r} has no alias {alias!r}.")
+            number = aliases[alias]
+        prompt = (
+            registry.prompt_version(name, number)
+            if number is not None
+            else registry.prompt_versions(name)[-1]
+        )
+    except (NotFoundError, IndexError):
+        if allow_missing:
+            return None
+        raise
+    _link_to_current_trace(prompt)
+    return prompt
+
+
+def _link_to_current_trace(prompt: PromptVersion) -> None:
+    from core.tracing.export import tracer
+    from core.tracing.fluent import get_current_active_span
+
+    span = get_current_active_span()
+    if span is None:
+        return
+    record = tracer().record(span.trace_id)
+    entry = {"name": prompt.name, "version": str(prompt.version)}
+    with record.lock:
+        linked = json.loads(record.tags.get(LINKED_PROMPTS, "[]"))
+        if entry not in linked:
+            linked.append(entry)
+        record.tags[LINKED_PROMPTS] = json.dumps(linked)
+    span.set_attribute(LINKED_PROMPTS, linked)
+
+
+def search_prompts(filter_string: str | None = None) -> list[PromptSummary]:
+    """Prompts, optionally those whose name matches `name LIKE '%text%'` or contains a text."""
+    text = None
+    if filter_string:
+        match = re.fullmatch(
+            r"\s*name\s+(?:I?LIKE)\s+'%?([^%']*)%?'\s*", filter_string, re.IGNORECASE
+        )
+        text = match.group(1) if match else filter_string.strip()
+    return _registry().prompts(text)
+
+
+def set_prompt_alias(name: str, alias: str, version: int) -> None:
+    _registry(write=True).set_alias(name, alias, int(version))
+
+
+def delete_prompt_alias(name: str, alias: str) -> None:
+    _registry(write=True).delete_alias(name, alias)

@@ -1,0 +1,23 @@
+"""The write side of `core`: spans, the `@trace` decorator, and the writer that stores them."""
+
+from core.tracing.export import flush
+from core.tracing.fluent import (
+    get_current_active_span,
+    start_span,
+    start_span_no_context,
+    trace,
+    update_current_trace,
+)
+from core.tracing.live_span import LiveSpan
+from core.tracing.span_type import SpanType
+
+__all__ = [
+    "LiveSpan",
+    "SpanType",
+    "flush",
+    "get_current_active_span",
+    "start_span",
+    "start_span_no_context",
+    "trace",
+    "update_current_trace",
+]

@@ -1,0 +1,294 @@
+"""A finished trace as the rows MLflow 3.18 writes: trace_info, tags, metadata, spans.
+
+The rules (previews, the 250-character metadata copies, token sums, size stats) follow
+SCHEMA.md §1/§3 and were checked against databases real MLflow wrote.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from core.entities import INPUTS_KEY, OUTPUTS_KEY, TOKEN_USAGE_KEY
+from core.jsonutil import decode_attribute
+from core.tracing.live_span import LiveSpan, TraceRecord
+
+PREVIEW_MAX = 1000
+METADATA_COPY_MAX = 250
+SESSION_METADATA = "mlflow.trace.session"
+USER_METADATA = "mlflow.trace.user"
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "total_tokens")
+
+
+@dataclass(frozen=True)
+class TraceRows:
+    """Everything one trace adds to the database, ready for `StoreWriter.insert_traces`."""
+
+    trace_id: str
+    experiment_id: str
+    info: dict[str, Any]
+    tags: dict[str, str]
+    metadata: dict[str, str]
+    spans: list[dict[str, Any]]
+    #: `entity_associations` rows (trace → prompt version, trace → run).
+    associations: list[dict[str, Any]] = field(default_factory=list)
+
+
+def cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def preview(raw: str | None, role: str) -> str | None:
+    """MLflow's preview: the last `role` message's text for chat payloads, else the JSON."""
+    if raw is None:
+        return None
+    content = message_text(decode_attribute(raw), role)
+    return cut((content or raw).replace("\x00", "\ufffd"), PREVIEW_MAX)
+
+
+def message_text(value: Any, role: str) -> str | None:
+    messages = _messages(value)
+    if not messages:
+        return None
+    chosen = next((m for m in reversed(messages) if m.get("role") == role), messages[-1])
+    content = chosen.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        for part in content:
+            if isinstance(part, str):
+                return part
+            if isinstance(part, Mapping) and part.get("type") in ("text", "output_text"):
+                text = part.get("text")
+                return text if isinstance(text, str) else ""
+    return ""
+
+
+def _messages(value: Any) -> list[Mapping[str, Any]] | None:
+    """Chat messages in OpenAI chat or Responses shape (also inside a ResponsesAgent request)."""
+    if not isinstance(value, Mapping):
+        return None
+
+    def is_message(item: Any) -> bool:
+        return isinstance(item, Mapping) and "role" in item and "content" in item
+
+    for key in ("messages", "input", "output"):
+        items = value.get(key)
+        if items and isinstance(items, list):
+            return [m for m in items if is_message(m)]
+    choices = value.get("choices")
+    if choices and isinstance(choices, list) and isinstance(choices[0], Mapping):
+        message = choices[0].get("message")
+        if isinstance(message, Mapping) and is_message(message):
+            return [message]
+    if "request" in value:
+        return _messages(value["request"])
+    return None
+
+
+def token_usage(spans: Sequence[LiveSpan]) -> dict[str, int]:
+    """Sum `mlflow.chat.tokenUsage` over spans, skipping spans whose ancestor already counts."""
+    by_id = {s.span_id: s for s in spans}
+    usage = {s.span_id: decode_attribute(s.attributes.get(TOKEN_USAGE_KEY)) for s in spans}
+    totals: dict[str, int] = {}
+    for span in spans:
+        value = usage.get(span.span_id)
+        if not isinstance(value, Mapping) or _ancestor_has_usage(span, by_id, usage):
+            continue
+        for key in TOKEN_FIELDS:
+            if isinstance(value.get(key), int):
+                totals[key] = totals.get(key, 0) + value[key]
+    return totals
+
+
+def _ancestor_has_usage(
+    span: LiveSpan, by_id: Mapping[str, LiveSpan], usage: Mapping[str, Any]
+) -> bool:
+    parent = by_id.get(span.parent_id or "")
+    while parent is not None:
+        if isinstance(usage.get(parent.span_id), Mapping):
+            return True
+        parent = by_id.get(parent.parent_id or "")
+    return False
+
+
+def size_stats(span_documents: Sequence[str], info_size: int) -> dict[str, int]:
+    sizes = sorted(len(d.encode("utf-8")) for d in span_documents) or [0]
+
+    def percentile(fraction: float) -> int:
+        position = (len(sizes) - 1) * fraction
+        low = int(position)
+        high = min(low + 1, len(sizes) - 1)
+        return int(sizes[low] + (sizes[high] - sizes[low]) * (position - low))
+
+    total = sum(sizes) + info_size + 2 * (len(sizes) - 1)
+    return {
+        "total_size_bytes": total,
+        "num_spans": len(span_documents),
+        "max": sizes[-1],
+        "p25": percentile(0.25),
+        "p50": percentile(0.50),
+        "p75": percentile(0.75),
+    }
+
+
+@cache
+def source_metadata() -> dict[str, str]:
+    """Who and what produced traces in this process, as MLflow records it."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "<console>"
+    branch, commit, url = _git_facts(Path(sys.argv[0] or ".").resolve().parent)
+    return {
+        "mlflow.user": user,
+        "mlflow.source.name": script,
+        "mlflow.source.type": "LOCAL",
+        "mlflow.source.git.branch": branch,
+        "mlflow.source.git.commit": commit,
+        "mlflow.source.git.repoURL": url,
+    }
+
+
+def _git_facts(start: Path) -> tuple[str, str, str]:
+    """(branch, commit, origin URL) read from `.git` files, without running git; '' if unknown."""
+    for folder in (start, *start.parents):
+        git = folder / ".git"
+        if not git.is_dir():
+            continue
+        try:
+            head = (git / "HEAD").read_text().strip()
+        except OSError:
+            return "", "", ""
+        branch, commit = "", head
+        if head.startswith("ref: "):
+            ref = head[5:]
+            branch = ref.removeprefix("refs/heads/")
+            ref_file = git / ref
+            commit = ref_file.read_text().strip() if ref_file.is_file() else ""
+        return branch, commit, _origin_url(git / "config")
+    return "", "", ""
+
+
+def _origin_url(config: Path) -> str:
+    try:
+        lines = config.read_text().splitlines()
+    except OSError:
+        return ""
+    in_origin = False
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("["):
+            in_origin = stripped == '[remote "origin"]'
+        elif in_origin and stripped.startswith("url"):
+            return stripped.split("=", 1)[1].strip()
+    return ""
+
+
+def encode_trace(record: TraceRecord, experiment_id: str, artifact_location: str) -> TraceRows:
+    """Rows for a finished trace in experiment `experiment_id`."""
+    spans = list(record.spans)
+    root = record.root
+    documents = [json.dumps(s.to_content(), ensure_ascii=False) for s in spans]
+    start_ns = root.start_time_ns if root else min(s.start_time_ns for s in spans)
+    end_ns = (
+        root.end_time_ns
+        if root and root.end_time_ns
+        else max(s.end_time_ns or start_ns for s in spans)
+    )
+    raw_inputs = root.attributes.get(INPUTS_KEY) if root else None
+    raw_outputs = root.attributes.get(OUTPUTS_KEY) if root else None
+    usage = token_usage(spans)
+    metadata = {
+        "mlflow.trace_schema.version": "3",
+        **source_metadata(),
+        "mlflow.traceInputs": cut(raw_inputs or "", METADATA_COPY_MAX),
+        "mlflow.traceOutputs": cut(raw_outputs or "", METADATA_COPY_MAX),
+        **record.metadata,
+        "mlflow.trace.infoFinalized": "true",
+    }
+    session_id = metadata.pop(SESSION_METADATA, None)
+    info = {
+        "request_id": record.trace_id,
+        "experiment_id": int(experiment_id),
+        "timestamp_ms": start_ns // 1_000_000,
+        "execution_time_ms": max(0, (end_ns - start_ns) // 1_000_000),
+        "status": _state(root),
+        "client_request_id": record.client_request_id,
+        "request_preview": record.request_preview or preview(raw_inputs, "user"),
+        "response_preview": record.response_preview or preview(raw_outputs, "assistant"),
+        "db_payload_generation": 2,
+        "trace_name": root.name if root else None,
+        "session_id": session_id,
+        **{k: usage.get(k) for k in TOKEN_FIELDS},
+    }
+    stats = size_stats(documents, len(json.dumps(info, default=str)) + len(json.dumps(metadata)))
+    metadata["mlflow.trace.sizeBytes"] = str(stats["total_size_bytes"])
+    metadata["mlflow.trace.sizeStats"] = json.dumps(stats)
+    tags = {
+        **record.tags,
+        "mlflow.artifactLocation": f"{artifact_location}/traces/{record.trace_id}/artifacts",
+        "mlflow.trace.spansLocation": "TRACKING_STORE",
+    }
+    tags.pop("mlflow.traceName", None)
+    rows = [_span_row(s, d, experiment_id) for s, d in zip(spans, documents, strict=True)]
+    links = _associations(record.trace_id, tags, metadata, start_ns // 1_000_000)
+    return TraceRows(record.trace_id, experiment_id, info, tags, metadata, rows, links)
+
+
+def _associations(
+    trace_id: str, tags: dict[str, str], metadata: dict[str, str], now_ms: int
+) -> list[dict[str, Any]]:
+    """What MLflow links a trace to: the prompt versions it loaded and its evaluation run."""
+    targets = []
+    linked = decode_attribute(tags.get("mlflow.linkedPrompts", "[]"))
+    for entry in linked if isinstance(linked, list) else []:
+        if isinstance(entry, Mapping) and "name" in entry and "version" in entry:
+            targets.append(("prompt_version", f"{entry['name']}/{entry['version']}"))
+    if "mlflow.sourceRun" in metadata:
+        targets.append(("run", metadata["mlflow.sourceRun"]))
+    return [
+        {
+            "association_id": uuid.uuid4().hex,
+            "source_type": "trace",
+            "source_id": trace_id,
+            "destination_type": kind,
+            "destination_id": target,
+            "created_time": now_ms,
+        }
+        for kind, target in targets
+    ]
+
+
+def _state(root: LiveSpan | None) -> str:
+    if root is None:
+        return "IN_PROGRESS"
+    return "ERROR" if root.status_code == "ERROR" else "OK"
+
+
+def _span_row(span: LiveSpan, document: str, experiment_id: str) -> dict[str, Any]:
+    model = span.get_attribute("mlflow.llm.model")
+    provider = span.get_attribute("mlflow.llm.provider")
+    return {
+        "trace_id": span.trace_id,
+        "experiment_id": int(experiment_id),
+        "span_id": span.span_id,
+        "parent_span_id": span.parent_id,
+        "name": span.name,
+        "type": span.span_type,
+        "status": span.status_code,
+        "start_time_unix_nano": span.start_time_ns,
+        "end_time_unix_nano": span.end_time_ns,
+        "content": document,
+        "model_name": model if isinstance(model, str) else None,
+        "model_provider": provider if isinstance(provider, str) else None,
+    }

@@ -1,0 +1,79 @@
+"""Fixtures for the app tests: offscreen Qt, temporary settings, no leaked threads, windows."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything loads Qt
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QStandardPaths, QTimer
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.main_window import MainWindow
+from tests.app.helpers import dangling_threads
+from tests.app.synthetic import SyntheticDb, build_synthetic_db
+
+
+@pytest.fixture(scope="session", autouse=True)
+def application_names(qapp: QApplication) -> None:
+    """Names for QSettings/QStandardPaths that cannot touch a developer's real ones."""
+    qapp.setOrganizationName("TraceDeskTests")
+    qapp.setApplicationName("TraceDeskTests")
+    QStandardPaths.setTestModeEnabled(True)
+
+
+@pytest.fixture(autouse=True)
+def temporary_settings(tmp_path: Path) -> Path:
+    """Every test gets its own empty QSettings (INI files under tmp_path)."""
+    folder = tmp_path / "settings"
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def no_dangling_threads() -> Iterator[None]:
+    """Fail a test that leaves a thread running (set up first, so checked last)."""
+    before = set(threading.enumerate())
+    yield
+    leaked = dangling_threads(before)
+    if leaked:
+        pytest.fail(f"threads left running: {', '.join(t.name for t in leaked)}", pytrace=False)
+
+
+@pytest.fixture
+def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
+    """Build real main windows; each is closed (threads joined) when the test ends."""
+    windows: list[MainWindow] = []
+
+    def make(read_only: bool = True) -> MainWindow:
+        window = MainWindow(read_only=read_only)
+        qtbot.addWidget(window)
+        window.resize(1280, 760)
+        window.busy_timeout_s = 0.3
+        windows.append(window)
+        return window
+
+    yield make
+    for window in windows:
+        window.close()
+        running = [t.objectName() or repr(t) for t in window.findChildren(QTimer) if t.isActive()]
+        assert not running, f"timers left running after close: {running}"
+        assert window.tasks.is_shut_down
+
+
+@pytest.fixture
+def window(make_window: Callable[..., MainWindow]) -> MainWindow:
+    return make_window()
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory: pytest.TempPathFactory) -> SyntheticDb:
+    """3,000 + 40 traces; shared by the tests, which only read it."""
+    return build_synthetic_db(tmp_path_factory.mktemp("synthetic") / "mlflow.db")

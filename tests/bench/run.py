@@ -1,0 +1,153 @@
+"""`make bench`: TraceDesk's read paths on synthetic MLflow 3.18 databases, against MLflow.
+
+    .venv/bin/python -m tests.bench.run --mlflow-python .venv-mlflow/bin/python
+    .venv/bin/python -m tests.bench.run --quick --sizes 1000,10000 --no-mlflow
+
+For each size it measures the first page of 100 trace rows (warm, and in a fresh process), a
+deep keyset page, `get_trace` of the 5,000-span trace and the decoding of its attributes, the
+peak memory of a fresh process, and MLflow's own `search_traces` / `get_trace` on the same file
+in child processes of MLflow's interpreter; then json vs orjson, and the query plans. The
+report is printed and written between markers into BENCHMARKS.md (not in --quick mode unless
+--write). The exit status is 1 when a bar fails. Databases are cached under bench-data/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.bench import gui, overhead, report
+from tests.bench.jsonbench import DecodeFigure, decoder_figures
+from tests.bench.measure import Config, Scope, SizeResult, measure_ratios, measure_size
+from tests.bench.synth import REPO_ROOT, ensure_database
+from tests.bench.timing import Sample
+
+BENCHMARKS_MD = REPO_ROOT / "BENCHMARKS.md"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.bench.run", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument(
+        "--mlflow-python",
+        type=Path,
+        default=REPO_ROOT / ".venv-mlflow/bin/python",
+        help="interpreter with MLflow 3.18 installed (default: .venv-mlflow/bin/python)",
+    )
+    parser.add_argument("--no-mlflow", action="store_true", help="skip the MLflow comparison")
+    parser.add_argument(
+        "--sizes", default="1000,10000,100000", help="comma-separated numbers of traces"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer repetitions; BENCHMARKS.md only with --write"
+    )
+    parser.add_argument("--write", action="store_true", help="write BENCHMARKS.md with --quick")
+    parser.add_argument("--no-write", action="store_true", help="never write BENCHMARKS.md")
+    parser.add_argument("--no-gui", action="store_true", help="skip the GUI stall benchmark")
+    return parser
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    args.sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
+    # absolute(), not resolve(): a venv's python is a symlink whose target is outside the venv.
+    args.mlflow_python = args.mlflow_python.absolute()
+    if not args.no_mlflow and not args.mlflow_python.exists():
+        parser.error(f"{args.mlflow_python} does not exist: `make mlflow-venv`, or --no-mlflow")
+    return args
+
+
+def config_for(args: argparse.Namespace) -> Config:
+    mlflow = None if args.no_mlflow else args.mlflow_python
+    if args.quick:
+        return Config(repeats=7, children=2, mlflow_runs=1, mlflow_python=mlflow)
+    return Config(repeats=25, children=5, mlflow_runs=3, mlflow_python=mlflow)
+
+
+@dataclass(frozen=True)
+class Findings:
+    results: list[SizeResult]
+    page_ratios: dict[Scope, Sample] | None
+    decoders: list[DecodeFigure]
+    header: str
+    tracing: list[overhead.Overhead]
+    gui_findings: gui.GuiFindings | None = None
+
+    @property
+    def bars(self) -> list[report.Bar]:
+        found = report.bars(self.results, self.page_ratios)
+        return found + (gui.bars(self.gui_findings) if self.gui_findings else [])
+
+
+def compose(findings: Findings) -> str:
+    """The generated Markdown: run facts, bars, then every table."""
+    results = findings.results
+    sections = [
+        ("Run", findings.header),
+        ("Bars", report.bars_table(findings.bars)),
+        ("Databases", report.databases(results)),
+        ("Trace list: one page of 100 rows", report.pages(results)),
+        ("get_trace of the 5,000-span trace", report.get_traces(results)),
+        ("Peak memory of a fresh process (peak RSS, MB)", report.memory(results)),
+        ("MLflow on the same files (each call in a fresh process)", report.mlflow_table(results)),
+        ("JSON decoding of span contents (best pass)", report.decoders(findings.decoders)),
+        (
+            "Tracing overhead: what `core` costs the traced code",
+            overhead.markdown(findings.tracing),
+        ),
+    ]
+    if findings.gui_findings is not None:
+        sections.append(("The window: GUI-thread stalls", gui.markdown(findings.gui_findings)))
+    parts = [f"### {title}\n\n{body}" for title, body in sections]
+    parts.append(report.plan_section(results))
+    return "\n\n".join(parts) + "\n"
+
+
+def measure(args: argparse.Namespace, config: Config) -> Findings:
+    """Build or reuse the databases, then measure everything."""
+    load_before = os.getloadavg()[0]
+    databases = [ensure_database(size) for size in args.sizes]
+    results = []
+    for db in databases:
+        print(f"measuring {db.manifest['n_traces']:,} traces ({db.path})", flush=True)
+        results.append(measure_size(db, config, log=lambda text: print(text, flush=True)))
+    page_ratios = None
+    if len(databases) > 1:
+        print("first page, smallest vs largest database, interleaved", flush=True)
+        page_ratios = measure_ratios(databases[0], databases[-1], 2 * config.repeats)
+    print("json vs orjson", flush=True)
+    sample = databases[min(1, len(databases) - 1)]
+    figures = decoder_figures(sample.path, sample.big_trace_ids["5000"])
+    print("tracing overhead", flush=True)
+    tracing = overhead.run(rounds=3 if args.quick else overhead.ROUNDS)
+    gui_findings = None
+    if not args.no_gui:
+        gui_findings = gui.run(args.sizes[-1], 2 if args.quick else 5, ["trace", "list"], True)
+    mlflow_version = next((r.mlflow.version for r in results if r.mlflow), None)
+    mode = "quick" if args.quick else f"full ({config.repeats} warm repeats, {config.children}"
+    mode += "" if args.quick else f" processes, {config.mlflow_runs} MLflow rounds)"
+    header = report.machine(mlflow_version, (load_before, os.getloadavg()[0]), mode)
+    return Findings(results, page_ratios, figures, header, tracing, gui_findings)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    findings = measure(args, config_for(args))
+    text = compose(findings)
+    print("\n" + text)
+    if not args.no_write and (args.write or not args.quick):
+        report.write_benchmarks(BENCHMARKS_MD, text)
+        print(f"wrote {BENCHMARKS_MD}")
+    for bar in findings.bars:
+        print(f"{bar.verdict:7} {bar.name}: {bar.measured}")
+    return 1 if any(bar.passed is False for bar in findings.bars) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
