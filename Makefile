@@ -25,8 +25,9 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+test: lint $(MLFLOW_STAMP)
+	QT_QPA_PLATFORM=offscreen TRACEDESK_MLFLOW_PYTHON=$(CURDIR)/$(MLFLOW_VENV)/bin/python \
+		$(BIN)/python -m pytest
 
 # Real MLflow 3.18.0, only for interoperability tests and benchmarks (never a runtime dependency).
 # The registry's mlflow-skinny/mlflow-tracing stop at 3.17.2; the full 3.18.0 wheel carries them.

@@ -60,6 +60,11 @@ class WindowActions:
         self.export_trace = _action(window, "&Export Trace…", "Ctrl+E")
         self.export_trace.setStatusTip("Save the trace shown in the explorer as MLflow JSON")
         self.export_trace.triggered.connect(window.commands.export_trace)
+        self.enable_editing = _action(window, "Enable &Editing")
+        self.enable_editing.setStatusTip(
+            "Reopen the database for writing (new prompt versions, evaluation runs)"
+        )
+        self.enable_editing.triggered.connect(window.enable_editing)
         self.close_database = _action(window, "&Close Database", "Ctrl+W")
         self.close_database.triggered.connect(window.close_database)
         self.quit = _action(window, "&Quit", "Ctrl+Q")
@@ -104,6 +109,7 @@ class WindowActions:
         file_menu.addSeparator()
         file_menu.addAction(self.export_trace)
         file_menu.addSeparator()
+        file_menu.addAction(self.enable_editing)
         file_menu.addAction(self.close_database)
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
@@ -127,6 +133,7 @@ class WindowActions:
 
     def set_store_open(self, is_open: bool) -> None:
         """Enable what needs an open database."""
+        self.enable_editing.setEnabled(False)  # the window enables it for a read-only store
         for action in (
             self.close_database,
             self.refresh,

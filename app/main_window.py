@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QMainWindow,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +28,7 @@ from app.actions import WindowActions
 from app.experiments.model import ExperimentListModel
 from app.experiments.view import ExperimentListView
 from app.explorer.panel import TraceExplorer
+from app.pages import Page
 from app.query.bar import QueryBar
 from app.query.controller import QueryController
 from app.query.state import QueryHistory
@@ -117,9 +119,14 @@ class MainWindow(QMainWindow):
         self._build_workspace()
         self.welcome = WelcomePage(app_icon())
         self.notice_bar = NoticeBar()
+        self.modes = QTabWidget()
+        self.modes.setObjectName("modes")
+        self.modes.setDocumentMode(True)
+        self.modes.addTab(self.workspace, "&Traces")
+        self.pages: list[Page] = []
         self.stack = QStackedWidget()
         self.stack.addWidget(self.welcome)
-        self.stack.addWidget(self.workspace)
+        self.stack.addWidget(self.modes)
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -175,14 +182,21 @@ class MainWindow(QMainWindow):
 
     # -- opening and closing ----------------------------------------------------------------
 
-    def open_location(self, location: str | Path) -> Task:
-        """Open a path or URL in the database thread; the current store stays until it works."""
+    def open_location(self, location: str | Path, *, read_only: bool | None = None) -> Task:
+        """Open a path or URL in the database thread; the current store stays until it works.
+
+        `read_only` defaults to the window's setting (read-only unless started with
+        --no-read-only); File → Enable Editing passes False for the open file only.
+        """
         where = resolve_location(location)
         self._open_generation += 1  # only the last open counts if the user opens twice
         generation = self._open_generation
         self.status.showMessage(f"Opening {where}…")
         task = self.tasks.submit(
-            Store.open, where, read_only=self.read_only, busy_timeout_s=self.busy_timeout_s
+            Store.open,
+            where,
+            read_only=self.read_only if read_only is None else read_only,
+            busy_timeout_s=self.busy_timeout_s,
         )
         task.finished.connect(lambda store: self._opened(generation, store))
         task.failed.connect(lambda error: self._open_failed(generation, where, error))
@@ -212,7 +226,10 @@ class MainWindow(QMainWindow):
         self.notice_bar.show_notices(store.notices)
         self.setWindowTitle(_title(store))
         self.menu_actions.set_store_open(True)
-        self.stack.setCurrentWidget(self.workspace)
+        self.stack.setCurrentWidget(self.modes)
+        self.menu_actions.enable_editing.setEnabled(store.read_only and store.layout.writable)
+        for page in self.pages:
+            page.set_store(store)
         self.queries.open_store(store)
         self.live.watch(store)
         self._show_live_state()
@@ -234,7 +251,7 @@ class MainWindow(QMainWindow):
 
     def close_database(self) -> None:
         """Close the open store (the window stays)."""
-        if self.store is None:
+        if self.store is None or not self.confirm_pages_close():
             return
         self._release_store()
         self._show_no_store()
@@ -243,6 +260,8 @@ class MainWindow(QMainWindow):
     def _release_store(self) -> None:
         """Forget the shown store; it is closed in the database thread after pending reads."""
         old, self.store = self.store, None
+        for page in self.pages:
+            page.set_store(None)
         self.live.watch(None)
         self.queries.open_store(None)
         self.trace_model.clear()
@@ -288,7 +307,46 @@ class MainWindow(QMainWindow):
     # -- reacting to the panels -------------------------------------------------------------
 
     def _show_experiment(self, experiment_id: str) -> None:
-        self.queries.show_experiment(experiment_id if self.store is not None else None)
+        chosen = experiment_id if self.store is not None else None
+        self.queries.show_experiment(chosen)
+        for page in self.pages:
+            page.set_experiment(chosen or None)
+
+    # -- pages ------------------------------------------------------------------------------
+
+    def add_page(self, page: Page) -> None:
+        """Add a feature page as a mode tab and listen to what it asks of the window."""
+        self.pages.append(page)
+        self.modes.addTab(page, page.title)
+        page.trace_requested.connect(self.open_trace)
+        page.status_message.connect(lambda text: self.status.showMessage(text, 8000))
+        page.editing_requested.connect(self.enable_editing)
+        page.set_store(self.store)
+
+    def open_trace(self, trace_id: str) -> None:
+        """Show a trace in the Traces tab (from an evaluation row, a prompt's traces...)."""
+        self.modes.setCurrentWidget(self.workspace)
+        self.commands.go_to_trace(trace_id)
+
+    def confirm_pages_close(self) -> bool:
+        """Ask every page with unsaved work; False if the user chose to keep it."""
+        return all(page.confirm_close() for page in self.pages)
+
+    def enable_editing(self) -> None:
+        """File → Enable Editing: reopen the database for writing (prompts, evaluation runs)."""
+        store = self.store
+        if store is None or not store.read_only:
+            return
+        if not store.layout.writable:
+            self.report_error(
+                "Cannot Edit This Database",
+                f"This is an {store.layout.label}. TraceDesk writes only the MLflow 3.18 "
+                "layout, so this database stays read-only.",
+            )
+            return
+        self.open_location(
+            store.location.url.render_as_string(hide_password=False), read_only=False
+        )
 
     def _store_changed(self) -> None:
         """Live mode: another program wrote to the file; merge new traces, recount."""
@@ -348,6 +406,9 @@ class MainWindow(QMainWindow):
         super().hideEvent(event)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # QWidget.closeEvent
+        if not self.confirm_pages_close():
+            event.ignore()
+            return
         settings = QSettings()
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())

@@ -79,7 +79,7 @@ def test_opens_each_fixture(qtbot: QtBot, window: MainWindow, fixture_db: Path) 
     assert status.count_label.text() == ("1 trace" if count == 1 else f"{count} traces")
     assert window.notice_bar.isHidden()
     assert window.windowTitle().startswith(f"mlflow.db — {fixture_db.parent.name}")
-    assert window.stack.currentWidget() is window.workspace
+    assert window.stack.currentWidget() is window.modes
 
 
 def test_values_of_the_318_default_trace(qtbot: QtBot, window: MainWindow, db318: Path) -> None:

@@ -1,0 +1,37 @@
+"""The window's pages beside the trace workspace: Evaluations, Prompts, Agents.
+
+Each page is one feature folder's top widget. The main window gives it the open store and the
+selected experiment, and listens to its requests (open a trace, open a prompt version); a page
+with unsaved work can refuse to be closed.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QWidget
+
+from core.store.store import Store
+
+
+class Page(QWidget):
+    """Base class of a page in the window's mode tabs."""
+
+    #: The tab's label ("&Prompts": Alt+P switches to it).
+    title: ClassVar[str] = ""
+
+    trace_requested = Signal(str)  # a trace id to show in the trace explorer
+    prompt_requested = Signal(str, int)  # a prompt name and version to show
+    status_message = Signal(str)  # a short note for the status bar
+    editing_requested = Signal()  # the page needs the database opened for writing
+
+    def set_store(self, store: Store | None) -> None:
+        """The open store (None when none is open); the page reloads what it shows."""
+
+    def set_experiment(self, experiment_id: str | None) -> None:
+        """The experiment selected in the sidebar (pages that are per experiment follow it)."""
+
+    def confirm_close(self) -> bool:
+        """False when the user chose to keep unsaved work (the window then stays as it is)."""
+        return True

@@ -1,0 +1,107 @@
+"""Feature pages in the window's mode tabs: store, experiment, requests, unsaved work, editing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from app.main_window import MainWindow
+from app.pages import Page
+from core.store.store import Store
+from tests.app.helpers import open_and_wait, select_experiment
+
+
+class RecordingPage(Page):
+    title = "&Recording"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stores: list[Store | None] = []
+        self.experiments: list[str | None] = []
+        self.keep_unsaved = False
+
+    def set_store(self, store: Store | None) -> None:
+        self.stores.append(store)
+
+    def set_experiment(self, experiment_id: str | None) -> None:
+        self.experiments.append(experiment_id)
+
+    def confirm_close(self) -> bool:
+        return not self.keep_unsaved
+
+
+def test_pages_follow_the_store_and_the_experiment(
+    qtbot: QtBot, window: MainWindow, db318: Path
+) -> None:
+    page = RecordingPage()
+    window.add_page(page)
+    assert window.modes.count() == 2 and window.modes.tabText(1) == "&Recording"
+    store = open_and_wait(qtbot, window, db318)
+    assert page.stores[-1] is store
+    select_experiment(qtbot, window, "1")
+    assert page.experiments[-1] == "1"
+    window.close_database()
+    assert page.stores[-1] is None
+
+
+def test_a_page_can_open_a_trace_in_the_explorer(
+    qtbot: QtBot, window: MainWindow, db318: Path
+) -> None:
+    page = RecordingPage()
+    window.add_page(page)
+    open_and_wait(qtbot, window, db318)
+    window.modes.setCurrentWidget(page)
+    with qtbot.waitSignal(window.explorer.trace_loaded, timeout=10_000):
+        page.trace_requested.emit("tr-8994d05b63f61f086eee7e8a1d4106e8")
+    assert window.modes.currentWidget() is window.workspace
+    assert window.shown_trace_id == "tr-8994d05b63f61f086eee7e8a1d4106e8"
+
+
+def test_unsaved_work_keeps_the_database_open(
+    qtbot: QtBot, window: MainWindow, db318: Path
+) -> None:
+    page = RecordingPage()
+    window.add_page(page)
+    open_and_wait(qtbot, window, db318)
+    page.keep_unsaved = True
+    window.close_database()
+    assert window.store is not None
+    page.keep_unsaved = False
+    window.close_database()
+    assert window.store is None
+
+
+def test_enable_editing_reopens_the_database_for_writing(
+    qtbot: QtBot, window: MainWindow, db318: Path
+) -> None:
+    store = open_and_wait(qtbot, window, db318)
+    assert store.read_only and window.menu_actions.enable_editing.isEnabled()
+    with qtbot.waitSignal(window.store_opened, timeout=10_000) as opened:
+        window.menu_actions.enable_editing.trigger()
+    writable: Store = opened.args[0]
+    assert not writable.read_only and writable.location.path == store.location.path
+    assert not window.menu_actions.enable_editing.isEnabled()
+
+
+def test_an_older_layout_cannot_be_edited(
+    qtbot: QtBot, window: MainWindow, db31: Path, monkeypatch: object
+) -> None:
+    open_and_wait(qtbot, window, db31)
+    assert not window.menu_actions.enable_editing.isEnabled()
+    with qtbot.waitSignal(window.error_reported) as reported:
+        window.enable_editing()
+    assert "writes only the MLflow 3.18 layout" in reported.args[0]
+    for box in window.findChildren(QMessageBox):
+        box.close()
+
+
+def test_editing_one_file_does_not_make_the_next_one_writable(
+    qtbot: QtBot, window: MainWindow, db318: Path, db31: Path
+) -> None:
+    open_and_wait(qtbot, window, db318)
+    with qtbot.waitSignal(window.store_opened, timeout=10_000):
+        window.enable_editing()
+    assert window.store is not None and not window.store.read_only
+    assert open_and_wait(qtbot, window, db31).read_only
