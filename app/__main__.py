@@ -72,8 +72,12 @@ def _quit_on_ctrl_c(app: QApplication) -> QTimer:
 def main(argv: Sequence[str] | None = None) -> int:
     """The `tracedesk` gui-script."""
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     app = create_application()
+    from app import crash
+
+    crash_handler = crash.install()  # a log file, and a dialog instead of a dead window
+    app.aboutToQuit.connect(crash_handler.uninstall)
     from app.main_window import MainWindow, app_icon
 
     app.setWindowIcon(app_icon())

@@ -1,0 +1,147 @@
+"""The predict function of a rerun: a registered prompt version, filled per row, sent to Ollama.
+
+Each row's call is one span, `predict`, whose inputs are the row's dataset inputs and whose
+output is the answer text; the `ChatOllama` calls (autologged) nest under it. So the new run's
+rows record the same inputs as the run they were rebuilt from, and the two runs join on them.
+
+A text prompt is sent as one user message, a chat prompt as its messages. A prompt variable the
+row's inputs do not name is filled from the row when that is unambiguous: the last user message
+of chat-shaped inputs (`{"messages": [...]}`), or the row's only input. A server that is down,
+slow or failing is tried again `len(RETRY_DELAYS_S)` times, then the row fails with a message
+that says why (core records it on the row's trace and goes on). Answers are streamed, so a
+cancelled rerun stops waiting for the model within one chunk.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from contextlib import closing
+from typing import Any
+
+from app.evaluations.ollama import is_retryable
+from app.evaluations.values import chat_question
+from core.evaluation.judge import describe_failure
+from core.prompt_version import PromptVersion
+from core.tracing import SpanType, start_span
+
+#: Pauses before the second and third attempt of a failed call.
+RETRY_DELAYS_S: tuple[float, ...] = (0.5, 2.0)
+#: One call may take this long (a small model on a busy machine is slow, not broken).
+CHAT_TIMEOUT_S = 120.0
+SPAN_NAME = "predict"
+
+
+class RerunCancelled(RuntimeError):
+    """The user cancelled the rerun while this row was being answered."""
+
+
+class PredictionError(RuntimeError):
+    """The model gave no answer for a row; the message says why."""
+
+
+def prompt_values(prompt: PromptVersion, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """The values to fill `prompt` with: the inputs, and a lone missing variable taken from
+    the row's question when the inputs make that unambiguous."""
+    values = dict(inputs)
+    missing = [v for v in prompt.variables if v not in values]
+    if len(missing) == 1:
+        question = chat_question(inputs)
+        if question is None and len(inputs) == 1:
+            (only,) = inputs.values()
+            question = only if isinstance(only, str) else None
+        if question is not None:
+            values[missing[0]] = question
+    return values
+
+
+def prompt_messages(prompt: PromptVersion, inputs: Mapping[str, Any]) -> list[dict[str, str]]:
+    """The chat messages for one row (raises `MissingVariablesError` naming what is missing)."""
+    filled = prompt.format(**prompt_values(prompt, inputs))
+    if isinstance(filled, str):
+        return [{"role": "user", "content": filled}]
+    return [{"role": str(m.get("role", "user")), "content": str(m.get("content", ""))} for m in filled]
+
+
+class OllamaPredictor:
+    """`predict_fn` for `core.evaluate`: `predictor(**inputs)` returns the model's answer."""
+
+    __name__ = "predict"  # core names the evaluated function after this
+
+    def __init__(
+        self,
+        url: str,
+        model: str,
+        prompt: PromptVersion,
+        cancelled: Callable[[], bool],
+        *,
+        retry_delays: tuple[float, ...] | None = None,
+        timeout_s: float = CHAT_TIMEOUT_S,
+    ) -> None:
+        self.url = url
+        self.model = model
+        self.prompt = prompt
+        self.cancelled = cancelled
+        self.retry_delays = RETRY_DELAYS_S if retry_delays is None else retry_delays
+        self.timeout_s = timeout_s
+        self._chat: Any = None
+        self._lock = threading.Lock()
+
+    def __call__(self, **inputs: Any) -> str:
+        with start_span(SPAN_NAME, span_type=SpanType.CHAIN) as span:
+            span.set_inputs(dict(inputs))
+            answer = self.ask(prompt_messages(self.prompt, inputs))
+            span.set_outputs(answer)
+        return answer
+
+    def ask(self, messages: list[dict[str, str]]) -> str:
+        """The answer to `messages`, with bounded retries of failures worth retrying."""
+        attempts = len(self.retry_delays) + 1
+        for attempt, delay in enumerate((0.0, *self.retry_delays)):
+            self._pause(delay)
+            try:
+                return self._stream(messages)
+            except RerunCancelled:
+                raise
+            except Exception as error:  # the client raises many kinds
+                if attempt + 1 == attempts or not is_retryable(error):
+                    tries = f" after {attempt + 1} attempts" if attempt else ""
+                    raise PredictionError(
+                        f"{self.model} gave no answer{tries}: {describe_failure(error, self.url)}"
+                    ) from error
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _pause(self, seconds: float) -> None:
+        """Wait before a retry, stopping early when the rerun is cancelled."""
+        deadline = time.monotonic() + seconds
+        while True:
+            if self.cancelled():
+                raise RerunCancelled("The rerun was cancelled before this row was answered.")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.05))
+
+    def _stream(self, messages: list[dict[str, str]]) -> str:
+        parts: list[str] = []
+        with closing(self._client().stream(messages)) as chunks:
+            for chunk in chunks:
+                if self.cancelled():
+                    raise RerunCancelled("The rerun was cancelled while the model was answering.")
+                content = chunk.content
+                parts.append(content if isinstance(content, str) else str(content))
+        return "".join(parts)
+
+    def _client(self) -> Any:
+        with self._lock:
+            if self._chat is None:
+                from langchain_ollama import ChatOllama
+
+                self._chat = ChatOllama(
+                    model=self.model,
+                    base_url=self.url,
+                    temperature=0,
+                    client_kwargs={"timeout": self.timeout_s},
+                )
+            return self._chat

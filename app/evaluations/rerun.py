@@ -1,0 +1,229 @@
+"""A local rerun of a stored evaluation: its dataset, its plan, and the job that runs it (no Qt).
+
+`rebuild_dataset` (database thread) turns a run's rows back into `core.evaluate` data: the
+inputs its traces recorded and the expectations assessed on them. `run_rerun` (job pool) loads
+the custom scorers the user confirmed, then evaluates with `OllamaPredictor` into a new run.
+
+Why setting core's tracking URI is safe here: `core.evaluate` and the tracing it does write
+through core's process-global tracking URI, and LangChain autologging is process-global too.
+The app itself never uses core's module-level API (it reads and writes through its own `Store`
+objects), and a rerun holds `WRITER_LOCK` while the URI is set: a second rerun in the
+same process is refused (`RerunBusy`, `one_writer`) rather than queued, so no two jobs ever share the URI.
+When the job ends, `core.tracking.reset()` writes the pending traces, stops the trace writer
+thread and closes core's stores, and autologging is switched off again.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.evaluations.predictor import OllamaPredictor
+from app.evaluations.scorer_files import CodeFile, load_scorers
+from core import tracking
+from core.evaluation.entities import EvaluationResult, EvaluationRun
+from core.evaluation.evaluate import evaluate
+from core.prompt_version import PromptVersion
+from core.scorers import Contains, ExactMatch, Judge, MaxLength, Scorer
+from core.store.evaluations import Evaluations
+
+READ_PAGE = 500
+DEFAULT_WORKERS = 2
+MAX_WORKERS = 4
+WRITER_LOCK = threading.Lock()
+
+
+class RerunBusy(RuntimeError):
+    """Another rerun is writing; one at a time shares core's tracking URI."""
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A run's rows as evaluation data, and what could not be rebuilt."""
+
+    items: tuple[dict[str, Any], ...]
+    skipped: int  # rows whose traces recorded no inputs (spans missing, or not a dict)
+    input_keys: tuple[str, ...]
+    expectation_keys: tuple[str, ...]
+
+
+def rebuild_dataset(evaluations: Evaluations, run_id: str) -> Dataset:
+    """Database thread: `{"inputs", "expectations"}` of every row of the run, in stored order."""
+    items: list[dict[str, Any]] = []
+    skipped = 0
+    inputs_seen: dict[str, None] = {}
+    expected_seen: dict[str, None] = {}
+    after: tuple[int, str] | None = None
+    while True:
+        page = evaluations.rows(run_id, after=after, limit=READ_PAGE)
+        for row in page.rows:
+            inputs = row.inputs
+            if not isinstance(inputs, dict):
+                skipped += 1
+                continue
+            inputs_seen.update(dict.fromkeys(map(str, inputs)))
+            expected_seen.update(dict.fromkeys(row.expectations))
+            items.append({"inputs": inputs, "expectations": dict(row.expectations)})
+        if page.next_key is None:
+            break
+        after = page.next_key
+    return Dataset(tuple(items), skipped, tuple(inputs_seen), tuple(expected_seen))
+
+
+@dataclass(frozen=True)
+class ScorerChoice:
+    """The scorers the user picked; `code` is a custom scorer file they confirmed."""
+
+    exact_match: bool = False
+    contains: bool = False
+    max_length: int | None = None
+    judge_instructions: str | None = None
+    code: CodeFile | None = None
+
+    @property
+    def empty(self) -> bool:
+        builtins = self.exact_match or self.contains or self.max_length is not None
+        return not builtins and not self.judge_instructions and self.code is None
+
+
+@dataclass(frozen=True)
+class RerunPlan:
+    """Everything a rerun needs, decided on the GUI thread."""
+
+    tracking_uri: str
+    experiment_id: str
+    source: EvaluationRun
+    dataset: Dataset
+    ollama_url: str
+    model: str
+    prompt: PromptVersion
+    scorers: ScorerChoice = field(default_factory=ScorerChoice)
+    max_workers: int = DEFAULT_WORKERS
+    run_name: str | None = None
+
+
+def build_scorers(plan: RerunPlan) -> list[Scorer]:
+    """Job thread: the built-ins chosen, then the custom file's scorers (its code runs here)."""
+    choice = plan.scorers
+    chosen: list[Scorer] = []
+    if choice.exact_match:
+        chosen.append(ExactMatch())
+    if choice.contains:
+        chosen.append(Contains())
+    if choice.max_length is not None:
+        chosen.append(MaxLength(choice.max_length))
+    if choice.judge_instructions:
+        chosen.append(
+            Judge("judge", choice.judge_instructions, model=plan.model, base_url=plan.ollama_url)
+        )
+    if choice.code is not None:
+        chosen.extend(load_scorers(choice.code))
+    return chosen
+
+
+class Counters:
+    """Rows done and failed so far, written by the job, read by the GUI (thread-safe)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.started = time.monotonic()
+        self._state = (0, 0, 0)
+
+    def update(self, done: int, total: int, errors: int) -> None:
+        with self._lock:
+            self._state = (done, total, errors)
+
+    def snapshot(self) -> tuple[int, int, int, float]:
+        """(done, total, errors, seconds since the rerun started)."""
+        with self._lock:
+            done, total, errors = self._state
+        return done, total, errors, time.monotonic() - self.started
+
+
+def time_left(done: int, total: int, elapsed_s: float) -> float | None:
+    """Seconds still needed at the rate so far (None until a row is done)."""
+    if done <= 0 or elapsed_s <= 0 or total <= done:
+        return None if done <= 0 else 0.0
+    return (total - done) * elapsed_s / done
+
+
+def progress_text(done: int, total: int, errors: int, elapsed_s: float) -> str:
+    """`12 of 40 rows · 1 error · about 30 s left`."""
+    parts = [f"{done:,} of {total:,} rows" if total else "Starting…"]
+    if errors:
+        parts.append(f"{errors:,} error" + ("" if errors == 1 else "s"))
+    left = time_left(done, total, elapsed_s)
+    if left is not None and done < total:
+        parts.append(f"about {_duration(left)} left")
+    return " · ".join(parts)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{max(1, round(seconds))} s"
+    minutes, secs = divmod(round(seconds), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+@contextmanager
+def one_writer() -> Iterator[None]:
+    """Hold `WRITER_LOCK` for the block; refuse at once when another rerun holds it."""
+    if not WRITER_LOCK.acquire(blocking=False):
+        raise RerunBusy("Another rerun is still writing: wait for it to end, or cancel it.")
+    try:
+        yield
+    finally:
+        WRITER_LOCK.release()
+
+
+@contextmanager
+def tracking_session(uri: str) -> Iterator[None]:
+    """Core writes to `uri`, with LangChain calls traced, while the block runs (hold
+    `one_writer()` around it)."""
+    import core.langchain
+
+    tracking.set_tracking_uri(uri)
+    core.langchain.autolog()
+    try:
+        yield
+    finally:
+        core.langchain.autolog(disable=True)
+        tracking.reset()  # writes pending traces, stops the writer thread, closes stores
+
+
+def run_rerun(token: Any, plan: RerunPlan, counters: Counters) -> EvaluationResult:
+    """Job pool: evaluate the rebuilt dataset into a new run; cancelled runs end KILLED.
+
+    The custom scorer file runs before the tracking URI is set, so code in it that sets a URI
+    of its own cannot send the new run elsewhere.
+    """
+
+    def report(done: int, total: int, errors: int) -> None:
+        counters.update(done, total, errors)
+        token.report(done, total)
+
+    def cancelled() -> bool:
+        return bool(token.cancelled)
+
+    counters.update(0, len(plan.dataset.items), 0)
+    with one_writer():
+        scorers = build_scorers(plan)
+        predictor = OllamaPredictor(plan.ollama_url, plan.model, plan.prompt, cancelled)
+        with tracking_session(plan.tracking_uri):
+            return evaluate(
+                list(plan.dataset.items),
+                scorers,
+                predictor,
+                max_workers=max(1, min(plan.max_workers, MAX_WORKERS)),
+                progress=report,
+                cancel=cancelled,
+                experiment_id=plan.experiment_id,
+                run_name=plan.run_name,
+            )

@@ -1,0 +1,171 @@
+"""Trying a prompt on an Ollama model, traced into the open database (no Qt; job-pool code).
+
+How the call is traced without touching the process-wide tracking URI
+-----------------------------------------------------------------------
+`core` writes a finished trace to the tracking URI its `TraceRecord` names, and that record
+takes `core.get_tracking_uri()` when the root span starts. Setting the URI with
+`core.set_tracking_uri()` would change it for every other thread of the app (an evaluation
+rerun, a user's code), and changing it back races with them. Instead `traced_into()` opens the
+root span with the public `core.start_span`, then, before any span of the trace has ended,
+points that one record at the open store's URL and experiment. Nothing global changes; the
+trace writer for that URL writes the trace (and its `entity_associations` link to the prompt
+version) in its own short transaction, as it does for any traced program.
+
+The chat model call nests under the root span through `core.langchain.CoreLangchainTracer`,
+passed as the call's callback (so nothing depends on whether `autolog()` is on), which records
+the CHAT_MODEL span MLflow's LangChain autolog would. The prompt version is linked as
+`core.load_prompt` links it inside a span: trace tag `mlflow.linkedPrompts` and the span
+attribute of the same name. (`core.load_prompt` itself reads through the global URI, so the
+page passes the version it already read from the open store.)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+import core
+from core.prompt_version import PromptVersion, Template
+from core.prompts import LINKED_PROMPTS
+from core.tracing.export import tracer
+from core.tracing.live_span import LiveSpan
+
+#: Seconds to wait for the model list, and for a model's answer to start or continue.
+LIST_TIMEOUT_S = 5.0
+CHAT_TIMEOUT_S = 300.0
+#: Seconds to wait for the trace to be written after the answer came.
+WRITE_TIMEOUT_S = 30.0
+NOT_SAVED = "The database is open read-only, so this call was not saved as a trace."
+
+
+class Cancelled(Exception):  # noqa: N818  (a reason, not an error)
+    """The user cancelled the call; the trace records it as an error span."""
+
+
+class TokenLike:
+    """What the job pool passes: `cancelled` is all this module reads."""
+
+    cancelled: bool = False
+
+
+@dataclass(frozen=True)
+class TryRequest:
+    """One try: the prompt version, the filled-in template, where to trace it."""
+
+    url: str
+    model: str
+    prompt: PromptVersion
+    values: dict[str, str]
+    formatted: Template
+    tracking_uri: str | None  # None: read-only store, nothing is traced
+    experiment_id: str = "0"
+
+
+@dataclass(frozen=True)
+class TryResult:
+    answer: str
+    trace_id: str | None = None
+    note: str = ""
+    saved: bool = False
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def describe_error(error: BaseException, url: str, model: str = "") -> str:
+    """A message the user can act on for what Ollama (or the way to it) said."""
+    import ollama
+
+    if isinstance(error, ConnectionError | httpx.ConnectError):
+        return (
+            f"Ollama is not answering at {url}. Start it (`ollama serve`) or set its address "
+            "in Help → Settings."
+        )
+    if isinstance(error, httpx.TimeoutException):
+        return f"Ollama at {url} did not answer in time."
+    if isinstance(error, ollama.ResponseError):
+        if error.status_code == 404 and model:
+            return f"Ollama at {url} has no model {model!r}: pull it with `ollama pull {model}`."
+        return f"Ollama at {url} answered with an error ({error.status_code}): {error.error}"
+    if isinstance(error, httpx.HTTPError):
+        return f"The connection to Ollama at {url} failed: {error}"
+    return f"{type(error).__name__}: {error}"
+
+
+def list_models(token: TokenLike, url: str) -> list[str]:
+    """Job pool: the models the server has pulled (`/api/tags`), by name."""
+    import ollama
+
+    listed = ollama.Client(host=url, timeout=LIST_TIMEOUT_S).list()
+    return sorted(m.model for m in listed.models if m.model)
+
+
+def chat_messages(formatted: Template) -> list[tuple[str, str]]:
+    """LangChain's (role, content) pairs for a filled-in template; text is one user message."""
+    if isinstance(formatted, str):
+        return [("user", formatted)]
+    return [(str(m.get("role") or "user"), str(m.get("content", ""))) for m in formatted]
+
+
+@contextlib.contextmanager
+def traced_into(tracking_uri: str, experiment_id: str, name: str) -> Iterator[LiveSpan]:
+    """A root span whose trace goes to `tracking_uri`, whatever the global URI is (see above)."""
+    with core.start_span(name, span_type=core.SpanType.CHAIN) as span:
+        record = tracer().record(span.trace_id)
+        with record.lock:
+            record.tracking_uri = tracking_uri
+            record.experiment_id = experiment_id
+        yield span
+
+
+def link_prompt(span: LiveSpan, prompt: PromptVersion) -> None:
+    """Link the current trace to `prompt` exactly as `core.load_prompt` does inside a span."""
+    linked = [{"name": prompt.name, "version": str(prompt.version)}]
+    core.update_current_trace(tags={LINKED_PROMPTS: json.dumps(linked)})
+    span.set_attribute(LINKED_PROMPTS, linked)
+
+
+def _stream(token: TokenLike, request: TryRequest, callbacks: list[Any]) -> str:
+    """The model's answer, streamed so a cancel stops it between chunks."""
+    from langchain_ollama import ChatOllama
+
+    chat = ChatOllama(
+        base_url=request.url,
+        model=request.model,
+        client_kwargs={"timeout": CHAT_TIMEOUT_S},
+    )
+    parts: list[str] = []
+    config: Any = {"callbacks": callbacks}
+    for chunk in chat.stream(chat_messages(request.formatted), config=config):
+        if token.cancelled:
+            raise Cancelled("Cancelled by the user.")
+        parts.append(chunk.text if isinstance(chunk.text, str) else str(chunk.content))
+    return "".join(parts)
+
+
+def run_prompt(token: TokenLike, request: TryRequest) -> TryResult:
+    """Job pool: send the filled-in prompt to the model; trace it when the store is writable."""
+    if request.tracking_uri is None:
+        return TryResult(_stream(token, request, []), note=NOT_SAVED)
+    from core.langchain import CoreLangchainTracer
+
+    name = f"prompt {request.prompt.name} v{request.prompt.version}"
+    with traced_into(request.tracking_uri, request.experiment_id, name) as span:
+        span.set_inputs({"prompt": request.prompt.uri, "variables": request.values})
+        link_prompt(span, request.prompt)
+        answer = _stream(token, request, [CoreLangchainTracer()])
+        span.set_outputs(answer)
+    return _written(answer, span.trace_id)
+
+
+def _written(answer: str, trace_id: str) -> TryResult:
+    """Wait for the trace writer; say whether the trace is in the database."""
+    if not core.flush_trace_async_logging(WRITE_TIMEOUT_S):
+        return TryResult(answer, trace_id, "The trace is still being written.", saved=False)
+    failures = dict(tracer().failures())
+    if trace_id in failures:
+        return TryResult(answer, trace_id, f"The trace could not be saved: {failures[trace_id]}")
+    return TryResult(answer, trace_id, f"Traced as {trace_id}.", saved=True)
