@@ -3,6 +3,10 @@
 The recipe writes through `core`'s tracing API, which keeps process-wide state (the tracking
 URI), so it runs in its own interpreter. A stamp with the recipe's hash rebuilds the demo when
 the recipe changes; a half-built file is never opened.
+
+In the PyInstaller bundle `sys.executable` is the bundle's own program, which has no `-m`: the
+child is the same program started with `BUILD_DEMO_FLAG`, which the bundle's entry point
+(`packaging/tracedesk_entry.py`) hands to `resources.demo_data.main` before Qt is loaded.
 """
 
 from __future__ import annotations
@@ -20,6 +24,8 @@ from resources import resource_path
 
 RECIPE = "demo_data.py"
 STAMP = "recipe.sha256"
+#: `tracedesk-bundle --build-demo OUT.db` builds the demo database (frozen bundles only).
+BUILD_DEMO_FLAG = "--build-demo"
 
 
 def demo_folder() -> Path:
@@ -50,8 +56,16 @@ def prepare_demo(token: JobToken | None = None, target: Path | None = None) -> P
     return database
 
 
+def recipe_command(output: Path) -> list[str]:
+    """The child process that runs the recipe: `python -m resources.demo_data OUT`, or the
+    bundle's program with `BUILD_DEMO_FLAG` when frozen (PyInstaller sets `sys.frozen`)."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable, BUILD_DEMO_FLAG, str(output)]
+    return [sys.executable, "-m", "resources.demo_data", str(output)]
+
+
 def _run_recipe(output: Path, token: JobToken | None) -> None:
-    command = [sys.executable, "-m", "resources.demo_data", str(output)]
+    command = recipe_command(output)
     with subprocess.Popen(
         command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True
     ) as child:

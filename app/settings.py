@@ -6,7 +6,9 @@ here so a default lives in one spot.
 
 from __future__ import annotations
 
+import getpass
 import os
+import sys
 
 from PySide6.QtCore import QSettings
 
@@ -30,3 +32,50 @@ def set_ollama(url: str, model: str) -> None:
     settings = QSettings()
     settings.setValue(OLLAMA_URL, url.strip())
     settings.setValue(OLLAMA_MODEL, model.strip())
+
+
+# -- agents (app/agents) ----------------------------------------------------------------------
+
+AGENTS_PYTHON = "agents/python"
+AGENTS_USER_ID = "agents/user_id"
+AGENTS_TIMEOUT_S = "agents/timeout_s"
+DEFAULT_AGENTS_TIMEOUT_S = 120.0
+
+
+def agents_python() -> str:
+    """The interpreter that runs agents: the user's choice (e.g. a virtualenv with MLflow and
+    the agent's requirements), else this program's own."""
+    return str(QSettings().value(AGENTS_PYTHON, "") or sys.executable)
+
+
+def set_agents_python(path: str) -> None:
+    """Remember `path` as the agents' interpreter (an empty path restores the default)."""
+    QSettings().setValue(AGENTS_PYTHON, path.strip())
+
+
+def agents_user_id() -> str:
+    """The user id sent in an agent request's context: the setting, else the OS user."""
+    stored = str(QSettings().value(AGENTS_USER_ID, "") or "").strip()
+    if stored:
+        return stored
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no name for this uid (containers)
+        return "user"
+
+
+def set_agents_user_id(user_id: str) -> None:
+    QSettings().setValue(AGENTS_USER_ID, user_id.strip())
+
+
+def agents_timeout_s() -> float:
+    """How long an agent may take to answer (between two streamed events) before it is stopped."""
+    try:
+        value = float(str(QSettings().value(AGENTS_TIMEOUT_S, DEFAULT_AGENTS_TIMEOUT_S)))
+    except (TypeError, ValueError):
+        return DEFAULT_AGENTS_TIMEOUT_S
+    return value if value > 0 else DEFAULT_AGENTS_TIMEOUT_S
+
+
+def set_agents_timeout_s(seconds: float) -> None:
+    QSettings().setValue(AGENTS_TIMEOUT_S, float(seconds))

@@ -11,7 +11,7 @@ import base64
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from core import jsonutil
 
@@ -210,6 +210,14 @@ class SpanEvent:
         }
 
 
+class PayloadSource(Protocol):
+    """Where the JSON of a trace's spans comes from when it was not read with the tree."""
+
+    def payload(self, span_id: str) -> str:
+        """The span's stored JSON text ('' when there is none)."""
+        ...
+
+
 class Span:
     """One span. Identity, timing and status are plain fields; the payload decodes on demand.
 
@@ -243,7 +251,7 @@ class Span:
         status_code: str,  # "OK" | "ERROR" | "UNSET"
         start_time_ns: int,
         end_time_ns: int | None,
-        document: str | Mapping[str, Any],
+        document: str | Mapping[str, Any] | PayloadSource,
         invalid_reason: str | None = None,
     ) -> None:
         self.trace_id = trace_id
@@ -279,6 +287,8 @@ class Span:
         if self._parsed is not None:
             return self._parsed
         document = self.document
+        if not isinstance(document, str | Mapping):  # still in the database: read it now
+            document = self.document = document.payload(self.span_id)
         if not isinstance(document, str):
             self._parsed = (document, None)
         elif not document:
@@ -396,6 +406,16 @@ def _events(raw: Any) -> tuple[SpanEvent, ...]:
 @dataclass(frozen=True)
 class TraceData:
     spans: tuple[Span, ...] = ()
+
+    def load_payloads(self) -> None:
+        """Read every span's JSON now (one query), e.g. in a worker thread before a GUI uses it.
+
+        Spans read from a `spans` table come without their JSON, which is fetched on the first
+        access to any span's payload; this forces that fetch without decoding anything.
+        """
+        for span in self.spans:
+            if not isinstance(span.document, str | Mapping):
+                span.document = span.document.payload(span.span_id)
 
     @property
     def request(self) -> Any:

@@ -57,3 +57,19 @@ class QuerySyntaxError(TraceDeskError, ValueError):
         self.reason = message
         pointer = f"{text}\n{' ' * position}^"
         super().__init__(f"{message} at column {position + 1}\n{pointer}")
+
+
+class LoginRefusedError(UnreachableStoreError):
+    """A database server refused the login: a wrong or missing password, or an unknown user.
+
+    `needs_password` is True when the server asked for a password that was not given (the app
+    then asks for one).
+    """
+
+    def __init__(self, message: str, *, needs_password: bool = False) -> None:
+        super().__init__(message)
+        self.needs_password = needs_password
+
+
+class WriteConflictError(StoreError):
+    """Another writer added the same row first (a server database); the write may be retried."""

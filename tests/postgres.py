@@ -171,7 +171,8 @@ class PostgresCluster:
     def _start_once_to_add_roles(self) -> None:
         """The password role needs the server up: start it on the socket only, add, stop."""
         options = f"-k {self.folder} -c listen_addresses=''"
-        self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-w", "start")
+        log = str(self.folder / "server.log")  # also keeps the server off our pipes
+        self._run("pg_ctl", "-D", str(self.datadir), "-l", log, "-o", options, "-w", "start")
         try:
             self._run(
                 "psql", "-h", str(self.folder), "-U", SUPERUSER, "-d", "postgres", "-v",

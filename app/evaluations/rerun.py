@@ -30,6 +30,7 @@ from core.evaluation.evaluate import evaluate
 from core.prompt_version import PromptVersion
 from core.scorers import Contains, ExactMatch, Judge, MaxLength, Scorer
 from core.store.evaluations import Evaluations
+from core.store.store import Store
 
 READ_PAGE = 500
 DEFAULT_WORKERS = 2
@@ -72,6 +73,28 @@ def rebuild_dataset(evaluations: Evaluations, run_id: str) -> Dataset:
             break
         after = page.next_key
     return Dataset(tuple(items), skipped, tuple(inputs_seen), tuple(expected_seen))
+
+
+def prompt_versions(store: Store) -> list[PromptVersion]:
+    """Database thread: every version of every registered prompt, by name, newest first."""
+    registry = store.registry
+    versions: list[PromptVersion] = []
+    for summary in sorted(registry.prompts(), key=lambda p: p.name.casefold()):
+        versions.extend(reversed(registry.prompt_versions(summary.name)))
+    return versions
+
+
+def prepare(store: Store, run_id: str) -> tuple[Dataset, list[PromptVersion]]:
+    """Database thread: what the Rerun dialog offers (the dataset, the prompt versions)."""
+    return rebuild_dataset(store.evaluations, run_id), prompt_versions(store)
+
+
+def tracking_uri_of(store: Store) -> str:
+    """The URI core writes a rerun to: the store's own file (or server)."""
+    location = store.location
+    if location.path is not None:
+        return f"sqlite:///{location.path.resolve()}"
+    return location.connect_url().render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)

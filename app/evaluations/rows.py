@@ -26,6 +26,7 @@ from app.evaluations.values import (
     clip,
     predict_error,
     score_cell,
+    unquoted,
     value_cell,
 )
 from core.evaluation.entities import EvaluationColumns, EvaluationRow
@@ -120,8 +121,9 @@ def grid_row(row: EvaluationRow, number: int, columns: GridColumns) -> GridRow:
     """Prepare one stored row (the root span is decoded only when a preview is missing)."""
     inputs = row.request_preview if row.request_preview is not None else as_text(row.inputs)
     error = predict_error(row)
-    output = row.response_preview
-    if output is None:
+    if row.response_preview is not None:
+        output = unquoted(row.response_preview)
+    else:
         output = "" if row.outputs is None else as_text(row.outputs)
     expectations = tuple(value_cell(row.expectations.get(n)) for n in columns.expectations)
     scores = tuple(score_cell(n, row.scores.get(n)) for n in columns.scorers)

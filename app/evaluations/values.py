@@ -67,6 +67,19 @@ def as_text(value: Any) -> str:
         return repr(value)
 
 
+def unquoted(preview: str) -> str:
+    """A preview that is a JSON string (`"Unicorn"`, how a plain-text output is stored) as
+    the string itself; any other preview as it is."""
+    if len(preview) >= 2 and preview[0] == preview[-1] == '"':
+        try:
+            value = json.loads(preview)
+        except ValueError:
+            return preview
+        if isinstance(value, str):
+            return value
+    return preview
+
+
 def canonical_json(value: Any) -> str:
     """The same JSON for equal values, whatever their key order (the join key of two runs)."""
     try:

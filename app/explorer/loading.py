@@ -28,6 +28,7 @@ def load_trace(reader: StoreReader, trace_id: str) -> LoadedTrace:
     """`reader.get_trace(trace_id)` and the tree of its spans, timed."""
     started = time.perf_counter()
     trace = reader.get_trace(trace_id)
+    trace.data.load_payloads()  # here, in the database thread: the GUI never reads the store
     read = time.perf_counter()
     tree = build_tree(trace.data.spans)
     indexed = time.perf_counter()

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.entities import TraceRow
+from core.errors import StoreError
 from core.prompt_version import PromptVersion, Template, template_variables
 from core.store.registry import PromptSummary
 from core.store.store import Store
@@ -87,6 +88,11 @@ def prompt_filter(name: str, version: int) -> str:
 
 def traces_using(store: Store, name: str, version: int, limit: int = TRACES_SHOWN) -> LinkedTraces:
     """Database thread: traces of any experiment linked to `name` version `version`."""
+    if "entity_associations" not in store.layout.tables:
+        raise StoreError(
+            f"this database has the {store.layout.label}, which does not record which traces "
+            "used a prompt version"
+        )
     page = store.reader.trace_page(None, filter_string=prompt_filter(name, version), limit=limit)
     return LinkedTraces(page.rows, page.next_key is not None)
 

@@ -1,4 +1,9 @@
-"""Opening a tracking database: URL parsing, file checks, read-only SQLite, error translation.
+"""Opening a tracking database: URL parsing, file checks, engines, error translation.
+
+A store is an SQLite file (opened `mode=ro` for reading) or a PostgreSQL database (opened with
+`default_transaction_read_only` for reading, so the server itself refuses any write). A URL's
+password is taken out of it at once: `StoreLocation` keeps it apart, never shows it, and only
+the engine's connections see it; without one, libpq's own `PGPASSWORD` / `~/.pgpass` apply.
 
 Every failure becomes one of `core.errors`' store errors with a sentence a user can act on;
 nothing here writes to a database opened for reading.
@@ -7,10 +12,12 @@ nothing here writes to a database opened for reading.
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import re
 import sqlite3
 import struct
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,23 +28,37 @@ from sqlalchemy.pool import QueuePool
 
 from core.errors import (
     CorruptStoreError,
+    LoginRefusedError,
     NotSQLiteError,
+    ReadOnlyStoreError,
     StoreError,
     StoreLockedError,
     StoreNotFoundError,
     UnreachableStoreError,
+    WriteConflictError,
 )
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_S = 5.0
 
 
+#: Seconds to wait for a database server to answer a connection attempt.
+CONNECT_TIMEOUT_S = 10
+#: PostgreSQL drivers SQLAlchemy knows, preferred first, for a URL that names none.
+POSTGRES_DRIVERS = (("psycopg", "psycopg"), ("psycopg2", "psycopg2"))
+
+
 @dataclass(frozen=True)
 class StoreLocation:
-    """Where a store lives: a SQLite file, or a server URL (password never kept here)."""
+    """Where a store lives: a SQLite file, or a server URL.
+
+    `url` never holds a password: one given in the URL is kept in `password`, which is left
+    out of `repr`, comparisons and everything shown or logged.
+    """
 
     url: URL
     path: Path | None
+    password: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -45,10 +66,17 @@ class StoreLocation:
 
     @property
     def display(self) -> str:
-        """Text safe to show or log: a path, or the URL with its password hidden."""
+        """Text safe to show, log or keep in settings: a path, or the URL with no password."""
         if self.path is not None:
             return str(self.path)
         return self.url.render_as_string(hide_password=True)
+
+    def connect_url(self) -> URL:
+        """The URL the engine connects with: the password put back, a driver chosen."""
+        url = self.url.set(password=self.password) if self.password else self.url
+        if url.drivername == "postgresql":  # SQLAlchemy would assume psycopg2
+            url = url.set(drivername=f"postgresql+{_postgres_driver(self.display)}")
+        return url
 
 
 def parse_location(uri: str | Path) -> StoreLocation:
@@ -70,7 +98,18 @@ def parse_location(uri: str | Path) -> StoreLocation:
             raise StoreError("An in-memory SQLite database holds no MLflow data to open.")
         path = Path(url.database).expanduser().resolve()
         return StoreLocation(url.set(database=str(path)), path)
-    return StoreLocation(url, None)
+    return StoreLocation(url.set(password=None), None, url.password or None)
+
+
+def _postgres_driver(where: str) -> str:
+    """The installed PostgreSQL driver (psycopg 3 first), or a message saying what to install."""
+    for module, driver in POSTGRES_DRIVERS:
+        if importlib.util.find_spec(module) is not None:
+            return driver
+    raise StoreError(
+        f"Cannot open {where}: opening a PostgreSQL database needs the psycopg driver. "
+        "Install it with: pip install 'tracedesk[postgres]'"
+    )
 
 
 def check_sqlite_file(path: Path) -> None:
@@ -152,13 +191,21 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
 
 
 def _create_server_engine(location: StoreLocation, *, read_only: bool) -> Engine:
+    """An engine for a database server; PostgreSQL reading sessions are read-only server-side."""
+    url = location.connect_url()
+    connect_args: dict[str, object] = {}
+    if url.get_backend_name() == "postgresql":
+        connect_args = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "TraceDesk"}
+        if read_only:
+            # The server refuses every write of every transaction of these sessions.
+            connect_args["options"] = "-c default_transaction_read_only=on"
     try:
-        engine = create_engine(location.url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
-        raise StoreError(f"Cannot open {location.display}: {exc}") from exc
-    if read_only:
-        engine = engine.execution_options(postgresql_readonly=True)
-    return engine
+        raise StoreError(
+            f"Cannot open {location.display}: {exc}. For PostgreSQL install the driver with "
+            "pip install 'tracedesk[postgres]'."
+        ) from exc
 
 
 #: (words in the driver's message, error class, what to tell the user), checked in order.
@@ -184,9 +231,87 @@ _DIAGNOSES: tuple[tuple[tuple[str, ...], type[StoreError], str], ...] = (
 )
 
 
+#: SQLSTATEs of a PostgreSQL write that lost a race and may simply be run again.
+_RETRY_STATES = {"40001": "a serialization failure", "40P01": "a deadlock", "55P03": "a lock"}
+_UNIQUE_VIOLATION = "23505"
+
+
+def _server_error(orig: BaseException, text: str, where: str) -> StoreError | None:
+    """A database server's error (PostgreSQL's, through psycopg) in words, or None."""
+    state = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if state in _RETRY_STATES:
+        return StoreLockedError(f"{where} is busy: the write met {_RETRY_STATES[state]}.")
+    if state == _UNIQUE_VIOLATION:
+        return WriteConflictError(f"{where}: another writer added the same row first ({text}).")
+    lowered = text.lower()
+    missing_db = re.search(r'database "([^"]*)" does not exist', text)
+    if missing_db:
+        return StoreNotFoundError(
+            f"The server of {where} has no database {missing_db.group(1)!r}. "
+            "Check the database name at the end of the URL."
+        )
+    for words, make in _SERVER_DIAGNOSES:
+        if any(word in lowered for word in words):
+            return make(where, _first_line(text))
+    return None
+
+
+def _first_line(text: str) -> str:
+    """The driver's message without its prefix and hints, on one line."""
+    line = text.strip().splitlines()[0] if text.strip() else text
+    return re.sub(r"^connection failed: |^connection to server at [^:]*: ", "", line).strip()
+
+
+_SERVER_DIAGNOSES: tuple[tuple[tuple[str, ...], Callable[[str, str], StoreError]], ...] = (
+    (
+        ("no password supplied",),
+        lambda where, text: LoginRefusedError(
+            f"{where} needs a password. Type it when TraceDesk asks for it, or let libpq find "
+            "it: set PGPASSWORD, or add the server to ~/.pgpass.",
+            needs_password=True,
+        ),
+    ),
+    (
+        ("password authentication failed",),
+        lambda where, text: LoginRefusedError(
+            f"{where} refused the login: the password is wrong for this user ({text}).",
+            needs_password=True,
+        ),
+    ),
+    (
+        ('role "', "no pg_hba.conf entry", "authentication failed"),
+        lambda where, text: LoginRefusedError(f"{where} refused the login ({text})."),
+    ),
+    (
+        (
+            "connection refused", "could not translate host name", "name or service not known",
+            "timeout expired", "no route to host", "network is unreachable", "timed out",
+            "could not connect", "server closed the connection",
+        ),
+        lambda where, text: UnreachableStoreError(
+            f"Cannot reach the database server of {where}: {text}. Is the server running, "
+            "and are the host name and port right?"
+        ),
+    ),
+    (
+        ("read-only transaction",),
+        lambda where, text: ReadOnlyStoreError(f"{where} is open read-only here ({text})."),
+    ),
+    (
+        ("permission denied",),
+        lambda where, text: StoreError(f"{where}: the database user may not do this ({text})."),
+    ),
+)  # fmt: skip
+
+
 def describe_database_error(error: BaseException, location: str) -> StoreError:
     """Turn a DB-API/SQLAlchemy error into a store error that says what happened."""
-    text = str(getattr(error, "orig", None) or error)
+    orig = getattr(error, "orig", None) or error
+    text = str(orig)
+    if not isinstance(orig, sqlite3.Error):
+        found = _server_error(orig, text, location)
+        if found is not None:
+            return found
     lowered = text.lower()
     for words, kind, message in _DIAGNOSES:
         if any(word in lowered for word in words):

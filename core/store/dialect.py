@@ -1,16 +1,41 @@
-"""The SQL of the trace filter language that differs between database engines, in one place.
+"""Everything whose SQL differs between SQLite and PostgreSQL, in one place.
 
-`core.query` builds filters from portable SQLAlchemy constructs plus the helpers below. Anything
-whose SQL is engine-specific lives here, so supporting PostgreSQL (MLflow's other common backend)
-means editing only this module. Today's stores are SQLite files; each helper says what it renders
-on SQLite and on PostgreSQL.
+`core.query`, the reader and the writers build portable SQLAlchemy Core statements plus the
+helpers below; each helper says what it renders on SQLite and on PostgreSQL (the engine setup
+itself, `BEGIN IMMEDIATE` and the read-only sessions, is in `core.store.connection`):
+
+* `like` / `ilike`: case-sensitive GLOB on SQLite, LIKE / ILIKE with no escape character on
+  PostgreSQL (whose LIKE would otherwise treat a backslash as one);
+* `json_number`, `json_member`, `json_valid`: JSON inside text columns;
+* `spans_of_trace`: SQLite's rowid order for reading a trace's spans;
+* `lock_versions`: how two writers of the next version number of one registered model queue;
+* `insert_experiment`: who picks a new experiment's id (PostgreSQL's sequence);
+* `change_marker`: the cheap "was anything written?" reading of live mode on a server.
 """
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, Float, case, cast, func, literal, null
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    ColumnElement,
+    Connection,
+    Float,
+    Select,
+    case,
+    cast,
+    column,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    table,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -51,7 +76,8 @@ class CaseSensitiveLike(FunctionElement[bool]):
 @compiles(CaseSensitiveLike)
 def _like_default(element: CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
     expression, pattern, _glob = element.clauses.clauses
-    return compiler.process(expression.like(pattern), **kw)
+    # ESCAPE '': a backslash is an ordinary character, as in SQLite's LIKE and MLflow there.
+    return compiler.process(expression.like(pattern, escape=""), **kw)
 
 
 @compiles(CaseSensitiveLike, "sqlite")
@@ -63,11 +89,33 @@ def _like_sqlite(element: CaseSensitiveLike, compiler: SQLCompiler, **kw: Any) -
 def ilike(expression: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
     """Case-insensitive LIKE.
 
-    SQLAlchemy renders `lower(x) LIKE lower(p)` on SQLite (what MLflow runs there) and a native
-    `ILIKE` on PostgreSQL. SQLite's `lower()` and LIKE fold ASCII letters only (without the ICU
+    `lower(x) LIKE lower(p)` on SQLite (what MLflow runs there) and a native `ILIKE ... ESCAPE
+    ''` on PostgreSQL. SQLite's `lower()` and LIKE fold ASCII letters only (without the ICU
     extension), so `'%ÄPFEL%'` does not match `äpfel` there; MLflow on SQLite has the same limit.
+    PostgreSQL folds every letter its locale knows (a UTF-8 database: `ä` too).
     """
-    return expression.ilike(pattern)
+    return CaseInsensitiveLike(expression, literal(pattern))
+
+
+class CaseInsensitiveLike(FunctionElement[bool]):
+    """The SQL construct behind `ilike`, compiled per dialect below."""
+
+    name = "case_insensitive_like"
+    inherit_cache = True
+    type = Boolean()
+    _is_implicitly_boolean = True
+
+
+@compiles(CaseInsensitiveLike)
+def _ilike_default(element: CaseInsensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
+    expression, pattern = element.clauses.clauses
+    return compiler.process(expression.ilike(pattern), **kw)
+
+
+@compiles(CaseInsensitiveLike, "postgresql")
+def _ilike_postgresql(element: CaseInsensitiveLike, compiler: SQLCompiler, **kw: Any) -> str:
+    expression, pattern = element.clauses.clauses
+    return compiler.process(expression.ilike(pattern, escape=""), **kw)
 
 
 #: JSON scalars that are not numbers, in the spellings MLflow's numeric filter rules out.
@@ -120,8 +168,16 @@ def _json_member_sqlite(element: JsonMember, compiler: SQLCompiler, **kw: Any) -
 @compiles(JsonMember, "postgresql")
 def _json_member_postgresql(element: JsonMember, compiler: SQLCompiler, **kw: Any) -> str:
     document, _path, key = element.clauses.clauses
-    # Malformed JSON raises here; PostgreSQL 16's `IS JSON` could guard it like SQLite's json_valid.
-    return compiler.process(cast(document, JSONB).op("->>")(key), **kw)
+    member = compiler.process(cast(document, JSONB).op("->>")(key), **kw)
+    if not _has_is_json(compiler):
+        return member  # PostgreSQL 15: malformed JSON in this column fails the query
+    return f"CASE WHEN ({compiler.process(document, **kw)} IS JSON OBJECT) THEN {member} END"
+
+
+def _has_is_json(compiler: SQLCompiler) -> bool:
+    """PostgreSQL 16 added the `IS JSON` predicate; an unknown version is taken as older."""
+    version = getattr(compiler.dialect, "server_version_info", None) or (0,)
+    return bool(version >= (16,))
 
 
 def spans_of_trace(spans: Any, trace_id: str) -> ColumnElement[bool]:
@@ -169,10 +225,104 @@ def _json_valid_default(element: JsonValid, compiler: SQLCompiler, **kw: Any) ->
 
 @compiles(JsonValid, "sqlite")
 def _json_valid_sqlite(element: JsonValid, compiler: SQLCompiler, **kw: Any) -> str:
-    (column,) = element.clauses.clauses
-    return f"json_valid({compiler.process(column, **kw)})"
+    (document,) = element.clauses.clauses
+    return f"json_valid({compiler.process(document, **kw)})"
 
 
-def json_valid(column: ColumnElement[Any]) -> ColumnElement[bool]:
-    """SQLite checks span JSON in C (far cheaper than parsing it in Python to find out)."""
-    return JsonValid(column)
+@compiles(JsonValid, "postgresql")
+def _json_valid_postgresql(element: JsonValid, compiler: SQLCompiler, **kw: Any) -> str:
+    (document,) = element.clauses.clauses
+    if not _has_is_json(compiler):
+        return "NULL"  # PostgreSQL 15 has no cheap test; spans are checked as they are decoded
+    return f"(CASE WHEN ({compiler.process(document, **kw)} IS JSON) THEN 1 ELSE 0 END)"
+
+
+def json_valid(document: ColumnElement[Any]) -> ColumnElement[bool]:
+    """1 or 0: whether a text column holds well-formed JSON, checked by the database in C (far
+    cheaper than parsing it in Python to find out); NULL where the engine cannot say."""
+    return JsonValid(document)
+
+
+# -- writing ------------------------------------------------------------------------------------
+
+
+def lock_versions(connection: Connection, table_name: str, name: str) -> None:
+    """Make concurrent writers of the next version number of `name` wait for each other.
+
+    The next version is `max(version) + 1`, read and written in one transaction. On SQLite the
+    writer's `BEGIN IMMEDIATE` already serialises every write transaction. PostgreSQL runs them
+    side by side, so this takes a transaction-scoped advisory lock on (table, name): the second
+    writer waits here until the first commits, then reads its version. (Writers that take no
+    such lock, e.g. MLflow itself, can still collide; the unique key refuses the second row and
+    `StoreWriter.transaction` runs the transaction again.)
+    """
+    if connection.dialect.name != "postgresql":
+        return
+    connection.execute(select(func.pg_advisory_xact_lock(literal(_lock_key(table_name, name)))))
+
+
+def _lock_key(*parts: str) -> int:
+    """A stable signed 64-bit advisory-lock key for `parts` (same in every process)."""
+    digest = hashlib.blake2b("\x1f".join(("tracedesk", *parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def insert_experiment(connection: Connection, experiments: Any, values: Mapping[str, Any]) -> int:
+    """Insert an experiment row and return its id, chosen as the engine's own rows choose it.
+
+    SQLite's `experiment_id INTEGER PRIMARY KEY` takes max + 1 (so `core` gives it that).
+    MLflow's PostgreSQL schema draws ids from the sequence `experiments_experiment_id_seq`:
+    an id picked by hand would leave the sequence behind, and MLflow's next experiment would
+    collide with it, so PostgreSQL gets no id and returns the sequence's.
+    """
+    row = {k: v for k, v in values.items() if k != "experiment_id"}
+    if connection.dialect.name == "postgresql":
+        statement = insert(experiments).values(**row).returning(experiments.c.experiment_id)
+        return int(connection.execute(statement).scalar_one())
+    newest = connection.execute(select(func.max(experiments.c.experiment_id))).scalar()
+    new_id = int(newest or 0) + 1
+    connection.execute(insert(experiments).values(experiment_id=new_id, **row))
+    return new_id
+
+
+# -- live mode ----------------------------------------------------------------------------------
+
+#: Tables whose writes live mode notices on a server (new traces, spans, feedback).
+WATCHED_TABLES = ("trace_info", "spans", "assessments", "trace_tags")
+
+
+def change_marker() -> Select[Any]:
+    """A cheap reading that changes when another program writes traces (PostgreSQL).
+
+    Two parts, both independent of the table size: the newest `(timestamp_ms, request_id)` of
+    `trace_info`, one descent of MLflow's `index_trace_info_timestamp_ms_request_id` (a new trace
+    shows at once), and the insert/update/delete counters the statistics system keeps for the
+    watched tables (`pg_stat_user_tables`: other writes, e.g. a new assessment, show within the
+    server's statistics flush interval, about a second). `max()` / `count(*)` over `trace_info`
+    would instead read every row of a big store on each poll.
+    """
+    ti = table("trace_info", column("timestamp_ms"), column("request_id"))
+    newest = (
+        select(ti.c.timestamp_ms, ti.c.request_id)
+        .order_by(ti.c.timestamp_ms.desc(), ti.c.request_id.desc())
+        .limit(1)
+        .subquery("newest")
+    )
+    stats = table(
+        "pg_stat_user_tables",
+        column("relname"),
+        column("n_tup_ins"),
+        column("n_tup_upd"),
+        column("n_tup_del"),
+        column("schemaname"),
+    )
+    writes = (
+        select(func.sum(stats.c.n_tup_ins + stats.c.n_tup_upd + stats.c.n_tup_del))
+        .where(stats.c.relname.in_(WATCHED_TABLES), stats.c.schemaname == func.current_schema())
+        .scalar_subquery()
+    )
+    return select(
+        select(newest.c.timestamp_ms).scalar_subquery().label("newest_ms"),
+        select(newest.c.request_id).scalar_subquery().label("newest_id"),
+        cast(writes, BigInteger).label("writes"),
+    )

@@ -29,6 +29,7 @@ from core.agents.mlmodel import MLmodelFacts, read_mlmodel
 from core.errors import NotFoundError, StoreError
 from core.store import schema as t
 from core.store.artifacts import ArtifactResolver
+from core.store.dialect import lock_versions
 from core.store.evaluations import inputs as t_inputs
 
 if TYPE_CHECKING:
@@ -628,6 +629,7 @@ def _set_logged_model_tags(
 
 def _register_version(connection: Connection, name: str, new: NewLoggedModel) -> int:
     """The next version of `name` (created when missing), linked to the logged model."""
+    lock_versions(connection, t.model_versions.name, name)  # before reading max()
     _ensure_registered_model(connection, name, new.end_ms)
     mv, rm = t.model_versions, t.registered_models
     current = connection.execute(select(func.max(mv.c.version)).where(mv.c.name == name)).scalar()

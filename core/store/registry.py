@@ -3,7 +3,7 @@
 A prompt is a `registered_models` row tagged `mlflow.prompt.is_prompt=true`; each version is a
 `model_versions` row whose `mlflow.prompt.text` tag holds the template and whose description is
 the commit message (SCHEMA.md §7). New versions take the next number inside a write-locked
-transaction, so concurrent writers get distinct, gapless numbers.
+transaction (`dialect.lock_versions`), so concurrent writers get distinct, gapless numbers.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from core.errors import NotFoundError, StoreError
 from core.jsonutil import decode_attribute
 from core.prompt_version import PROMPT_TYPE_CHAT, PromptVersion, Template
 from core.store import schema as t
+from core.store.dialect import lock_versions
 
 if TYPE_CHECKING:
     from core.store.store import Store
@@ -156,6 +157,7 @@ class Registry:
 
         def work(connection: Connection) -> int:
             now = int(time.time() * 1000)
+            lock_versions(connection, t.model_versions.name, name)  # before reading max()
             _ensure_prompt(connection, name, commit_message, now)
             version = _next_version(connection, name)
             connection.execute(

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.entities import SPAN_TYPE_KEY, Span, base64_to_hex, hex_to_base64
+from core.entities import SPAN_TYPE_KEY, PayloadSource, Span, base64_to_hex, hex_to_base64
 from core.jsonutil import decode_attribute
 
 _STATUS_FROM_OTEL = {
@@ -19,12 +19,13 @@ _STATUS_FROM_OTEL = {
 }
 
 
-def span_from_row(trace_id: str, row: Sequence[Any]) -> Span:
+def span_from_row(trace_id: str, row: Sequence[Any], payloads: PayloadSource | None = None) -> Span:
     """A span from a `spans` row (MLflow ≥ 3.2): columns now, JSON later.
 
-    `row` is `(span_id, parent_span_id, name, type, status, start_ns, end_ns, content)`.
-    The JSON is checked only when first read (`Span.decode_error`). Kept lean: a 10,000-span
-    trace calls this 10,000 times.
+    `row` is `(span_id, parent_span_id, name, type, status, start_ns, end_ns, content)`, or
+    without `content` when `payloads` will provide it on first access. The JSON is checked only
+    when first read (`Span.decode_error`). Kept lean: a 10,000-span trace calls this 10,000
+    times.
     """
     status = row[4]
     return Span(
@@ -36,7 +37,7 @@ def span_from_row(trace_id: str, row: Sequence[Any]) -> Span:
         _STATUS_FROM_OTEL.get(status, status or "UNSET"),
         row[5],
         row[6],
-        row[7] or "",
+        payloads if payloads is not None else row[7] or "",
     )
 
 

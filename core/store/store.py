@@ -23,6 +23,12 @@ from core.store.registry import Registry
 from core.store.schema import REQUIRED_TABLES, Layout, detect_layout
 from core.store.writer import StoreWriter
 
+#: What to do about a server database that has no MLflow tables yet.
+_SERVER_HINT = (
+    " MLflow creates its tables on first use: point an MLflow client or `mlflow server` at it "
+    "once (`mlflow db upgrade <url>`)."
+)
+
 
 class Store:
     """An open tracking store. Reading is always possible; writing only when asked for."""
@@ -68,13 +74,16 @@ class Store:
         missing = REQUIRED_TABLES - layout.tables
         if missing:
             engine.dispose()
+            kind = "an SQLite database" if location.is_sqlite else "a database"
             if not layout.tables:
                 raise NotMLflowStoreError(
-                    f"{location.display} is an empty SQLite database, not an MLflow tracking store."
+                    f"{location.display} is an empty {'SQLite ' if location.is_sqlite else ''}"
+                    f"database, not an MLflow tracking store."
+                    f"{'' if location.is_sqlite else _SERVER_HINT}"
                 )
             found = ", ".join(sorted(layout.tables)[:8])
             raise NotMLflowStoreError(
-                f"{location.display} is an SQLite database but not an MLflow tracking store: it "
+                f"{location.display} is {kind} but not an MLflow tracking store: it "
                 f"has no {', '.join(sorted(missing))} table (it has {found}"
                 f"{', ...' if len(layout.tables) > 8 else ''})."
             )

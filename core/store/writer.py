@@ -10,16 +10,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, func, insert, select
+from sqlalchemy import Connection, Engine, insert, select, update
 
-from core.errors import NotFoundError, StoreError, StoreLockedError
+from core.errors import NotFoundError, StoreError, StoreLockedError, WriteConflictError
 from core.store import schema as t
 from core.store.connection import database_errors
+from core.store.dialect import insert_experiment
 from core.store.schema import Layout
 
 Result = TypeVar("Result")
 #: How long a writer keeps retrying a locked database before giving up (seconds).
 LOCK_PATIENCE_S = 120.0
+#: How often a transaction that lost a unique-key race on a server is run again.
+CONFLICT_RETRIES = 5
 
 
 class StoreWriter:
@@ -34,9 +37,16 @@ class StoreWriter:
     def transaction(
         self, work: Callable[[Connection], Result], patience_s: float = LOCK_PATIENCE_S
     ) -> Result:
-        """Run `work` in one transaction, retrying while another writer holds the lock."""
+        """Run `work` in one transaction, retrying while another writer holds the lock.
+
+        On a server, a transaction that lost a race for a unique key to a concurrent writer
+        (`WriteConflictError`: e.g. MLflow took the same next version number) is run again a
+        few times; `work` reads what it needs inside the transaction, so the rerun sees the
+        other writer's row.
+        """
         deadline = time.monotonic() + patience_s
         delay = 0.005
+        conflicts = 0
         while True:
             try:
                 with database_errors(self._location), self._engine.begin() as connection:
@@ -44,8 +54,12 @@ class StoreWriter:
             except StoreLockedError:
                 if time.monotonic() > deadline:
                     raise
-                time.sleep(delay)
-                delay = min(delay * 2, 0.25)
+            except WriteConflictError:
+                conflicts += 1
+                if conflicts > CONFLICT_RETRIES:
+                    raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.25)
 
     # -- experiments ------------------------------------------------------------------------
 
@@ -72,19 +86,21 @@ class StoreWriter:
             ).scalar()
             if existing is not None:
                 return str(existing)
-            new_id = int(connection.execute(select(func.max(e.c.experiment_id))).scalar() or 0) + 1
             now = int(time.time() * 1000)
             values: dict[str, Any] = {
-                "experiment_id": new_id,
                 "name": name,
-                "artifact_location": f"{self.artifact_root(connection)}/{new_id}",
                 "lifecycle_stage": "active",
                 "creation_time": now,
                 "last_update_time": now,
             }
             if self.layout.has_workspaces:
                 values["workspace"] = "default"
-            connection.execute(insert(e).values(**values))
+            new_id = insert_experiment(connection, e, values)
+            connection.execute(
+                update(e)
+                .where(e.c.experiment_id == new_id)
+                .values(artifact_location=f"{self.artifact_root(connection)}/{new_id}")
+            )
             for key, value in (tags or {}).items():
                 connection.execute(
                     insert(t.experiment_tags).values(key=key, value=value, experiment_id=new_id)

@@ -176,3 +176,19 @@ def test_pages_over_several_experiments_merge_in_order(db318: Path) -> None:
         two = store.reader.trace_page(["1", "2"], order_by=["name ASC"], limit=100).rows
         assert [r.name for r in two] == sorted(r.name or "" for r in two)
         assert len(two) == 11
+
+
+def test_span_payloads_are_read_in_one_query_when_first_needed(db318: Path) -> None:
+    from sqlalchemy import event
+
+    with Store.open(db318) as store:
+        trace = store.reader.get_trace("tr-8994d05b63f61f086eee7e8a1d4106e8")
+        assert all(not isinstance(s.document, str) for s in trace.data.spans)  # not read yet
+        statements: list[str] = []
+        event.listen(store.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+        assert trace.data.spans[1].inputs == {"input": "input"}
+        assert trace.data.spans[2].outputs is not None
+        assert len(statements) == 1 and "content" in statements[0]
+        trace.data.load_payloads()
+        assert all(isinstance(s.document, str) for s in trace.data.spans)
+        assert len(statements) == 1

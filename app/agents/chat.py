@@ -1,0 +1,146 @@
+"""`ChatPane`: the conversation with a loaded agent, drawn like the explorer's chat, and the box
+to write the next message.
+
+Streamed deltas arrive many times a second; the transcript is re-rendered at most once per
+`RENDER_DELAY_MS` (a single-shot timer, stopped when the pane is reset or closed).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.agents.conversation import AgentConversation
+from app.agents.transcript import TRACE_PREFIX, TranscriptHtml
+from app.messages.browser import SafeTextBrowser, is_dark
+
+RENDER_DELAY_MS = 40
+INTRO = (
+    "A new conversation. Type a message below and press Ctrl+Enter to send it; "
+    "Esc stops the agent, Ctrl+N starts a new conversation."
+)
+
+
+class ChatPane(QWidget):
+    """Transcript, message box and the Send / Stop / New Conversation buttons."""
+
+    send_requested = Signal(str)  # the message typed (not empty)
+    stop_requested = Signal()
+    new_conversation_requested = Signal()
+    trace_requested = Signal(str)  # the trace id of a turn's "Open trace" link
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("agentChat")
+        self.conversation = AgentConversation()
+        self.transcript = SafeTextBrowser(self)
+        self.transcript.setObjectName("agentTranscript")
+        self.transcript.action_requested.connect(self._follow)
+        self.input = QPlainTextEdit(self)
+        self.input.setObjectName("agentInput")
+        self.input.setPlaceholderText("Message the agent…  (Ctrl+Enter sends)")
+        self.input.setTabChangesFocus(True)
+        self.input.setMaximumHeight(self.input.fontMetrics().lineSpacing() * 4 + 16)
+        self.send_button = QPushButton("&Send", self)
+        self.send_button.setObjectName("agentSend")
+        self.send_button.setToolTip("Send the message (Ctrl+Enter)")
+        self.stop_button = QPushButton("S&top", self)
+        self.stop_button.setObjectName("agentStop")
+        self.stop_button.setToolTip("Stop the agent process (Esc)")
+        self.new_button = QPushButton("&New Conversation", self)
+        self.new_button.setObjectName("agentNewConversation")
+        self.new_button.setToolTip("Forget this conversation and start another (Ctrl+N)")
+        self.conversation_label = QLabel(self)
+        self.conversation_label.setObjectName("agentConversationId")
+        self.conversation_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.conversation_label.setStyleSheet("color: palette(placeholder-text);")
+        self.conversation_label.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
+        self._timer = QTimer(self)
+        self._timer.setObjectName("agentChatRender")
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(RENDER_DELAY_MS)
+        self._timer.timeout.connect(self.render)
+        self._lay_out()
+        self._connect()
+        self.new_conversation()
+
+    def _lay_out(self) -> None:
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.conversation_label, 1)
+        buttons.addWidget(self.new_button)
+        buttons.addWidget(self.stop_button)
+        buttons.addWidget(self.send_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        layout.addWidget(self.transcript, 1)
+        layout.addWidget(self.input)
+        layout.addLayout(buttons)
+
+    def _connect(self) -> None:
+        self.send_button.clicked.connect(self.submit)
+        self.stop_button.clicked.connect(self.stop_requested)
+        self.new_button.clicked.connect(self.new_conversation_requested)
+        for keys in ("Ctrl+Return", "Ctrl+Enter"):
+            shortcut = QShortcut(QKeySequence(keys), self.input)
+            shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+            shortcut.activated.connect(self.submit)
+
+    # -- actions ------------------------------------------------------------------------------
+
+    def submit(self) -> None:
+        """Send what was typed, if anything and if the agent can take it."""
+        text = self.input.toPlainText().strip()
+        if text and self.send_button.isEnabled():
+            self.send_requested.emit(text)
+
+    def accept_sent(self) -> None:
+        """The message went out: clear the box for the next one."""
+        self.input.clear()
+
+    def new_conversation(self) -> None:
+        """A fresh conversation id and an empty transcript."""
+        self.conversation = AgentConversation()
+        self.conversation_label.setText(f"Conversation {self.conversation.conversation_id}")
+        self.render()
+
+    def set_ready(self, can_send: bool, can_stop: bool) -> None:
+        self.send_button.setEnabled(can_send)
+        self.stop_button.setEnabled(can_stop)
+
+    def _follow(self, fragment: str) -> None:
+        if fragment.startswith(TRACE_PREFIX):
+            self.trace_requested.emit(fragment.removeprefix(TRACE_PREFIX))
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def schedule_render(self) -> None:
+        """Re-render soon (many streamed events make one render)."""
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def render(self) -> None:
+        """Draw the whole conversation now, keeping the view at the end when it was there."""
+        self._timer.stop()
+        bar = self.transcript.verticalScrollBar()
+        at_end = bar.value() >= bar.maximum() - 4
+        renderer = TranscriptHtml(is_dark(self.transcript.palette()))
+        turns = self.conversation.turns
+        self.transcript.wrap_for("\n".join(t.user_text + t.answer_text() for t in turns))
+        self.transcript.setHtml(renderer.render_turns(turns, "" if turns else INTRO))
+        if at_end:
+            bar.setValue(bar.maximum())
+
+    def shutdown(self) -> None:
+        """No render may come after the pane closed."""
+        self._timer.stop()

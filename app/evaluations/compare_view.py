@@ -1,0 +1,182 @@
+"""Two runs compared: the summary bar, a filter, the joined rows, and the selected pair in full.
+
+The summary counts improved, regressed and unchanged rows and the rows only one run has. The
+table shows both outputs with their word diff (`DiffDelegate`); below it the selected row's two
+outputs are diffed in full in the job pool and shown side by side. Double-click opens a trace:
+run A's for the Output A column, run B's elsewhere.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.evaluations import compare
+from app.evaluations.compare import Comparison
+from app.evaluations.compare_model import FILTERS, ComparisonModel
+from app.evaluations.delegate import DiffDelegate
+from app.evaluations.diff import segments_html, word_diff
+from app.evaluations.look import TRACE_ID_ROLE, VERDICT_COLOURS, is_dark
+from app.tasks import Task, TaskRunner
+
+WIDTHS = (260, 260, 260)
+VALUE_WIDTH = 130
+
+
+def full_diff(_token: object, a: str, b: str, dark: bool) -> tuple[str, str]:
+    """Job pool: both outputs as escaped rich text with their word diff."""
+    left, right = word_diff(a, b)
+    return segments_html(left, dark), segments_html(right, dark)
+
+
+def summary_html(comparison: Comparison, dark: bool) -> str:
+    """The counts, coloured (numbers and fixed words only: nothing from the database)."""
+    parts = []
+    for verdict in compare.VERDICTS:
+        count = comparison.counts.get(verdict, 0)
+        colour = VERDICT_COLOURS.get(verdict, (None, None))[dark] if count else None
+        text = f"{count} {html.escape(verdict)}"
+        parts.append(f'<b style="color:{colour}">{text}</b>' if colour else text)
+    return ", ".join(parts)
+
+
+def runs_text(comparison: Comparison) -> str:
+    a, b = comparison.run_a, comparison.run_b
+    return f"A: {a.name or a.run_id} ({a.row_count:,} rows)   ↔   B: {b.name or b.run_id} ({b.row_count:,} rows)"
+
+
+class ComparePanel(QWidget):
+    """Shows one `Comparison`; `trace_requested` on double-click."""
+
+    trace_requested = Signal(str)
+
+    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._diff_task: Task | None = None
+        self.model = ComparisonModel(self)
+        self._build()
+        self.view.selectionModel().selectionChanged.connect(self._show_selected)
+        self.view.doubleClicked.connect(self._open_index)
+        self.filter_box.currentTextChanged.connect(self.model.set_filter)
+
+    def _build(self) -> None:
+        self.runs_label = QLabel("Select two runs and press Compare.")
+        self.runs_label.setObjectName("compareRuns")
+        self.runs_label.setTextFormat(Qt.TextFormat.PlainText)  # run names are database text
+        self.summary = QLabel()
+        self.summary.setObjectName("compareSummary")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.filter_box = QComboBox()
+        self.filter_box.setObjectName("compareFilter")
+        self.filter_box.addItems(FILTERS)
+        top = QHBoxLayout()
+        top.setContentsMargins(6, 4, 6, 4)
+        top.addWidget(self.runs_label, 1)
+        top.addWidget(self.summary)
+        top.addSpacing(12)
+        top.addWidget(self.filter_box)
+        self.view = self._table()
+        self.detail_a, self.detail_b = QTextBrowser(), QTextBrowser()
+        detail = QSplitter(Qt.Orientation.Horizontal)
+        for title, browser in (("Output A", self.detail_a), ("Output B", self.detail_b)):
+            browser.setOpenLinks(False)  # outputs are untrusted: links are never followed
+            browser.setPlaceholderText(f"{title} of the selected row, in full")
+            detail.addWidget(browser)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.view)
+        splitter.addWidget(detail)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addLayout(top)
+        layout.addWidget(splitter, 1)
+
+    def _table(self) -> QTableView:
+        view = QTableView()
+        view.setObjectName("comparisonTable")
+        view.setModel(self.model)
+        view.setItemDelegate(DiffDelegate(view))
+        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        view.setAlternatingRowColors(True)
+        view.setShowGrid(False)
+        view.setWordWrap(False)
+        view.verticalHeader().setVisible(False)
+        view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 10)
+        view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        view.horizontalHeader().setStretchLastSection(True)
+        view.horizontalHeader().setHighlightSections(False)
+        view.setSortingEnabled(True)
+        view.horizontalHeader().setSortIndicatorShown(False)  # the join order until a click
+        view.horizontalHeader().sectionClicked.connect(
+            lambda _s: view.horizontalHeader().setSortIndicatorShown(True)
+        )
+        return view
+
+    def show_loading(self, text: str) -> None:
+        self.model.set_comparison(None)
+        self.runs_label.setText(text)
+        self.summary.setText("")
+        self._clear_detail()
+
+    def show_comparison(self, comparison: Comparison) -> None:
+        self.model.set_comparison(comparison)
+        self.runs_label.setText(runs_text(comparison))
+        self.summary.setText(summary_html(comparison, is_dark()))
+        for column in range(self.model.columnCount()):
+            width = WIDTHS[column] if column < len(WIDTHS) else VALUE_WIDTH
+            self.view.setColumnWidth(column, width)
+        self._clear_detail()
+
+    def show_regressions_only(self) -> None:
+        self.filter_box.setCurrentText(FILTERS[1])
+
+    def _clear_detail(self) -> None:
+        if self._diff_task is not None:
+            self._diff_task.cancel()
+            self._diff_task = None
+        self.detail_a.clear()
+        self.detail_b.clear()
+
+    def _show_selected(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self._clear_detail()
+        rows = self.view.selectionModel().selectedRows()
+        pair = self.model.pair(rows[0].row()) if rows else None
+        if pair is None:
+            return
+        a = pair.a.output_error or pair.a.output if pair.a else ""
+        b = pair.b.output_error or pair.b.output if pair.b else ""
+        if pair.a is None or pair.b is None or self._tasks.is_shut_down:
+            self.detail_a.setPlainText(a or "(not in run A)")
+            self.detail_b.setPlainText(b or "(not in run B)")
+            return
+        task = self._tasks.submit_job(full_diff, a, b, is_dark())
+        task.finished.connect(self._show_diff)
+        self._diff_task = task
+
+    def _show_diff(self, texts: tuple[str, str]) -> None:
+        self._diff_task = None
+        self.detail_a.setHtml(texts[0])
+        self.detail_b.setHtml(texts[1])
+
+    def _open_index(self, index: QModelIndex) -> None:
+        trace_id = index.data(TRACE_ID_ROLE)
+        if trace_id:
+            self.trace_requested.emit(str(trace_id))

@@ -1,0 +1,202 @@
+"""The Evaluations page: the experiment's runs, a run's result grid, two runs compared, reruns.
+
+Select a run to see its rows; select two and press Compare. "Rerun…" rebuilds the selected
+run's dataset, asks what to run (`RerunDialog`) and evaluates it again in the job pool into a new
+run, with its progress in `RerunStrip`; when it finishes, the comparison with the original run
+opens. A rerun writes to the database: a read-only one shows the Enable Editing bar first
+(`editing_requested`), and the rerun the user asked for opens once the window reopened the
+file for writing. One rerun runs at a time.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.evaluations import rerun
+from app.evaluations.bars import EditingBar, RerunStrip
+from app.evaluations.compare import Comparison, compare_runs
+from app.evaluations.compare_view import ComparePanel
+from app.evaluations.grid_view import ResultGrid
+from app.evaluations.rerun_flow import RerunFlow
+from app.evaluations.runs_model import RunListModel
+from app.evaluations.runs_view import RunListView
+from app.pages import Page
+from app.tasks import Task, TaskRunner
+from core.evaluation.entities import EvaluationRun
+from core.store.store import Store
+from PySide6.QtCore import Qt, Signal
+
+
+class EvaluationsPage(Page):
+    """Runs, result grid, comparison and reruns of the experiment chosen in the sidebar."""
+
+    title = "E&valuations"
+
+    comparison_shown = Signal(object)  # the Comparison now on screen
+
+    def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("evaluationsPage")
+        self.tasks = tasks
+        self.store: Store | None = None
+        self.experiment_id: str | None = None
+        self._compare_task: Task | None = None
+        self.runs_model = RunListModel(tasks, self)
+        self.runs_view = RunListView(self.runs_model)
+        self.grid = ResultGrid(tasks)
+        self.comparison = ComparePanel(tasks)
+        self.editing_bar = EditingBar()
+        self.strip = RerunStrip()
+        self._build()
+        self.reruns = RerunFlow(self)
+        self._connect()
+
+    def _build(self) -> None:
+        self.heading = QLabel("Evaluation runs")
+        self.heading.setObjectName("evaluationsHeading")
+        self.refresh_button = QPushButton("Refresh")
+        self.compare_button = QPushButton("Compare")
+        self.compare_button.setToolTip("Compare the two selected runs (Ctrl+click a second run)")
+        self.rerun_button = QPushButton("Rerun…")
+        self.rerun_button.setToolTip("Run the selected run's dataset again with an Ollama model")
+        tools = QHBoxLayout()
+        tools.setContentsMargins(6, 6, 6, 2)
+        tools.addWidget(self.heading, 1)
+        for button in (self.refresh_button, self.compare_button, self.rerun_button):
+            tools.addWidget(button)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("evaluationTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.grid, "Results")
+        self.tabs.addTab(self.comparison, "Comparison")
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.runs_view)
+        splitter.addWidget(self.tabs)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 3)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.editing_bar)
+        layout.addLayout(tools)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.strip)
+        self._update_buttons([])
+
+    def _connect(self) -> None:
+        self.runs_view.selection_changed.connect(self._on_runs_selected)
+        self.runs_model.load_failed.connect(self.status_message)
+        self.grid.model.load_failed.connect(self.status_message)
+        self.grid.trace_requested.connect(self.trace_requested)
+        self.comparison.trace_requested.connect(self.trace_requested)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.rerun_button.clicked.connect(self.rerun_selected)
+        self.editing_bar.enable_requested.connect(self.editing_requested)
+        self.strip.cancel_requested.connect(self.reruns.cancel)
+
+    # -- Page -------------------------------------------------------------------------------
+
+    def set_store(self, store: Store | None) -> None:
+        """Another store (or the same file reopened for writing): read the runs again."""
+        self.store = store
+        if store is None or not store.read_only:
+            self.editing_bar.hide()
+        self.grid.show_run(None, None)
+        self.comparison.show_loading("Select two runs and press Compare.")
+        self.refresh()
+        self.reruns.store_changed(store)
+
+    def set_experiment(self, experiment_id: str | None) -> None:
+        self.experiment_id = experiment_id
+        self.refresh()
+
+    def confirm_close(self) -> bool:
+        """A running rerun is cancelled (its run ends KILLED) if the user agrees."""
+        if not self.reruns.running:
+            return True
+        answer = QMessageBox.question(
+            self,
+            "Cancel the Rerun?",
+            "A rerun is still running. Cancel it? Its run is kept, marked Killed.",
+        )
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        self.reruns.cancel()
+        return True
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def refresh(self, select: list[str] | None = None) -> None:
+        """Read the experiment's runs again; `select` these run ids once they are listed."""
+        wanted = select if select is not None else [r.run_id for r in self.runs_view.selected_runs()]
+        if wanted:
+            self.runs_model.loaded.connect(lambda: self._reselect(wanted), Qt.ConnectionType.SingleShotConnection)
+        self.runs_model.load(self.store, self.experiment_id)
+
+    def _reselect(self, run_ids: list[str]) -> None:
+        self.runs_view.select_runs(run_ids)
+
+    def _on_runs_selected(self, runs: list[EvaluationRun]) -> None:
+        self._update_buttons(runs)
+        if len(runs) == 1 and runs[0].run_id != self.grid.model.run_id:
+            self.grid.show_run(self.store, runs[0].run_id)
+            self.tabs.setCurrentWidget(self.grid)
+
+    def _update_buttons(self, runs: list[EvaluationRun]) -> None:
+        self.compare_button.setEnabled(len(runs) == 2)
+        running = getattr(self, "reruns", None) is not None and self.reruns.running
+        self.rerun_button.setEnabled(len(runs) == 1 and not running)
+
+    def update_buttons(self) -> None:
+        self._update_buttons(self.runs_view.selected_runs())
+
+    # -- comparing --------------------------------------------------------------------------
+
+    def compare_selected(self) -> None:
+        runs = self.runs_view.selected_runs()
+        if len(runs) == 2:
+            self.compare(runs[0].run_id, runs[1].run_id)
+
+    def compare(self, run_a: str, run_b: str) -> None:
+        """Compare two runs of the open store (A is the baseline) on the Comparison tab."""
+        if self.store is None:
+            return
+        if self._compare_task is not None:
+            self._compare_task.cancel()
+        self.tabs.setCurrentWidget(self.comparison)
+        self.comparison.show_loading("Comparing the two runs…")
+        task = self.tasks.submit(compare_runs, self.store.evaluations, run_a, run_b)
+        task.finished.connect(self._show_comparison)
+        task.failed.connect(lambda error: self._comparison_failed(error))
+        self._compare_task = task
+
+    def _show_comparison(self, comparison: Comparison) -> None:
+        self._compare_task = None
+        self.comparison.show_comparison(comparison)
+        self.comparison_shown.emit(comparison)
+
+    def _comparison_failed(self, error: BaseException) -> None:
+        self._compare_task = None
+        message = f"The runs could not be compared: {error}"
+        self.comparison.show_loading(message)
+        self.status_message.emit(message)
+
+    # -- rerunning --------------------------------------------------------------------------
+
+    def rerun_selected(self) -> None:
+        runs = self.runs_view.selected_runs()
+        if len(runs) == 1:
+            self.reruns.request(runs[0])
+
+
+__all__ = ["EvaluationsPage", "rerun"]

@@ -1,0 +1,173 @@
+"""The evaluation runs of one experiment: name, start, status, rows, one column per scorer mean.
+
+An experiment holds a handful of evaluation runs, so the list is read whole, in the database
+thread (`store.evaluations.runs`), newest first; a load that a newer one replaced is dropped.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
+
+from app.evaluations.look import (
+    ALIGNMENT,
+    DISPLAY,
+    FOREGROUND,
+    LEFT,
+    RIGHT,
+    RUN_ID_ROLE,
+    TOOLTIP,
+    Palette,
+)
+from app.evaluations.values import format_number
+from app.formatting import EMPTY, duration, local_time, local_time_detail, rich_tooltip
+from app.tasks import Task, TaskRunner
+from core.evaluation.entities import EvaluationRun
+from core.store.store import Store
+
+_Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+NAME, STARTED, STATUS, ROWS = range(4)
+FIXED = ("Run", "Started", "Status", "Rows")
+STATUS_LABELS = {"FINISHED": "Finished", "RUNNING": "Running", "FAILED": "Failed"}
+STATUS_LABELS |= {"KILLED": "Killed", "SCHEDULED": "Scheduled"}
+
+
+def scorer_names(runs: list[EvaluationRun]) -> tuple[str, ...]:
+    """Every scorer with a mean in any of the runs, sorted."""
+    return tuple(sorted({name for run in runs for name in run.scorer_means}))
+
+
+def run_tooltip(run: EvaluationRun) -> str:
+    lines = [f"{run.name or run.run_id}", f"Run id: {run.run_id}", f"Status: {run.status}"]
+    if run.start_time:
+        lines.append(f"Started: {local_time_detail(run.start_time)}")
+    if run.start_time and run.end_time:
+        lines.append(f"Took: {duration(run.end_time - run.start_time)}")
+    if run.agent_function:
+        lines.append(f"Evaluated: {run.agent_function}")
+    if run.user:
+        lines.append(f"By: {run.user}")
+    return rich_tooltip("\n".join(lines))
+
+
+class RunListModel(QAbstractTableModel):
+    """The runs of the experiment shown; `run(row)` gives the entity."""
+
+    loaded = Signal()  # the runs were replaced
+    load_failed = Signal(str)
+
+    def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._runs: list[EvaluationRun] = []
+        self._scorers: tuple[str, ...] = ()
+        self._pending: Task | None = None
+        self._generation = 0
+        self._look = Palette()
+
+    @property
+    def is_loading(self) -> bool:
+        return self._pending is not None
+
+    @property
+    def scorers(self) -> tuple[str, ...]:
+        return self._scorers
+
+    def load(self, store: Store | None, experiment_id: str | None) -> None:
+        """Read the experiment's runs again (nothing when either is None)."""
+        self._generation += 1
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+        if store is None or experiment_id is None:
+            self._replace([])
+            return
+        generation = self._generation
+        task = self._tasks.submit(store.evaluations.runs, experiment_id)
+        task.finished.connect(lambda runs: self._on_loaded(generation, runs))
+        task.failed.connect(lambda error: self._on_failed(generation, error))
+        self._pending = task
+
+    def _on_loaded(self, generation: int, runs: list[EvaluationRun]) -> None:
+        if generation == self._generation:
+            self._pending = None
+            self._replace(runs)
+
+    def _on_failed(self, generation: int, error: BaseException) -> None:
+        if generation == self._generation:
+            self._pending = None
+            self._replace([])
+            self.load_failed.emit(f"The evaluation runs could not be read: {error}")
+
+    def _replace(self, runs: list[EvaluationRun]) -> None:
+        self.beginResetModel()
+        self._runs = list(runs)
+        self._scorers = scorer_names(self._runs)
+        self.endResetModel()
+        self.loaded.emit()
+
+    def run(self, row: int) -> EvaluationRun | None:
+        return self._runs[row] if 0 <= row < len(self._runs) else None
+
+    def row_of(self, run_id: str) -> int | None:
+        return next((i for i, run in enumerate(self._runs) if run.run_id == run_id), None)
+
+    # -- QAbstractItemModel -----------------------------------------------------------------
+
+    def rowCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.rowCount
+        return 0 if parent.isValid() else len(self._runs)
+
+    def columnCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.columnCount
+        return 0 if parent.isValid() else len(FIXED) + len(self._scorers)
+
+    def data(self, index: _Index, role: int = DISPLAY) -> Any:  # QAbstractItemModel.data
+        run = self.run(index.row())
+        column = index.column()
+        if run is None or not 0 <= column < self.columnCount():
+            return None
+        if role == DISPLAY:
+            return self._text(run, column)
+        if role == TOOLTIP:
+            return run_tooltip(run)
+        if role == FOREGROUND and column == STATUS:
+            return self._look.statuses.get(run.status)
+        if role == ALIGNMENT:
+            return RIGHT if column == ROWS or column >= len(FIXED) else LEFT
+        if role == RUN_ID_ROLE:
+            return run.run_id
+        return None
+
+    def _text(self, run: EvaluationRun, column: int) -> str:
+        if column == NAME:
+            return run.name or run.run_id
+        if column == STARTED:
+            return local_time(run.start_time) if run.start_time else EMPTY
+        if column == STATUS:
+            return STATUS_LABELS.get(run.status, run.status.title())
+        if column == ROWS:
+            return f"{run.row_count:,}"
+        mean = run.scorer_means.get(self._scorers[column - len(FIXED)])
+        return EMPTY if mean is None else format_number(mean)
+
+    def headerData(  # QAbstractItemModel.headerData
+        self, section: int, orientation: Qt.Orientation, role: int = DISPLAY
+    ) -> Any:
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.columnCount():
+            return None
+        scorer = section >= len(FIXED)
+        if role == DISPLAY:
+            return self._scorers[section - len(FIXED)] if scorer else FIXED[section]
+        if role == TOOLTIP and scorer:
+            return f"Mean of {self._scorers[section - len(FIXED)]} over the run's rows"
+        if role == ALIGNMENT:
+            return RIGHT if scorer or section == ROWS else LEFT
+        return None

@@ -1,0 +1,92 @@
+"""The list of evaluation runs: pick one to see its rows, two to compare them.
+
+Rows are selected whole; Ctrl/Shift-click adds a second run. `selection_changed` says which
+runs are selected (oldest first, so a comparison's A is the older run).
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QItemSelection, Qt, Signal
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
+
+from app.evaluations.runs_model import FIXED, NAME, STARTED, STATUS, RunListModel
+from core.evaluation.entities import EvaluationRun
+
+WIDTHS = {NAME: 220, STARTED: 150, STATUS: 80}
+VALUE_WIDTH = 110
+
+
+class RunListView(QTableView):
+    """Shows a `RunListModel`; emits `selection_changed` with the selected runs."""
+
+    selection_changed = Signal(list)  # list[EvaluationRun], oldest first
+
+    def __init__(self, model: RunListModel, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("evaluationRuns")
+        self.setModel(model)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAlternatingRowColors(True)
+        self.setShowGrid(False)
+        self.setWordWrap(False)
+        self.verticalHeader().setVisible(False)
+        self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setHighlightSections(False)
+        self.selectionModel().selectionChanged.connect(self._emit_selection)
+        model.modelReset.connect(self._fit_columns)
+        model.loaded.connect(self.viewport().update)
+
+    def run_model(self) -> RunListModel:
+        model = self.model()
+        assert isinstance(model, RunListModel)
+        return model
+
+    def selected_runs(self) -> list[EvaluationRun]:
+        """The selected runs, oldest first."""
+        model = self.run_model()
+        rows = sorted((i.row() for i in self.selectionModel().selectedRows()), reverse=True)
+        return [run for run in (model.run(r) for r in rows) if run is not None]
+
+    def select_runs(self, run_ids: list[str]) -> bool:
+        """Select exactly these runs (those still listed); True when all were found."""
+        model = self.run_model()
+        rows = [model.row_of(run_id) for run_id in run_ids]
+        selection = QItemSelection()
+        for row in (r for r in rows if r is not None):
+            selection.select(model.index(row, 0), model.index(row, model.columnCount() - 1))
+        flags = self.selectionModel().SelectionFlag
+        self.selectionModel().select(selection, flags.ClearAndSelect | flags.Rows)
+        if rows and rows[0] is not None:
+            self.selectionModel().setCurrentIndex(model.index(rows[0], 0), flags.NoUpdate)
+        return None not in rows
+
+    def _emit_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        self.selection_changed.emit(self.selected_runs())
+
+    def _fit_columns(self) -> None:
+        for column in range(self.model().columnCount()):
+            width = WIDTHS.get(column, VALUE_WIDTH if column >= len(FIXED) else 70)
+            self.setColumnWidth(column, width)
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # QTableView.paintEvent
+        super().paintEvent(event)
+        model = self.run_model()
+        if model.rowCount() > 0:
+            return
+        text = "Reading evaluation runs…" if model.is_loading else (
+            "No evaluation runs in this experiment. core.evaluate (or mlflow.genai.evaluate) "
+            "adds them."
+        )
+        painter = QPainter(self.viewport())
+        painter.setPen(self.palette().placeholderText().color())
+        painter.drawText(
+            self.viewport().rect().adjusted(24, 24, -24, -24),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+            text,
+        )
+        painter.end()

@@ -1,0 +1,25 @@
+"""`VariableHighlighter`: `{{ variables }}` highlighted while a template is typed."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
+
+from app.prompts.template_html import VARIABLE_STYLE
+from core.prompt_version import VARIABLE
+
+
+class VariableHighlighter(QSyntaxHighlighter):
+    """Marks each `{{ name }}` placeholder (not the escaped `\\{{ name }}`) of a document."""
+
+    def __init__(self, document: QTextDocument, dark: bool = False) -> None:
+        super().__init__(document)
+        background, color = VARIABLE_STYLE[dark]
+        self._format = QTextCharFormat()
+        self._format.setBackground(QColor(background))
+        self._format.setForeground(QColor(color))
+        self._format.setFontWeight(QFont.Weight.DemiBold)
+
+    def highlightBlock(self, text: str) -> None:  # QSyntaxHighlighter.highlightBlock
+        for match in VARIABLE.finditer(text):
+            if not match.group(1):
+                self.setFormat(match.start(), match.end() - match.start(), self._format)

@@ -1,0 +1,221 @@
+"""The prompt list and a prompt's version history as table models, read in the database thread.
+
+A prompt registry is small (tens of prompts, tens of versions), so each model reads its rows in
+one query (`load`) and holds them; the search is done in SQL by `registry.prompts(text)`.
+A newer `load` drops the result of an older one that is still running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QApplication
+
+from app.formatting import EMPTY, local_time, local_time_detail, one_line, rich_tooltip
+from app.prompts import data
+from app.tasks import Task, TaskRunner
+from core.prompt_version import PromptVersion
+from core.store.registry import PromptSummary
+from core.store.store import Store
+
+#: The chips the delegate paints in an aliases cell (list[str]).
+CHIPS_ROLE = Qt.ItemDataRole.UserRole + 1
+NAME_ROLE = Qt.ItemDataRole.UserRole + 2
+VERSION_ROLE = Qt.ItemDataRole.UserRole + 3
+
+_Index = QModelIndex | QPersistentModelIndex
+_ROOT = QModelIndex()
+
+
+class LoadingModel(QAbstractTableModel):
+    """Rows replaced as a whole by a read in the database thread; headers from `HEADERS`."""
+
+    HEADERS: tuple[str, ...] = ()
+    loaded = Signal()  # the rows were replaced
+    load_failed = Signal(str)  # a message for the user
+
+    def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._tasks = tasks
+        self._items: list[Any] = []
+        self._pending: Task | None = None
+
+    @property
+    def is_loading(self) -> bool:
+        return self._pending is not None
+
+    def _load(self, fn: Callable[..., Sequence[Any]], *args: Any) -> None:
+        self._cancel()
+        task = self._tasks.submit(fn, *args)
+        task.finished.connect(self._on_loaded)
+        task.failed.connect(self._on_failed)
+        self._pending = task
+
+    def _cancel(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    def clear(self) -> None:
+        self._cancel()
+        self.replace([])
+
+    def _on_loaded(self, items: Sequence[Any]) -> None:
+        self._pending = None
+        self.replace(items)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self._pending = None
+        self.load_failed.emit(str(error))
+
+    def replace(self, items: Sequence[Any]) -> None:
+        self.beginResetModel()
+        self._items = list(items)
+        self.endResetModel()
+        self.loaded.emit()
+
+    def item(self, row: int) -> Any:
+        return self._items[row] if 0 <= row < len(self._items) else None
+
+    def rowCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.rowCount
+        return 0 if parent.isValid() else len(self._items)
+
+    def columnCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.columnCount
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def flags(self, index: _Index) -> Qt.ItemFlag:  # QAbstractItemModel.flags
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+        )
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # QAbstractItemModel.headerData
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.HEADERS)
+        ):
+            return self.HEADERS[section]
+        return None
+
+
+def _muted_brush() -> Any:
+    return QApplication.palette().brush(QPalette.ColorRole.PlaceholderText)
+
+
+class PromptListModel(LoadingModel):
+    """One row per prompt: name, latest version, aliases (chips), last change."""
+
+    HEADERS = ("Name", "Latest", "Aliases", "Last change")
+    NAME, LATEST, ALIASES, CHANGED = range(4)
+
+    def load(self, store: Store, name_contains: str = "") -> None:
+        """Read the prompts whose name contains `name_contains` (all when empty)."""
+        self._load(data.load_prompts, store, name_contains)
+
+    def summary(self, row: int) -> PromptSummary | None:
+        return self.item(row)  # type: ignore[no-any-return]
+
+    def row_of(self, name: str) -> int | None:
+        return next((i for i, p in enumerate(self._items) if p.name == name), None)
+
+    def data(
+        self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # QAbstractItemModel.data
+        prompt = self.summary(index.row()) if index.isValid() else None
+        if prompt is None:
+            return None
+        column = index.column()
+        if role == NAME_ROLE:
+            return prompt.name
+        if role == CHIPS_ROLE and column == self.ALIASES:
+            return alias_chips(prompt.aliases)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(prompt, column)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(prompt, column)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column == self.LATEST:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def _display(self, prompt: PromptSummary, column: int) -> str:
+        if column == self.NAME:
+            return prompt.name
+        if column == self.LATEST:
+            return f"v{prompt.latest_version}" if prompt.latest_version is not None else EMPTY
+        if column == self.ALIASES:
+            return ", ".join(alias_chips(prompt.aliases))
+        return local_time(prompt.last_updated_time) if prompt.last_updated_time else EMPTY
+
+    def _tooltip(self, prompt: PromptSummary, column: int) -> str | None:
+        if column == self.CHANGED and prompt.last_updated_time:
+            return local_time_detail(prompt.last_updated_time)
+        if column == self.NAME:
+            return rich_tooltip(f"{prompt.name}\n\n{prompt.description or ''}".strip())
+        return None
+
+
+def alias_chips(aliases: dict[str, int] | Any) -> list[str]:
+    return [f"{alias} → v{version}" for alias, version in sorted(aliases.items())]
+
+
+class VersionHistoryModel(LoadingModel):
+    """The versions of one prompt, newest first: version, date, commit message, aliases."""
+
+    HEADERS = ("Version", "Created", "Commit message", "Aliases")
+    VERSION, CREATED, MESSAGE, ALIASES = range(4)
+
+    def load(self, store: Store, name: str) -> None:
+        self._load(_newest_first, store, name)
+
+    def version(self, row: int) -> PromptVersion | None:
+        return self.item(row)  # type: ignore[no-any-return]
+
+    def versions(self) -> list[PromptVersion]:
+        """Every version, newest first."""
+        return list(self._items)
+
+    def row_of(self, version: int) -> int | None:
+        return next((i for i, v in enumerate(self._items) if v.version == version), None)
+
+    def data(
+        self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:  # QAbstractItemModel.data
+        version = self.version(index.row()) if index.isValid() else None
+        if version is None:
+            return None
+        column = index.column()
+        if role == VERSION_ROLE:
+            return version.version
+        if role == CHIPS_ROLE and column == self.ALIASES:
+            return list(version.aliases)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(version, column)
+        if role == Qt.ItemDataRole.ToolTipRole and column == self.MESSAGE:
+            return rich_tooltip(version.commit_message)
+        if role == Qt.ItemDataRole.ForegroundRole and column == self.MESSAGE:
+            return None if version.commit_message else _muted_brush()
+        return None
+
+    def _display(self, version: PromptVersion, column: int) -> str:
+        if column == self.VERSION:
+            kind = "" if version.is_text_prompt else " · chat"
+            return f"v{version.version}{kind}"
+        if column == self.CREATED:
+            return local_time(version.creation_time) if version.creation_time else EMPTY
+        if column == self.MESSAGE:
+            return one_line(version.commit_message) or "(no commit message)"
+        return ", ".join(version.aliases)
+
+
+def _newest_first(store: Store, name: str) -> list[PromptVersion]:
+    return list(reversed(data.load_history(store, name)))
