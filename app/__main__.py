@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import logging
 import os
 import signal
@@ -31,8 +32,21 @@ if TYPE_CHECKING:
 ORGANIZATION = "TraceDesk"
 APPLICATION = "TraceDesk"
 DISTRIBUTION = "tracedesk"
+#: The desktop entry's name (resources/linux/org.tracedesk.TraceDesk.desktop) without ".desktop":
+#: Wayland compositors find the window's icon and launcher by it.
+DESKTOP_ID = "org.tracedesk.TraceDesk"
 #: A smoke run that has not finished by then fails (a bundle missing a module may hang a task).
 SMOKE_TIMEOUT_S = 60.0
+#: Modules imported only when a feature is used (or by name): a bundle must carry them.
+ON_DEMAND_MODULES = (
+    "langchain_ollama",
+    "yaml",
+    "orjson",
+    "core.langchain",
+    "sqlalchemy.dialects.sqlite.pysqlite",
+)
+#: Languages of code blocks in messages, which Pygments finds by name at run time.
+CODE_LANGUAGES = ("python", "javascript", "typescript", "bash", "json", "yaml", "sql", "markdown")
 
 
 def version() -> str:
@@ -88,7 +102,7 @@ def create_application() -> QApplication:
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
     app.setApplicationDisplayName(APPLICATION)
-    app.setDesktopFileName("tracedesk")
+    app.setDesktopFileName(DESKTOP_ID)
     return app
 
 
@@ -175,18 +189,13 @@ def _private_settings() -> tempfile.TemporaryDirectory[str]:
     return scratch
 
 
-def is_blank(image: QImage, samples: int = 48) -> bool:
-    """True for a null or empty image, or one whose sampled pixels are all one colour."""
+def is_blank(image: QImage) -> bool:
+    """True for a null or empty image, or one whose pixels are all the same colour."""
     if image.isNull() or image.width() == 0 or image.height() == 0:
         return True
-    seen: set[int] = set()
-    for i in range(samples):
-        y = image.height() * (2 * i + 1) // (2 * samples)
-        for j in range(samples):
-            seen.add(image.pixel(image.width() * (2 * j + 1) // (2 * samples), y))
-            if len(seen) > 1:
-                return False
-    return True
+    pixels = image.convertToFormat(QImage.Format.Format_ARGB32)  # 4 bytes a pixel, no padding
+    data = bytes(pixels.constBits())[: pixels.sizeInBytes()]
+    return data == data[:4] * (len(data) // 4)
 
 
 class SmokeRun(QObject):
@@ -251,7 +260,7 @@ class SmokeRun(QObject):
         if self._done:
             return
         if self.crash_handler is not None and self.crash_handler.reports:
-            self.fail(f"unexpected error while {self.stage}:\n{self.crash_handler.reports[-1]}")
+            self.fail(f"an unexpected error:\n{self.crash_handler.reports[-1]}")
             return
         window = self.window
         if self.trace_id is None:
@@ -304,13 +313,38 @@ class SmokeRun(QObject):
         modes.setCurrentIndex(0)
         self._grab("window", window)
         if not self._done:
+            self._check_on_demand_modules()
+        if not self._done:
             self._succeed()
 
-    def _grab(self, name: str, widget: QWidget) -> None:
+    def _check_on_demand_modules(self) -> None:
+        """Import what the features load later, so a bundle missing one fails here."""
+        self.stage = "importing the modules loaded on demand"
+        from pygments.lexers import get_lexer_by_name
+        from pygments.styles import get_style_by_name
+        from pygments.util import ClassNotFound
+
+        from app.messages.highlight import DARK_STYLE, LIGHT_STYLE
+
+        for name in ON_DEMAND_MODULES:
+            try:
+                importlib.import_module(name)
+            except ImportError as error:
+                self.fail(f"{name} cannot be imported: {error}")
+                return
+        try:
+            for language in CODE_LANGUAGES:
+                get_lexer_by_name(language)
+            for style in (LIGHT_STYLE, DARK_STYLE):
+                get_style_by_name(style)
+        except ClassNotFound as error:
+            self.fail(f"Pygments is missing a lexer or style: {error}")
+
+    def _grab(self, name: str, widget: QWidget | None) -> None:
         if self._done:
             return
         QApplication.processEvents()  # layouts and deferred renders settle first
-        if not widget.isVisible():
+        if widget is None or not widget.isVisible():
             self.fail(f"the {name} is not shown")
             return
         if is_blank(widget.grab().toImage()):
@@ -344,7 +378,7 @@ class SmokeRun(QObject):
         self._finish(1)
 
     def _time_out(self) -> None:
-        self.fail(f"nothing happened for {self._timeout_s:g} s")
+        self.fail(f"not finished after {self._timeout_s:g} s")
 
     def _finish(self, code: int) -> None:
         self._done = True
@@ -353,9 +387,9 @@ class SmokeRun(QObject):
         self._deadline.stop()
         sys.stderr.flush()
         self.window.close()
-        app = QApplication.instance()
-        if app is not None:
-            app.exit(code)  # also when a message box is still open
+        if isinstance(app := QApplication.instance(), QApplication):
+            app.closeAllWindows()  # error and crash message boxes too
+            app.exit(code)  # even if one of them refused to close
 
 
 def _plain(title: str) -> str:

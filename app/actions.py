@@ -57,6 +57,9 @@ class WindowActions:
         self.open = _action(window, "&Open…", "Ctrl+O")
         self.open.setStatusTip("Open an MLflow tracking database (mlflow.db)")
         self.open.triggered.connect(window.choose_and_open)
+        self.open_url = _action(window, "Open &URL…", "Ctrl+Shift+O")
+        self.open_url.setStatusTip("Open an MLflow tracking database on a server (postgresql://…)")
+        self.open_url.triggered.connect(lambda _checked=False: window.open_url_dialog())
         self.export_trace = _action(window, "&Export Trace…", "Ctrl+E")
         self.export_trace.setStatusTip("Save the trace shown in the explorer as MLflow JSON")
         self.export_trace.triggered.connect(window.commands.export_trace)
@@ -105,6 +108,7 @@ class WindowActions:
     def build_menus(self, menubar: QMenuBar) -> None:
         file_menu = menubar.addMenu("&File")
         file_menu.addAction(self.open)
+        file_menu.addAction(self.open_url)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_trace)
@@ -148,7 +152,8 @@ class WindowActions:
     def shortcut_rows(self) -> list[tuple[str, str]]:
         """(keys, what they do) for Help → Keyboard Shortcuts, read from the actions."""
         actions = [
-            self.open, self.export_trace, self.close_database, self.quit, self.copy_span,
+            self.open, self.open_url, self.export_trace, self.close_database, self.quit,
+            self.copy_span,
             self.copy_trace_id, self.find, self.go_to_trace, self.refresh, self.live,
             self.show_experiments, self.shortcuts,
         ]  # fmt: skip

@@ -24,7 +24,7 @@ from resources import resource_path
 
 RECIPE = "demo_data.py"
 STAMP = "recipe.sha256"
-#: `tracedesk-bundle --build-demo OUT.db` builds the demo database (frozen bundles only).
+#: `tracedesk --build-demo OUT.db` builds the demo database (the frozen bundle only).
 BUILD_DEMO_FLAG = "--build-demo"
 
 

@@ -1,5 +1,5 @@
-"""Dialogs the window shows, none blocking the event loop: errors, About, Go to Trace and the
-keyboard shortcut list."""
+"""Dialogs the window shows, none blocking the event loop: errors, About, Go to Trace, Open URL
+and the keyboard shortcut list."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
+    QFormLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -128,6 +129,84 @@ class GoToTraceDialog(QDialog):
             return
         self.message.hide()
         self.trace_requested.emit(self.trace_id)
+
+
+URL_EXAMPLE = "postgresql://user@db.example.com:5432/mlflow"
+
+
+class OpenUrlDialog(QDialog):
+    """File → Open URL…: a tracking database on a server, and its password when it needs one.
+
+    The password stays in memory for this session only (never in settings or logs); left empty,
+    libpq's PGPASSWORD or ~/.pgpass are used. The window also opens this dialog, with the URL
+    filled in and the server's reason shown, when a server asks for a password.
+    """
+
+    url_requested = Signal(str, str)  # the URL as typed, the password ('' for none)
+
+    def __init__(self, parent: QWidget | None = None, url: str = "", message: str = "") -> None:
+        super().__init__(parent)
+        self.setObjectName("openUrlDialog")
+        self.setWindowTitle("Open Database URL")
+        self.url_edit = QLineEdit(url, self)
+        self.url_edit.setObjectName("openUrlField")
+        self.url_edit.setPlaceholderText(URL_EXAMPLE)
+        self.url_edit.setMinimumWidth(self.url_edit.fontMetrics().horizontalAdvance("x" * 56))
+        self.password_edit = QLineEdit(self)
+        self.password_edit.setObjectName("openUrlPassword")
+        self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password_edit.setPlaceholderText("optional")
+        self.message = QLabel(self)
+        self.message.setObjectName("openUrlMessage")
+        self.message.setTextFormat(Qt.TextFormat.PlainText)  # it quotes the server's words
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #d32f2f;")
+        self.message.setVisible(bool(message))
+        self.message.setText(message)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Open | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        buttons.accepted.connect(self._request)
+        buttons.rejected.connect(self.reject)
+        self._lay_out(buttons)
+        (self.password_edit if url else self.url_edit).setFocus()
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+    def _lay_out(self, buttons: QDialogButtonBox) -> None:
+        form = QFormLayout()
+        form.addRow("&URL:", self.url_edit)
+        form.addRow("&Password:", self.password_edit)
+        note = QLabel(
+            f"An MLflow tracking database on a server, e.g. {URL_EXAMPLE}\n"
+            "The password is kept in memory until TraceDesk quits, never saved. Leave it "
+            "empty to use PGPASSWORD or ~/.pgpass.",
+            self,
+        )
+        note.setObjectName("openUrlNote")
+        note.setTextFormat(Qt.TextFormat.PlainText)
+        note.setWordWrap(True)
+        note.setStyleSheet("color: palette(mid);")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addLayout(form)
+        layout.addWidget(note)
+        layout.addWidget(buttons)
+
+    @property
+    def url(self) -> str:
+        return self.url_edit.text().strip()
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.show()
+
+    def _request(self) -> None:
+        if "://" not in self.url:
+            self.show_message(f"Type a database URL, such as {URL_EXAMPLE}")
+            self.url_edit.setFocus()
+            return
+        self.url_requested.emit(self.url, self.password_edit.text())
+        self.accept()
 
 
 def shortcuts_html(rows: list[tuple[str, str]]) -> str:

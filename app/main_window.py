@@ -28,6 +28,7 @@ from app.actions import WindowActions
 from app.experiments.model import ExperimentListModel
 from app.experiments.view import ExperimentListView
 from app.explorer.panel import TraceExplorer
+from app.logins import Logins
 from app.pages import Page
 from app.query.bar import QueryBar
 from app.query.controller import QueryController
@@ -42,7 +43,7 @@ from app.traces.view import TraceListView
 from app.welcome import WelcomePage
 from app.widgets import NoticeBar
 from app.workspace import TraceWorkspace
-from core.errors import StoreError, StoreNotFoundError
+from core.errors import LoginRefusedError, StoreError, StoreNotFoundError
 from core.store.connection import DEFAULT_BUSY_TIMEOUT_S
 from core.store.store import Store
 from resources import resource_path
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.store: Store | None = None
         self.tasks = TaskRunner(self)
         self.recent = RecentFiles()
+        self.logins = Logins()  # server passwords, in memory only
         self.shown_trace_id: str | None = None  # the trace the explorer shows or loads
         self._open_generation = 0
         self._retired: list[Store] = []  # replaced stores, closed in the database thread
@@ -188,7 +190,8 @@ class MainWindow(QMainWindow):
         `read_only` defaults to the window's setting (read-only unless started with
         --no-read-only); File → Enable Editing passes False for the open file only.
         """
-        where = resolve_location(location)
+        # A server URL's password goes to Store.open only: never to the status bar or the log.
+        where, password = self.logins.split(resolve_location(location))
         self._open_generation += 1  # only the last open counts if the user opens twice
         generation = self._open_generation
         self.status.showMessage(f"Opening {where}…")
@@ -197,6 +200,7 @@ class MainWindow(QMainWindow):
             where,
             read_only=self.read_only if read_only is None else read_only,
             busy_timeout_s=self.busy_timeout_s,
+            password=password,
         )
         task.finished.connect(lambda store: self._opened(generation, store))
         task.failed.connect(lambda error: self._open_failed(generation, where, error))
@@ -210,6 +214,16 @@ class MainWindow(QMainWindow):
         if path:
             self.open_location(path)
 
+    def open_url_dialog(self, url: str = "", message: str = "") -> dialogs.OpenUrlDialog:
+        """File → Open URL…: ask for a server URL (and password); also shown, filled in, when a
+        server refused a login for want of a password. The password stays in memory."""
+        dialog = dialogs.OpenUrlDialog(self, url, message)
+        dialog.url_requested.connect(
+            lambda text, password: self.open_location(self.logins.remember(text, password))
+        )
+        dialog.open()
+        return dialog
+
     def _opened(self, generation: int, store: Store) -> None:
         if generation != self._open_generation:
             self.tasks.submit(store.close)  # superseded by a later open: never shown
@@ -220,8 +234,8 @@ class MainWindow(QMainWindow):
         self.status.clearMessage()
         self._release_store()
         self.store = store
-        if store.location.path is not None:
-            self.recent.add(str(store.location.path))
+        path = store.location.path
+        self.recent.add(str(path) if path is not None else store.display_name)  # no password
         self.status.show_store(store)
         self.notice_bar.show_notices(store.notices)
         self.setWindowTitle(_title(store))
@@ -241,6 +255,10 @@ class MainWindow(QMainWindow):
         if generation != self._open_generation:
             return
         self.status.clearMessage()
+        if isinstance(error, LoginRefusedError) and error.needs_password:
+            self.logins.forget(location)
+            self.open_url_dialog(location, str(error))  # ask, then open again
+            return
         if isinstance(error, StoreNotFoundError):
             self.recent.remove(location)
         if not isinstance(error, StoreError):

@@ -1,4 +1,7 @@
-"""Recently opened databases: the list kept in QSettings (newest first) and its menu."""
+"""Recently opened databases: the list kept in QSettings (newest first) and its menu.
+
+Files are kept as absolute paths, server URLs without their password (never in settings).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +10,14 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Signal
 from PySide6.QtWidgets import QMenu, QWidget
 
+from app.logins import safe_location
+
 MAX_RECENT = 10
 _KEY = "recentFiles"
 
 
 class RecentFiles:
-    """The Open Recent list. Paths are stored as absolute strings; URLs as given."""
+    """The Open Recent list. Paths are stored as absolute strings; URLs without a password."""
 
     def __init__(self, settings: QSettings | None = None) -> None:
         self._settings = settings
@@ -36,7 +41,9 @@ class RecentFiles:
         settings.sync()
 
     def add(self, location: str) -> None:
-        """Put `location` first, removing an older mention of it."""
+        """Put `location` first, removing an older mention of it. A server URL is kept without
+        its password, whatever the caller passed."""
+        location = safe_location(location)
         entries = [e for e in self.entries() if e != location]
         self._store([location, *entries])
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import shutil
 import sys
 
 from PySide6.QtCore import QSettings
@@ -44,8 +45,14 @@ DEFAULT_AGENTS_TIMEOUT_S = 120.0
 
 def agents_python() -> str:
     """The interpreter that runs agents: the user's choice (e.g. a virtualenv with MLflow and
-    the agent's requirements), else this program's own."""
-    return str(QSettings().value(AGENTS_PYTHON, "") or sys.executable)
+    the agent's requirements), else this program's own — or, in the packaged application,
+    whose executable is not a Python, the system's `python3`."""
+    chosen = str(QSettings().value(AGENTS_PYTHON, "") or "")
+    if chosen:
+        return chosen
+    if getattr(sys, "frozen", False):
+        return shutil.which("python3") or "python3"
+    return sys.executable
 
 
 def set_agents_python(path: str) -> None:

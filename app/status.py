@@ -71,8 +71,13 @@ class StoreStatusBar(QStatusBar):
             self._separators_visible(False)
             return
         self._separators_visible(True)
-        self.file_label.setText(store.display_name)
-        self.file_label.setToolTip(store.display_name)
+        self.file_label.setText(store.display_name)  # a URL never shows a password
+        self.file_label.setToolTip(
+            store.display_name
+            if store.location.is_sqlite
+            else f"{store.display_name}\nA database server: live mode asks it for changes "
+            "every few seconds, less often while nothing changes."
+        )
         self.layout_label.setText(store.layout.label)
         self.mode_label.setText("Read-only" if store.read_only else "Read-write")
         self.mode_label.setToolTip(

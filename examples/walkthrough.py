@@ -149,7 +149,26 @@ def step_nested_spans(state: Walkthrough) -> None:
 # (to come: set_experiment evaluation_test, genai.evaluate with scorers)
 
 # --------------------------------------------------------------------------- prompts
-# (to come: register_prompt, load_prompt, format)
+
+
+def step_prompts(state: Walkthrough) -> None:
+    """Cell "register_prompt x2 + load_prompt + format": two versions, loaded and filled in.
+
+    The first registration creates the prompt with a commit message, the second adds version 2
+    (no message, as in the tutorial). `load_prompt` takes a `prompts:/name/version` URI; a
+    template without `{{ variables }}` formats to itself.
+    """
+    first = core.register_prompt(
+        "knowledge_prompt", "This is my prompt", commit_message="Initial prompt"
+    )
+    second = core.register_prompt("knowledge_prompt", "Updated version of the prompt")
+    print(f"Registered {first.uri} and {second.uri}")
+    version_1 = core.load_prompt("prompts:/knowledge_prompt/1")
+    version_2 = core.load_prompt("prompts:/knowledge_prompt/2")
+    assert version_1 is not None and version_2 is not None
+    print(f"Version 1: {version_1.template!r} ({version_1.commit_message})")
+    print(f"Version 2 formatted: {version_2.format()!r}")
+
 
 # --------------------------------------------------------------------------- agents
 # (to come: log_model, load_model, predict)
@@ -165,6 +184,7 @@ STEPS: list[Callable[[Walkthrough], None]] = [
     step_span_types,
     step_chat_messages,
     step_nested_spans,
+    step_prompts,
 ]
 
 

@@ -11,7 +11,7 @@ import pytest
 FIXTURES = Path(__file__).parent / "fixtures"
 FIXTURE_NAMES = ("mlflow-3.18-tutorial", "mlflow-3.1-tutorial", "mlflow-2.22-tutorial")
 
-pytest_plugins = ["tests.ollama_fixtures"]
+pytest_plugins = ["tests.ollama_fixtures", "tests.postgres_fixtures"]
 
 
 def copy_fixture(name: str, destination: Path) -> Path:

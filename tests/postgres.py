@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import pwd
 import re
@@ -60,7 +61,9 @@ def pg_bindir() -> Path | None:
     pg_config = shutil.which("pg_config")
     if pg_config:
         with contextlib.suppress(OSError, subprocess.SubprocessError):
-            done = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True)
+            done = subprocess.run(
+                [pg_config, "--bindir"], capture_output=True, text=True, check=False
+            )
             candidates.append(Path(done.stdout.strip()))
     debian = Path("/usr/lib/postgresql")
     if debian.is_dir():
@@ -152,7 +155,10 @@ class PostgresCluster:
         return self.start()
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self.stop()
 
@@ -285,3 +291,55 @@ def running_cluster(folder: Path | None = None, **kwargs: Any) -> Iterator[Postg
         yield cluster.start()
     finally:
         cluster.stop()
+
+
+def copy_sqlite_store(sqlite_path: Path, url: str) -> None:
+    """Replace every row of the MLflow database at `url` with those of an SQLite store.
+
+    The PostgreSQL schema must be MLflow's (the same alembic revision): the tables are
+    reflected from it and filled in foreign-key order; generated columns (`spans.duration_ns`)
+    are left to the server, JSON columns get decoded values, and the experiment id sequence
+    is moved past the copied ids, as MLflow's own inserts would have left it.
+    """
+    from sqlalchemy import JSON, MetaData, create_engine, inspect, text
+
+    source = create_engine(f"sqlite:///{sqlite_path}")
+    target = create_engine(url)
+    metadata = MetaData()
+    metadata.reflect(target)
+    tables = [t for t in metadata.sorted_tables if t.name != "alembic_version"]
+    try:
+        with source.connect() as src, target.begin() as dst:
+            present = {
+                name: {c["name"] for c in inspect(src).get_columns(name)}
+                for name in inspect(src).get_table_names()
+            }
+            every = ", ".join(f'"{t.name}"' for t in tables)
+            dst.execute(text(f"TRUNCATE {every} CASCADE"))
+            for table in tables:
+                columns = [
+                    c
+                    for c in table.columns
+                    if c.computed is None and c.name in present.get(table.name, ())
+                ]
+                if not columns:
+                    continue
+                names = ", ".join(f'"{c.name}"' for c in columns)
+                rows = [dict(r) for r in src.execute(text(f'SELECT {names} FROM "{table.name}"'))
+                        .mappings()]  # fmt: skip
+                for column in columns:
+                    if isinstance(column.type, JSON):
+                        for row in rows:
+                            if isinstance(row[column.name], str):
+                                row[column.name] = json.loads(row[column.name])
+                if rows:
+                    dst.execute(table.insert(), rows)
+            dst.execute(
+                text(
+                    "SELECT setval('experiments_experiment_id_seq', "
+                    "(SELECT max(experiment_id) FROM experiments))"
+                )
+            )
+    finally:
+        source.dispose()
+        target.dispose()

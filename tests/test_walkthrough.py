@@ -21,6 +21,7 @@ import pytest
 import core
 from core import tracking
 from core.entities import Span, Trace
+from tests.conftest import load_expected
 from tests.ollama_server import OllamaStandIn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -158,3 +159,43 @@ def test_ollama_url_from_flag_environment_or_default(monkeypatch: pytest.MonkeyP
     assert walkthrough.parse_args(["x.db"]).ollama_url == "http://ollama.test:1"
     flagged = walkthrough.parse_args(["x.db", "--ollama-url", "http://other:2"])
     assert flagged.ollama_url == "http://other:2"
+
+
+# --------------------------------------------------------------------------- prompts
+
+
+def prompt_versions(db: Path, name: str) -> list[dict[str, Any]]:
+    """The versions of prompt `name` as expected.json describes them."""
+    core.set_tracking_uri(f"sqlite:///{db}")
+    versions = []
+    for number in (1, 2):
+        prompt = core.load_prompt(name, version=number)
+        assert prompt is not None
+        versions.append(
+            {
+                "version": prompt.version,
+                "template": prompt.template,
+                "commit_message": prompt.commit_message,
+                "aliases": list(prompt.aliases),
+                "tags": dict(prompt.tags),
+                "response_format": prompt.response_format,
+            }
+        )
+    return versions
+
+
+def test_prompts_match_the_fixture(walkthrough_db: Path, db318: Path, reading: None) -> None:
+    """Register twice, load versions 1 and 2, format: the versions real MLflow wrote.
+
+    The prompt-level `_mlflow_experiment_ids` tag names the experiment active when it was
+    registered: the tutorial had run its evaluation cells (experiment 2) by then, this script
+    registers it after the tracing cells, so only the versions are compared.
+    """
+    (expected,) = load_expected(db318)["prompts"]
+    ours = prompt_versions(walkthrough_db, expected["name"])
+    assert ours == expected["versions"]
+    assert prompt_versions(db318, expected["name"]) == expected["versions"]
+    core.set_tracking_uri(f"sqlite:///{walkthrough_db}")
+    assert [p.name for p in core.search_prompts()] == ["knowledge_prompt"]
+    second = core.load_prompt("prompts:/knowledge_prompt/2")
+    assert second is not None and second.format() == "Updated version of the prompt"

@@ -29,6 +29,13 @@ INTRO = (
 )
 
 
+def _button(text: str, name: str, tip: str, parent: QWidget) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setObjectName(name)
+    button.setToolTip(tip)
+    return button
+
+
 class ChatPane(QWidget):
     """Transcript, message box and the Send / Stop / New Conversation buttons."""
 
@@ -43,21 +50,16 @@ class ChatPane(QWidget):
         self.conversation = AgentConversation()
         self.transcript = SafeTextBrowser(self)
         self.transcript.setObjectName("agentTranscript")
-        self.transcript.action_requested.connect(self._follow)
         self.input = QPlainTextEdit(self)
         self.input.setObjectName("agentInput")
         self.input.setPlaceholderText("Message the agent…  (Ctrl+Enter sends)")
         self.input.setTabChangesFocus(True)
         self.input.setMaximumHeight(self.input.fontMetrics().lineSpacing() * 4 + 16)
-        self.send_button = QPushButton("&Send", self)
-        self.send_button.setObjectName("agentSend")
-        self.send_button.setToolTip("Send the message (Ctrl+Enter)")
-        self.stop_button = QPushButton("S&top", self)
-        self.stop_button.setObjectName("agentStop")
-        self.stop_button.setToolTip("Stop the agent process (Esc)")
-        self.new_button = QPushButton("&New Conversation", self)
-        self.new_button.setObjectName("agentNewConversation")
-        self.new_button.setToolTip("Forget this conversation and start another (Ctrl+N)")
+        self.send_button = _button("&Send", "agentSend", "Send the message (Ctrl+Enter)", self)
+        self.stop_button = _button("S&top", "agentStop", "Stop the agent process (Esc)", self)
+        self.new_button = _button(
+            "&New Conversation", "agentNewConversation", "Start another conversation (Ctrl+N)", self
+        )
         self.conversation_label = QLabel(self)
         self.conversation_label.setObjectName("agentConversationId")
         self.conversation_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -69,7 +71,7 @@ class ChatPane(QWidget):
         self._timer.setObjectName("agentChatRender")
         self._timer.setSingleShot(True)
         self._timer.setInterval(RENDER_DELAY_MS)
-        self._timer.timeout.connect(self.render)
+        self._stick_to_end, self._rendering = True, False
         self._lay_out()
         self._connect()
         self.new_conversation()
@@ -88,6 +90,11 @@ class ChatPane(QWidget):
         layout.addLayout(buttons)
 
     def _connect(self) -> None:
+        self.transcript.action_requested.connect(self._open_link)
+        bar = self.transcript.verticalScrollBar()
+        bar.valueChanged.connect(self._scrolled)
+        bar.rangeChanged.connect(self._range_changed)
+        self._timer.timeout.connect(self.render)
         self.send_button.clicked.connect(self.submit)
         self.stop_button.clicked.connect(self.stop_requested)
         self.new_button.clicked.connect(self.new_conversation_requested)
@@ -99,9 +106,9 @@ class ChatPane(QWidget):
     # -- actions ------------------------------------------------------------------------------
 
     def submit(self) -> None:
-        """Send what was typed, if anything and if the agent can take it."""
+        """Send what was typed, if anything (the controller says when the agent cannot take it)."""
         text = self.input.toPlainText().strip()
-        if text and self.send_button.isEnabled():
+        if text:
             self.send_requested.emit(text)
 
     def accept_sent(self) -> None:
@@ -112,13 +119,14 @@ class ChatPane(QWidget):
         """A fresh conversation id and an empty transcript."""
         self.conversation = AgentConversation()
         self.conversation_label.setText(f"Conversation {self.conversation.conversation_id}")
+        self._stick_to_end = True
         self.render()
 
     def set_ready(self, can_send: bool, can_stop: bool) -> None:
         self.send_button.setEnabled(can_send)
         self.stop_button.setEnabled(can_stop)
 
-    def _follow(self, fragment: str) -> None:
+    def _open_link(self, fragment: str) -> None:
         if fragment.startswith(TRACE_PREFIX):
             self.trace_requested.emit(fragment.removeprefix(TRACE_PREFIX))
 
@@ -130,16 +138,27 @@ class ChatPane(QWidget):
             self._timer.start()
 
     def render(self) -> None:
-        """Draw the whole conversation now, keeping the view at the end when it was there."""
+        """Draw the whole conversation now; the view follows the end unless scrolled away."""
         self._timer.stop()
         bar = self.transcript.verticalScrollBar()
-        at_end = bar.value() >= bar.maximum() - 4
+        position = bar.value()
         renderer = TranscriptHtml(is_dark(self.transcript.palette()))
         turns = self.conversation.turns
-        self.transcript.wrap_for("\n".join(t.user_text + t.answer_text() for t in turns))
-        self.transcript.setHtml(renderer.render_turns(turns, "" if turns else INTRO))
-        if at_end:
-            bar.setValue(bar.maximum())
+        self._rendering = True  # setHtml scrolls to the top: that is not the user's doing
+        try:
+            self.transcript.wrap_for("\n".join(t.user_text + t.answer_text() for t in turns))
+            self.transcript.setHtml(renderer.render_turns(turns, "" if turns else INTRO))
+        finally:
+            self._rendering = False
+        bar.setValue(bar.maximum() if self._stick_to_end else position)
+
+    def _scrolled(self, value: int) -> None:
+        if not self._rendering:
+            self._stick_to_end = value >= self.transcript.verticalScrollBar().maximum() - 4
+
+    def _range_changed(self, _minimum: int, maximum: int) -> None:
+        if self._stick_to_end:  # the document grew (or was laid out late): stay at its end
+            self.transcript.verticalScrollBar().setValue(maximum)
 
     def shutdown(self) -> None:
         """No render may come after the pane closed."""

@@ -74,6 +74,8 @@ class AgentVersion:
 
     version: ModelVersion
     folder: FolderStatus
+    #: Whether the code file is in the folder (checked when read, not on the GUI thread).
+    code_present: bool = True
 
     @property
     def number(self) -> int:
@@ -88,6 +90,16 @@ class AgentVersion:
         return self.version.folder.code_file
 
     @property
+    def load_summary(self) -> str | None:
+        """`load_problem` in one sentence (the details panel lists the folders looked in)."""
+        if self.folder.missing and self.folder.recorded is not None:
+            return (
+                "Its files are missing (see Artifact folder for where they were looked for). "
+                "Copy the mlruns folder that belongs to this database next to it."
+            )
+        return self.load_problem
+
+    @property
     def load_problem(self) -> str | None:
         """Why this version cannot be loaded as it is, or None."""
         if self.folder.missing:
@@ -97,9 +109,8 @@ class AgentVersion:
             return f"{self.folder.found} holds no MLmodel file: it is not a logged model."
         if facts.error is not None:
             return facts.error
-        code = facts.code_file
-        if code is not None and not code.is_file():
-            return f"The code file {code} is missing from the model's folder."
+        if facts.code_file is not None and not self.code_present:
+            return f"The code file {facts.code_file} is missing from the model's folder."
         return None
 
 
@@ -116,7 +127,8 @@ def load_versions(store: Store, name: str) -> list[AgentVersion]:
         recorded = version.folder.recorded_location
         looked_in = tuple(resolver.candidates(recorded)) if recorded else ()
         folder = FolderStatus(recorded, version.folder.artifact_dir, looked_in)
-        rows.append(AgentVersion(version, folder))
+        code = version.folder.code_file
+        rows.append(AgentVersion(version, folder, code is None or code.is_file()))
     return sorted(rows, key=lambda row: row.number, reverse=True)
 
 

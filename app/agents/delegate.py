@@ -45,7 +45,9 @@ class AliasChipDelegate(QStyledItemDelegate):
             rest = len(aliases) - number - 1
             reserve = self._chip_rect(opt, f"+{rest}", 0).width() + _GAP if rest else 0
             if rect.right() + reserve > right:
-                self._draw_chip(painter, opt, self._chip_rect(opt, f"+{rest + 1}", x), f"+{rest + 1}")
+                self._draw_chip(
+                    painter, opt, self._chip_rect(opt, f"+{rest + 1}", x), f"+{rest + 1}"
+                )
                 return
             self._draw_chip(painter, opt, rect, f"@{alias}")
             x = rect.right() + _GAP
@@ -57,7 +59,9 @@ class AliasChipDelegate(QStyledItemDelegate):
         rect.moveLeft(x)
         return rect
 
-    def _draw_chip(self, painter: QPainter, opt: QStyleOptionViewItem, rect: QRect, text: str) -> None:
+    def _draw_chip(
+        self, painter: QPainter, opt: QStyleOptionViewItem, rect: QRect, text: str
+    ) -> None:
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         base = opt.palette.color(QPalette.ColorRole.HighlightedText) if selected else CHIP_COLOR
         fill = QColor(base)

@@ -37,12 +37,23 @@ def version_facts(row: AgentVersion) -> dict[str, str]:
         "Source": version.source or EMPTY,
         "Run": version.run_id or EMPTY,
         "Artifact folder": row.folder.describe(),
-        "Code file": str(row.code_file) if row.code_file else "(not logged from code)",
+        "Code file": _code_file_text(row),
         "Task": (facts.task if facts else None) or EMPTY,
-        "Logged with": f"MLflow {facts.mlflow_version}" if facts and facts.mlflow_version else EMPTY,
+        "Logged with": f"MLflow {facts.mlflow_version}"
+        if facts and facts.mlflow_version
+        else EMPTY,
         "Python": (facts.python_version if facts else None) or EMPTY,
         "Requirements": requirements or EMPTY,
     }
+
+
+def _code_file_text(row: AgentVersion) -> str:
+    if row.code_file is not None:
+        missing = "" if row.code_present else " (missing)"
+        return f"{row.code_file}{missing}"
+    if row.mlmodel is None:
+        return "Unknown: the MLmodel file that names it is not there."
+    return "(not logged from code: MLflow loads the folder)"
 
 
 class VersionDetails(QWidget):
@@ -57,6 +68,8 @@ class VersionDetails(QWidget):
         self.row: AgentVersion | None = None
         self.title = _value_label(self, "agentVersionTitle")
         self.title.setStyleSheet("font-size: 12pt; font-weight: 600;")
+        self.subtitle = _value_label(self, "agentVersionSubtitle")
+        self.subtitle.setStyleSheet("color: palette(placeholder-text);")
         self.chips = QHBoxLayout()
         self.chips.setSpacing(4)
         self.alias_button = QPushButton("Set A&lias…", self)
@@ -72,13 +85,11 @@ class VersionDetails(QWidget):
         self.show_version(None)
 
     def _lay_out(self) -> None:
-        top = QHBoxLayout()
-        top.addWidget(self.title, 1)
-        top.addWidget(self.code_button)
-        top.addWidget(self.alias_button)
         chip_row = QHBoxLayout()
         chip_row.addLayout(self.chips)
         chip_row.addStretch(1)
+        chip_row.addWidget(self.code_button)
+        chip_row.addWidget(self.alias_button)
         form = QFormLayout()
         form.setHorizontalSpacing(12)
         form.setVerticalSpacing(3)
@@ -89,10 +100,12 @@ class VersionDetails(QWidget):
             form.addRow(f"{label}:", value)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 8)
-        layout.addLayout(top)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
         layout.addLayout(chip_row)
         layout.addLayout(form)
         layout.addWidget(self.problem)
+        layout.addStretch(1)
 
     def show_version(self, row: AgentVersion | None) -> None:
         """Show `row` (None: nothing chosen)."""
@@ -102,13 +115,14 @@ class VersionDetails(QWidget):
         self.alias_button.setEnabled(row is not None)
         if row is None:
             self.title.setText(NO_VERSION)
+            self.subtitle.clear()
             for value in self.values.values():
                 value.clear()
             self.problem.hide()
             return
         created = row.version.creation_time
-        when = f" · registered {local_time(created)}" if created else ""
-        self.title.setText(f"{row.version.name} · version {row.number}{when}")
+        self.title.setText(f"{row.version.name} · version {row.number}")
+        self.subtitle.setText(f"Registered {local_time(created)}" if created else "")
         for label, text in version_facts(row).items():
             self.values[label].setText(text)
         folder = self.values["Artifact folder"]
@@ -121,6 +135,7 @@ class VersionDetails(QWidget):
         while self.chips.count():
             widget = self.chips.takeAt(0).widget()
             if widget is not None:
+                widget.hide()
                 widget.deleteLater()
         for alias in aliases:
             chip = QLabel(f"@{alias}", self)

@@ -61,7 +61,9 @@ def code_html(code: CodeFacts, dark: bool) -> str:
     """The code file highlighted (escaped), with a note when it was cut."""
     body = code_block(code.text, "python", dark)
     if code.truncated:
-        body += f"<p style='color:gray'>… the file is {code.size:,} bytes; the rest is not shown.</p>"
+        body += (
+            f"<p style='color:gray'>… the file is {code.size:,} bytes; the rest is not shown.</p>"
+        )
     return body
 
 
@@ -75,24 +77,33 @@ class RunCodeDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.prepared = prepared
         layout = QVBoxLayout(self)
+        question = _label("Run this code?", self, "runCodeQuestion")
+        question.setStyleSheet("font-size: 13pt; font-weight: 600;")
+        layout.addWidget(question)
         title = f"{prepared.name} · version {prepared.version}"
-        heading = _label(f"Loading {title} runs its code file in a separate process:", self)
-        heading.setObjectName("runCodeHeading")
-        layout.addWidget(heading)
+        layout.addWidget(
+            _label(f"Loading {title} runs this file in a separate process:", self, "runCodeHeading")
+        )
         code = prepared.code
         path = str(code.path) if code is not None else "(no code file: MLflow loads the folder)"
         path_label = _label(path, self, "runCodePath")
         path_label.setStyleSheet("font-family: monospace; font-weight: 600;")
         layout.addWidget(path_label)
         layout.addWidget(_label(self._facts(python), self, "runCodeFacts"))
-        self.code_view = SafeTextBrowser(self)
-        self.code_view.setObjectName("runCodeText")
-        if code is not None:
-            self.code_view.setHtml(code_html(code, is_dark(self.code_view.palette())))
-        self.code_view.setVisible(False)
+        self.code_view = self._code_view(code)
         layout.addWidget(self.code_view, 1)
         layout.addWidget(self._buttons())
-        self.resize(720, 200)
+        self.resize(720, 230)
+
+    def _code_view(self, code: CodeFacts | None) -> SafeTextBrowser:
+        """The file's text, hidden until View Code is pressed."""
+        view = SafeTextBrowser(self)
+        view.setObjectName("runCodeText")
+        view.setLineWrapMode(SafeTextBrowser.LineWrapMode.NoWrap)
+        if code is not None:
+            view.setHtml(code_html(code, is_dark(view.palette())))
+        view.setVisible(False)
+        return view
 
     def _facts(self, python: str) -> str:
         code = self.prepared.code
@@ -117,15 +128,17 @@ class RunCodeDialog(QDialog):
         self.view_button.toggled.connect(self._show_code)
         buttons.addButton(self.view_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.run_button = buttons.addButton("&Run", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.run_button.setAutoDefault(False)
         cancel = buttons.addButton(QDialogButtonBox.StandardButton.Cancel)
         cancel.setDefault(True)  # Enter does not run code by accident
+        cancel.setFocus()
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         return buttons
 
     def _show_code(self, shown: bool) -> None:
         self.code_view.setVisible(shown)
-        self.resize(self.width(), 560 if shown else 200)
+        self.resize(self.width(), 600 if shown else 230)
 
 
 class SetAliasDialog(QDialog):
@@ -175,3 +188,27 @@ class SetAliasDialog(QDialog):
             return
         self.alias_chosen.emit(alias, int(self.version_box.currentData()))
         self.accept()
+
+
+def show_code(parent: QWidget, code: CodeFacts) -> QDialog:
+    """A non-blocking window with a code file's text (highlighted, never run)."""
+    dialog = QDialog(parent)
+    dialog.setObjectName("codeDialog")
+    dialog.setWindowTitle(code.path.name)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    view = SafeTextBrowser(dialog)
+    view.setObjectName("codeText")
+    view.setLineWrapMode(SafeTextBrowser.LineWrapMode.NoWrap)
+    if code.error and not code.text:
+        view.setPlainText(code.error)
+    else:
+        view.setHtml(code_html(code, is_dark(view.palette())))
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
+    buttons.rejected.connect(dialog.close)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(_label(str(code.path), dialog, "codePath"))
+    layout.addWidget(view, 1)
+    layout.addWidget(buttons)
+    dialog.resize(760, 560)
+    dialog.open()
+    return dialog

@@ -41,12 +41,7 @@ class AgentLogPane(QWidget):
         self.clear_button.setAutoRaise(True)
         self.clear_button.clicked.connect(self.clear)
         self.text = QPlainTextEdit(self)
-        self.text.setObjectName("agentLogText")
-        self.text.setReadOnly(True)
-        self.text.setUndoRedoEnabled(False)
-        self.text.setMaximumBlockCount(MAX_LINES)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self._set_up_text()
         header = QHBoxLayout()
         header.setContentsMargins(0, 0, 0, 0)
         header.addWidget(self.toggle)
@@ -58,6 +53,18 @@ class AgentLogPane(QWidget):
         layout.addLayout(header)
         layout.addWidget(self.text, 1)
         self.set_expanded(False)
+
+    def _set_up_text(self) -> None:
+        text = self.text
+        text.setObjectName("agentLogText")
+        text.setReadOnly(True)
+        text.setUndoRedoEnabled(False)
+        text.setMaximumBlockCount(MAX_LINES)
+        text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        lines = text.fontMetrics().lineSpacing()
+        text.setMinimumHeight(lines * 6)
+        text.setMaximumHeight(lines * 10)  # the chat keeps the room
 
     @property
     def expanded(self) -> bool:

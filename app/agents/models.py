@@ -183,16 +183,12 @@ class VersionTableModel(QAbstractTableModel):
             return None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._text(item, index.column())
-        if role == VERSION_ROLE:
-            return item.number
-        if role == ALIASES_ROLE:
-            return item.version.aliases
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == FILES_COLUMN:
-            return MISSING_COLOR if item.folder.missing else None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            missing = index.column() == FILES_COLUMN and item.folder.missing
+            return MISSING_COLOR if missing else None
         if role == Qt.ItemDataRole.ToolTipRole:
-            problem = item.load_problem
-            return rich_tooltip(problem or item.folder.describe())
-        return None
+            return rich_tooltip(item.load_problem or item.folder.describe())
+        return {VERSION_ROLE: item.number, ALIASES_ROLE: item.version.aliases}.get(role)
 
     def _text(self, item: AgentVersion, column: int) -> str:
         if column == VERSION_COLUMN:

@@ -59,18 +59,13 @@ class RunnerBar(QWidget):
         self.python_button.setObjectName("agentInterpreter")
         self.python_button.setToolTip("Choose the Python that runs agents (e.g. a virtualenv's)")
         self.python_button.clicked.connect(self.interpreter_requested)
-        self.timeout = QDoubleSpinBox(self)
-        self.timeout.setObjectName("agentTimeout")
-        self.timeout.setRange(0.5, 3600.0)
-        self.timeout.setDecimals(1)
-        self.timeout.setSuffix(" s")
-        self.timeout.setToolTip("An agent that answers nothing for this long is stopped")
-        self.timeout.valueChanged.connect(self.timeout_changed)
+        self.timeout = self._timeout_box()
         self.traces = _plain_label(self, "agentTracesNote")
         self.traces.setStyleSheet("color: palette(placeholder-text);")
         self.tracing = QCheckBox("Write traces", self)
         self.tracing.setObjectName("agentTracing")
         self.tracing.setChecked(True)
+        self.tracing.setToolTip("Uncheck to run this session's answers without writing traces")
         self.tracing.toggled.connect(self.tracing_toggled)
         self.banner = QFrame(self)
         self.banner.setObjectName("agentBanner")
@@ -81,6 +76,16 @@ class RunnerBar(QWidget):
         self.restart_button.clicked.connect(self.restart_requested)
         self._lay_out()
         self.hide_problem()
+
+    def _timeout_box(self) -> QDoubleSpinBox:
+        box = QDoubleSpinBox(self)
+        box.setObjectName("agentTimeout")
+        box.setRange(0.5, 3600.0)
+        box.setDecimals(1)
+        box.setSuffix(" s")
+        box.setToolTip("An agent that answers nothing for this long is stopped")
+        box.valueChanged.connect(self.timeout_changed)
+        return box
 
     def _lay_out(self) -> None:
         top = QHBoxLayout()
@@ -122,13 +127,6 @@ class RunnerBar(QWidget):
 
     def set_traces_note(self, text: str) -> None:
         self.traces.setText(text)
-
-    def set_tracing_switch(self, available: bool, why_not: str = "") -> None:
-        """The Write traces box: usable only when the runner can turn tracing off."""
-        self.tracing.setEnabled(available)
-        self.tracing.setToolTip(
-            "Uncheck to run this session's answers without writing traces" if available else why_not
-        )
 
     def show_problem(self, text: str, can_restart: bool = True) -> None:
         """Say what went wrong, with Restart when starting again may help."""

@@ -16,7 +16,6 @@ started and waits for it: no child outlives the page.
 
 from __future__ import annotations
 
-import inspect
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -40,8 +39,6 @@ LOAD_TIMEOUT_S = 120.0
 STOP_GRACE_S = 3.0
 #: When the window closes: terminate at once, kill soon after.
 SHUTDOWN_GRACE_S = 0.3
-#: Whether this core's runner can run an agent without tracing (`AgentRunner(trace=False)`).
-CAN_TURN_TRACING_OFF = "trace" in inspect.signature(AgentRunner.__init__).parameters
 
 
 @dataclass(frozen=True)
@@ -86,7 +83,12 @@ class _Forward:
 
 
 def prepare_runner(
-    model_uri: str, tracking_uri: str, python: str, timeout_s: float, forward: _Forward, **extra: Any
+    model_uri: str,
+    tracking_uri: str,
+    python: str,
+    timeout_s: float,
+    forward: _Forward,
+    **extra: Any,
 ) -> Prepared:
     """Database thread: the runner for `model_uri` (pinned to one version) and its code file."""
     runner = AgentRunner(

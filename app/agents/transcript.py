@@ -61,9 +61,20 @@ class TranscriptHtml(ConversationHtml):
         } - {None}
         parts = [_muted(html.escape(intro))] if intro else []
         for number, (turn, messages) in enumerate(zip(turns, per_turn, strict=True)):
+            if number:
+                parts.append(self._rule())
             parts.extend(self.message(m, f"t{number}m{i}") for i, m in enumerate(messages))
             parts.append(self._footer(turn))
         return "".join(parts)
+
+    def _rule(self) -> str:
+        """A thin line between two turns."""
+        color = "#334155" if self.dark else "#e2e8f0"
+        return (
+            '<table width="100%" cellspacing="0" cellpadding="0" style="margin-top:2px; '
+            f'margin-bottom:10px"><tr><td height="1" bgcolor="{color}" style="font-size:1px">'
+            "</td></tr></table>"
+        )
 
     def _footer(self, turn: Turn) -> str:
         pieces: list[str] = []
@@ -79,7 +90,7 @@ class TranscriptHtml(ConversationHtml):
         pieces.extend(self._trace_pieces(turn))
         footer = " · ".join(pieces)
         error = self._error_block(turn) if turn.state in (FAILED, STOPPED) else ""
-        return f'{error}<p style="margin-top:0; margin-bottom:14px">{footer}</p>'
+        return f'{error}<p style="margin-top:0; margin-bottom:8px">{footer}</p>'
 
     def _trace_pieces(self, turn: Turn) -> Iterable[str]:
         if turn.trace_id:

@@ -104,6 +104,7 @@ class RerunStrip(QFrame):
 
     def start(self, title: str, total: int) -> None:
         self.title.setText(title)
+        self.title.show()
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(0)
         self.bar.show()
@@ -126,6 +127,7 @@ class RerunStrip(QFrame):
 
     def finish(self, text: str) -> None:
         """The rerun ended: say how; the strip stays until closed."""
+        self.title.hide()
         self.bar.hide()
         self.cancel.hide()
         self.detail.setText(text)

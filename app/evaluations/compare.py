@@ -3,7 +3,7 @@
 Rows are joined on the canonical JSON of their inputs (keys sorted), so the same dataset item
 meets itself whatever the key order; a dataset that holds one input twice is joined occurrence
 by occurrence. For each scorer both runs have, a pass is 1 and a fail 0 (yes/no alike) and
-numbers count as they are, higher being better; B − A is the delta. A row *regressed* when any
+numbers count as they are, higher being better; B minus A is the delta. A row *regressed* when any
 scorer got worse (or newly failed with an error, or its prediction newly failed), *improved*
 when some got better and none worse, else it is *unchanged*.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.evaluations.values import (
     ERROR,
@@ -89,9 +89,9 @@ def compare_runs(evaluations: Evaluations, run_a: str, run_b: str) -> Comparison
     return Comparison(first, second, scorers, pairs, Counter(p.verdict for p in pairs))
 
 
-def _sides(evaluations: Evaluations, run_id: str, scorers: tuple[str, ...]) -> Iterator[
-    tuple[str, tuple[str, Side]]
-]:
+def _sides(
+    evaluations: Evaluations, run_id: str, scorers: tuple[str, ...]
+) -> Iterator[tuple[str, tuple[str, Side]]]:
     """(join key, (inputs text, side)) for every row of the run, in stored order."""
     seen: Counter[str] = Counter()
     after: tuple[int, str] | None = None
@@ -133,8 +133,9 @@ def join(
     for key, (inputs, side_a) in a.items():
         side_b = b[key][1] if key in b else None
         pairs.append(pair(clip(inputs), side_a, side_b, scorers))
-    pairs += [pair(clip(inputs), None, side, scorers) for key, (inputs, side) in b.items()
-              if key not in a]
+    pairs += [
+        pair(clip(inputs), None, side, scorers) for key, (inputs, side) in b.items() if key not in a
+    ]
     return tuple(pairs)
 
 
@@ -142,19 +143,29 @@ def pair(inputs: str, a: Side | None, b: Side | None, scorers: tuple[str, ...]) 
     if a is None or b is None:
         verdict = ONLY_B if a is None else ONLY_A
         return Pair(inputs, a, b, tuple(None for _ in scorers), verdict)
-    changes = [change(a.cells.get(n), b.cells.get(n)) for n in scorers]
-    deltas = tuple(d for d, _ in changes)
-    moves = [m for _, m in changes]
-    if a.output_error is None and b.output_error is not None:
-        moves.append(-1)
-    elif a.output_error is not None and b.output_error is None:
-        moves.append(1)
-    verdict = REGRESSED if -1 in moves else IMPROVED if 1 in moves else UNCHANGED
-    return Pair(inputs, a, b, deltas, verdict)
+    deltas = tuple(change(a.cells.get(n), b.cells.get(n))[0] for n in scorers)
+    joined = Pair(inputs, a, b, deltas, UNCHANGED)
+    better, worse = moves(joined, scorers)
+    return replace(joined, verdict=REGRESSED if worse else IMPROVED if better else UNCHANGED)
+
+
+def moves(pair: Pair, scorers: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    """(scorers better in B, scorers worse in B); a prediction that newly failed or recovered
+    counts as `prediction`."""
+    better: list[str] = []
+    worse: list[str] = []
+    if pair.a is None or pair.b is None:
+        return better, worse
+    for name in scorers:
+        move = change(pair.a.cells.get(name), pair.b.cells.get(name))[1]
+        (better if move > 0 else worse if move < 0 else []).append(name)
+    if (pair.a.output_error is None) != (pair.b.output_error is None):
+        (worse if pair.b.output_error is not None else better).append("prediction")
+    return better, worse
 
 
 def change(a: Cell | None, b: Cell | None) -> tuple[float | None, int]:
-    """(B − A, and whether B is better (1), worse (-1) or neither (0)) for one scorer."""
+    """(B minus A, and whether B is better (1), worse (-1) or neither (0)) for one scorer."""
     if a is None or b is None:
         return None, 0
     if a.number is not None and b.number is not None:

@@ -8,6 +8,7 @@ is all a cell shows; the detail pane below the table diffs the whole texts in th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import (
@@ -33,7 +34,7 @@ from app.evaluations.look import (
     Palette,
     is_dark,
 )
-from app.evaluations.values import EMPTY_CELL, format_number
+from app.evaluations.values import EMPTY_CELL, format_number, inputs_text
 from app.formatting import EMPTY, one_line, rich_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -50,7 +51,7 @@ ALL, REGRESSIONS, IMPROVEMENTS, CHANGED, ONE_SIDED = (
     "Rows in one run only",
 )
 FILTERS = (ALL, REGRESSIONS, IMPROVEMENTS, CHANGED, ONE_SIDED)
-_KEEP = {
+_KEEP: dict[str, Callable[[Pair], bool]] = {
     ALL: lambda p: True,
     REGRESSIONS: lambda p: p.verdict == compare.REGRESSED,
     IMPROVEMENTS: lambda p: p.verdict == compare.IMPROVED,
@@ -137,12 +138,14 @@ class ComparisonModel(QAbstractTableModel):
 
     def _inputs(self, pair: Pair, role: int) -> Any:
         if role == DISPLAY:
-            return one_line(pair.inputs)
+            return one_line(inputs_text(pair.inputs))
         if role == TOOLTIP:
             return rich_tooltip(pair.inputs) or None
         return None
 
-    def _output(self, pair: Pair, row: int, column: int, role: int) -> Any:
+    def _output(  # noqa: PLR0911 - one flat chain is the cheapest dispatch on the paint path
+        self, pair: Pair, row: int, column: int, role: int
+    ) -> Any:
         side = pair.a if column == OUTPUT_A else pair.b
         if role == TRACE_ID_ROLE:
             return side.trace_id if side is not None else None
@@ -207,6 +210,11 @@ class ComparisonModel(QAbstractTableModel):
             return pair.verdict.capitalize()
         if role == FOREGROUND:
             return self._look.verdicts.get(pair.verdict)
+        if role == TOOLTIP:
+            better, worse = compare.moves(pair, self.scorers)
+            lines = [f"Worse in B: {', '.join(worse)}"] if worse else []
+            lines += [f"Better in B: {', '.join(better)}"] if better else []
+            return rich_tooltip("\n".join(lines) or "No scorer changed.")
         return None
 
     def headerData(  # QAbstractItemModel.headerData

@@ -26,14 +26,11 @@ from PySide6.QtWidgets import (
 
 from app.evaluations import compare
 from app.evaluations.compare import Comparison
-from app.evaluations.compare_model import FILTERS, ComparisonModel
+from app.evaluations.compare_model import FILTERS, INPUTS, OUTPUT_A, OUTPUT_B, ComparisonModel
 from app.evaluations.delegate import DiffDelegate
 from app.evaluations.diff import segments_html, word_diff
-from app.evaluations.look import TRACE_ID_ROLE, VERDICT_COLOURS, is_dark
+from app.evaluations.look import TRACE_ID_ROLE, VERDICT_COLOURS, ColumnFitter, is_dark
 from app.tasks import Task, TaskRunner
-
-WIDTHS = (260, 260, 260)
-VALUE_WIDTH = 130
 
 
 def full_diff(_token: object, a: str, b: str, dark: bool) -> tuple[str, str]:
@@ -55,13 +52,15 @@ def summary_html(comparison: Comparison, dark: bool) -> str:
 
 def runs_text(comparison: Comparison) -> str:
     a, b = comparison.run_a, comparison.run_b
-    return f"A: {a.name or a.run_id} ({a.row_count:,} rows)   ↔   B: {b.name or b.run_id} ({b.row_count:,} rows)"
+    first = f"A: {a.name or a.run_id} ({a.row_count:,} rows)"
+    return f"{first}   ↔   B: {b.name or b.run_id} ({b.row_count:,} rows)"
 
 
 class ComparePanel(QWidget):
     """Shows one `Comparison`; `trace_requested` on double-click."""
 
     trace_requested = Signal(str)
+    detail_shown = Signal()  # the selected row's outputs are shown in full below the table
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -90,15 +89,10 @@ class ComparePanel(QWidget):
         top.addSpacing(12)
         top.addWidget(self.filter_box)
         self.view = self._table()
-        self.detail_a, self.detail_b = QTextBrowser(), QTextBrowser()
-        detail = QSplitter(Qt.Orientation.Horizontal)
-        for title, browser in (("Output A", self.detail_a), ("Output B", self.detail_b)):
-            browser.setOpenLinks(False)  # outputs are untrusted: links are never followed
-            browser.setPlaceholderText(f"{title} of the selected row, in full")
-            detail.addWidget(browser)
+        self.fitter = ColumnFitter(self.view, (INPUTS, OUTPUT_A, OUTPUT_B), {})
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(self.view)
-        splitter.addWidget(detail)
+        splitter.addWidget(self._detail())
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -106,6 +100,25 @@ class ComparePanel(QWidget):
         layout.setSpacing(0)
         layout.addLayout(top)
         layout.addWidget(splitter, 1)
+
+    def _detail(self) -> QSplitter:
+        """Both outputs of the selected row, side by side, each under its run's name."""
+        self.detail_a, self.detail_b = QTextBrowser(), QTextBrowser()
+        self.title_a, self.title_b = QLabel("Output A"), QLabel("Output B")
+        detail = QSplitter(Qt.Orientation.Horizontal)
+        for title, browser in ((self.title_a, self.detail_a), (self.title_b, self.detail_b)):
+            browser.setOpenLinks(False)  # outputs are untrusted: links are never followed
+            browser.setPlaceholderText("Select a row to see both outputs in full, diffed")
+            title.setTextFormat(Qt.TextFormat.PlainText)  # run names are database text
+            title.setStyleSheet("font-weight: 600; padding: 4px 2px 2px 2px;")
+            side = QWidget()
+            column = QVBoxLayout(side)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.setSpacing(0)
+            column.addWidget(title)
+            column.addWidget(browser, 1)
+            detail.addWidget(side)
+        return detail
 
     def _table(self) -> QTableView:
         view = QTableView()
@@ -121,8 +134,10 @@ class ComparePanel(QWidget):
         view.verticalHeader().setVisible(False)
         view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 10)
         view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        view.horizontalHeader().setStretchLastSection(True)
         view.horizontalHeader().setHighlightSections(False)
+        view.horizontalHeader().setDefaultAlignment(
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        )
         view.setSortingEnabled(True)
         view.horizontalHeader().setSortIndicatorShown(False)  # the join order until a click
         view.horizontalHeader().sectionClicked.connect(
@@ -140,9 +155,9 @@ class ComparePanel(QWidget):
         self.model.set_comparison(comparison)
         self.runs_label.setText(runs_text(comparison))
         self.summary.setText(summary_html(comparison, is_dark()))
-        for column in range(self.model.columnCount()):
-            width = WIDTHS[column] if column < len(WIDTHS) else VALUE_WIDTH
-            self.view.setColumnWidth(column, width)
+        self.fitter.fit()
+        self.title_a.setText(f"A · {comparison.run_a.name or comparison.run_a.run_id}")
+        self.title_b.setText(f"B · {comparison.run_b.name or comparison.run_b.run_id}")
         self._clear_detail()
 
     def show_regressions_only(self) -> None:
@@ -166,6 +181,7 @@ class ComparePanel(QWidget):
         if pair.a is None or pair.b is None or self._tasks.is_shut_down:
             self.detail_a.setPlainText(a or "(not in run A)")
             self.detail_b.setPlainText(b or "(not in run B)")
+            self.detail_shown.emit()
             return
         task = self._tasks.submit_job(full_diff, a, b, is_dark())
         task.finished.connect(self._show_diff)
@@ -175,6 +191,7 @@ class ComparePanel(QWidget):
         self._diff_task = None
         self.detail_a.setHtml(texts[0])
         self.detail_b.setHtml(texts[1])
+        self.detail_shown.emit()
 
     def _open_index(self, index: QModelIndex) -> None:
         trace_id = index.data(TRACE_ID_ROLE)

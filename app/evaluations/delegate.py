@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, Qt
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, Qt
 from PySide6.QtGui import (
     QAbstractTextDocumentLayout,
     QColor,
@@ -37,7 +37,7 @@ def _draw_background(
     delegate.initStyleOption(panel, index)
     panel.text = ""
     panel.icon = QIcon()
-    widget = option.widget  # type: ignore[attr-defined]
+    widget = option.widget
     style = widget.style() if widget is not None else QApplication.style()
     style.drawControl(QStyle.ControlElement.CE_ItemViewItem, panel, painter, widget)
     return panel
@@ -59,8 +59,8 @@ class ScoreDelegate(QStyledItemDelegate):
     def _draw_pill(
         self, painter: QPainter, option: QStyleOptionViewItem, text: str, colour: QColor
     ) -> None:
-        rect: QRect = option.rect  # type: ignore[attr-defined]
-        metrics = option.fontMetrics  # type: ignore[attr-defined]
+        rect: QRect = option.rect
+        metrics = option.fontMetrics
         room = max(rect.width() - 2 * MARGIN - 2 * PILL_PADDING, 0)
         shown = metrics.elidedText(text, Qt.TextElideMode.ElideRight, room)
         width = min(metrics.horizontalAdvance(shown) + 2 * PILL_PADDING, rect.width() - 2 * MARGIN)
@@ -79,8 +79,8 @@ class ScoreDelegate(QStyledItemDelegate):
 class DiffDelegate(QStyledItemDelegate):
     """One line of escaped rich text per cell (the word diff of two outputs)."""
 
-    def __init__(self, parent: object | None = None) -> None:
-        super().__init__(parent)  # type: ignore[arg-type]
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self._documents: OrderedDict[str, QTextDocument] = OrderedDict()
 
     def paint(  # QStyledItemDelegate.paint
@@ -95,12 +95,12 @@ class DiffDelegate(QStyledItemDelegate):
 
     def _draw_html(self, painter: QPainter, option: QStyleOptionViewItem, html: str) -> None:
         document = self._document(html, option)
-        rect: QRect = option.rect  # type: ignore[attr-defined]
+        rect: QRect = option.rect
         area = rect.adjusted(MARGIN, 0, -MARGIN, 0)
         top = area.top() + max(0.0, (area.height() - document.size().height()) / 2)
         context = QAbstractTextDocumentLayout.PaintContext()
-        palette = QPalette(option.palette)  # type: ignore[attr-defined]
-        selected = bool(option.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
+        palette = QPalette(option.palette)
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         palette.setColor(QPalette.ColorRole.Text, palette.color(role))
         context.palette = palette
@@ -116,7 +116,7 @@ class DiffDelegate(QStyledItemDelegate):
         if document is None:
             document = QTextDocument()
             document.setDocumentMargin(0)
-            document.setDefaultFont(option.font)  # type: ignore[attr-defined]
+            document.setDefaultFont(option.font)
             document.setHtml(html)
         self._documents[html] = document
         while len(self._documents) > CACHE_SIZE:

@@ -20,6 +20,8 @@ COLOURS = {  # (light background, dark background) of removed and added words
     DELETE: ("#fecaca", "#7f1d1d"),
     INSERT: ("#bbf7d0", "#14532d"),
 }
+#: Text on those backgrounds: set, so it stays readable in a selected (blue) row too.
+TEXT_COLOURS = ("#111827", "#f9fafb")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +77,10 @@ def segments_html(segments: list[Segment], dark: bool = False, pre: bool = True)
         if segment.kind == EQUAL:
             parts.append(text)
             continue
-        colour = COLOURS[segment.kind][dark]
+        colour, ink = COLOURS[segment.kind][dark], TEXT_COLOURS[dark]
         strike = "text-decoration:line-through;" if segment.kind == DELETE else ""
-        parts.append(f'<span style="background-color:{colour};{strike}">{text}</span>')
+        style = f"background-color:{colour}; color:{ink};{strike}"
+        parts.append(f'<span style="{style}">{text}</span>')
     body = "".join(parts)
     if pre:
         return f'<p style="white-space:pre-wrap; margin:0">{body}</p>'

@@ -24,15 +24,14 @@ from PySide6.QtWidgets import (
 
 from app.evaluations.delegate import ScoreDelegate
 from app.evaluations.grid_model import ResultGridModel
-from app.evaluations.look import TRACE_ID_ROLE
+from app.evaluations.look import TRACE_ID_ROLE, ColumnFitter
 from app.evaluations.rows import INPUTS, NUMBER, OUTPUT, GridQuery, OpenedRun, Show
 from app.tasks import TaskRunner
 from core.store.store import Store
 
 SEARCH_DELAY_MS = 250
 ANY_SCORER = "any scorer"
-WIDTHS = {NUMBER: 48, INPUTS: 280, OUTPUT: 280}
-VALUE_WIDTH = 120
+NUMBER_WIDTH = 52
 
 
 class ResultGridView(QTableView):
@@ -57,12 +56,12 @@ class ResultGridView(QTableView):
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.horizontalHeader()
         header.setHighlightSections(False)
-        header.setStretchLastSection(True)
         header.setSortIndicator(NUMBER, Qt.SortOrder.AscendingOrder)
         self.setSortingEnabled(True)  # header clicks call the model's sort()
         self.doubleClicked.connect(self._open_index)
         for signal in (model.modelReset, model.page_loaded, model.load_failed):
             signal.connect(self.viewport().update)
+        self.fitter = ColumnFitter(self, (INPUTS, OUTPUT), {NUMBER: NUMBER_WIDTH})
         model.opened.connect(self.reset_column_widths)
 
     def grid_model(self) -> ResultGridModel:
@@ -71,8 +70,8 @@ class ResultGridView(QTableView):
         return model
 
     def reset_column_widths(self) -> None:
-        for column in range(self.model().columnCount()):
-            self.setColumnWidth(column, WIDTHS.get(column, VALUE_WIDTH))
+        """Inputs and output share what the value columns leave of the width."""
+        self.fitter.fit()
 
     def selected_trace_id(self) -> str | None:
         rows = self.selectionModel().selectedRows()

@@ -2,13 +2,16 @@
 
 The three models (runs, grid, comparison) answer `data()` from here, so a paint only looks
 up prepared colours; `Palette.refresh()` follows a switch between light and dark.
+`ColumnFitter` sizes the text columns of the grid and the comparison to the view.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Mapping, Sequence
+
+from PySide6.QtCore import QAbstractItemModel, QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon
-from PySide6.QtWidgets import QApplication, QStyle
+from PySide6.QtWidgets import QApplication, QHeaderView, QStyle, QTableView
 
 from app.evaluations import compare
 from app.evaluations.values import ERROR, FAIL, NUMBER, PASS
@@ -24,6 +27,10 @@ TRACE_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 2
 RUN_ID_ROLE = int(Qt.ItemDataRole.UserRole) + 3
 #: Rich text (already escaped) the diff delegate paints.
 HTML_ROLE = int(Qt.ItemDataRole.UserRole) + 4
+
+#: Column widths: flexible (text) columns never narrower than this, value columns at least this.
+FLEXIBLE_MIN = 160
+VALUE_MIN = 100
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
@@ -80,3 +87,51 @@ class Palette:
 
     def alignment(self, kind: str) -> Qt.AlignmentFlag:
         return RIGHT if kind == NUMBER else LEFT
+
+
+class ColumnFitter(QObject):
+    """Keeps a table's flexible columns (inputs, outputs) sharing the width the others leave,
+    until the user drags a column edge; then the widths are the user's."""
+
+    def __init__(self, view: QTableView, flexible: Sequence[int], fixed: Mapping[int, int]) -> None:
+        super().__init__(view)
+        self._view = view
+        self._flexible = tuple(flexible)
+        self._fixed = dict(fixed)
+        self._fitting = False
+        self._user_sized = False
+        view.viewport().installEventFilter(self)
+        view.horizontalHeader().sectionResized.connect(self._on_resized)
+
+    def fit(self, reset: bool = True) -> None:
+        """Set every column's width (`reset`: forget the user's own widths)."""
+        if reset:
+            self._user_sized = False
+        if self._user_sized:
+            return
+        model, header = self._view.model(), self._view.horizontalHeader()
+        widths = {c: self._width(c, model, header) for c in range(model.columnCount())}
+        flexible = [c for c in self._flexible if c in widths]
+        room = self._view.viewport().width() - sum(
+            w for c, w in widths.items() if c not in flexible
+        )
+        share = max(FLEXIBLE_MIN, room // max(len(flexible), 1))
+        self._fitting = True
+        for column, width in widths.items():
+            self._view.setColumnWidth(column, share if column in flexible else width)
+        self._fitting = False
+
+    def _width(self, column: int, model: QAbstractItemModel, header: QHeaderView) -> int:
+        if column in self._fixed:
+            return self._fixed[column]
+        title = str(model.headerData(column, Qt.Orientation.Horizontal) or "")
+        return max(VALUE_MIN, header.fontMetrics().horizontalAdvance(title) + 30)
+
+    def _on_resized(self, _section: int, _old: int, _new: int) -> None:
+        if not self._fitting:
+            self._user_sized = True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # QObject.eventFilter
+        if event.type() == QEvent.Type.Resize:
+            self.fit(reset=False)
+        return False

@@ -10,6 +10,7 @@ file for writing. One rerun runs at a time.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -21,7 +22,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.evaluations import rerun
 from app.evaluations.bars import EditingBar, RerunStrip
 from app.evaluations.compare import Comparison, compare_runs
 from app.evaluations.compare_view import ComparePanel
@@ -33,7 +33,16 @@ from app.pages import Page
 from app.tasks import Task, TaskRunner
 from core.evaluation.entities import EvaluationRun
 from core.store.store import Store
-from PySide6.QtCore import Qt, Signal
+
+
+def ask_to_cancel_rerun(parent: QWidget) -> bool:
+    """Ask (modally: the window waits for the answer) whether to cancel the running rerun."""
+    answer = QMessageBox.question(
+        parent,
+        "Cancel the Rerun?",
+        "A rerun is still running. Cancel it? Its run is kept, marked Killed.",
+    )
+    return answer == QMessageBox.StandardButton.Yes
 
 
 class EvaluationsPage(Page):
@@ -50,14 +59,15 @@ class EvaluationsPage(Page):
         self.store: Store | None = None
         self.experiment_id: str | None = None
         self._compare_task: Task | None = None
+        self._wanted: list[str] | None = None  # runs to select once the list is read
         self.runs_model = RunListModel(tasks, self)
         self.runs_view = RunListView(self.runs_model)
         self.grid = ResultGrid(tasks)
         self.comparison = ComparePanel(tasks)
         self.editing_bar = EditingBar()
         self.strip = RerunStrip()
-        self._build()
         self.reruns = RerunFlow(self)
+        self._build()
         self._connect()
 
     def _build(self) -> None:
@@ -94,11 +104,12 @@ class EvaluationsPage(Page):
 
     def _connect(self) -> None:
         self.runs_view.selection_changed.connect(self._on_runs_selected)
+        self.runs_model.loaded.connect(self._after_runs_loaded)
         self.runs_model.load_failed.connect(self.status_message)
         self.grid.model.load_failed.connect(self.status_message)
         self.grid.trace_requested.connect(self.trace_requested)
         self.comparison.trace_requested.connect(self.trace_requested)
-        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(self.reload)
         self.compare_button.clicked.connect(self.compare_selected)
         self.rerun_button.clicked.connect(self.rerun_selected)
         self.editing_bar.enable_requested.connect(self.editing_requested)
@@ -117,19 +128,18 @@ class EvaluationsPage(Page):
         self.reruns.store_changed(store)
 
     def set_experiment(self, experiment_id: str | None) -> None:
-        self.experiment_id = experiment_id
+        if experiment_id != self.experiment_id:
+            self.experiment_id = experiment_id
+            self._wanted = None  # run ids of another experiment
+            self.grid.show_run(None, None)
+            self.comparison.show_loading("Select two runs and press Compare.")
         self.refresh()
 
     def confirm_close(self) -> bool:
         """A running rerun is cancelled (its run ends KILLED) if the user agrees."""
         if not self.reruns.running:
             return True
-        answer = QMessageBox.question(
-            self,
-            "Cancel the Rerun?",
-            "A rerun is still running. Cancel it? Its run is kept, marked Killed.",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
+        if not ask_to_cancel_rerun(self):
             return False
         self.reruns.cancel()
         return True
@@ -137,14 +147,23 @@ class EvaluationsPage(Page):
     # -- runs -------------------------------------------------------------------------------
 
     def refresh(self, select: list[str] | None = None) -> None:
-        """Read the experiment's runs again; `select` these run ids once they are listed."""
-        wanted = select if select is not None else [r.run_id for r in self.runs_view.selected_runs()]
-        if wanted:
-            self.runs_model.loaded.connect(lambda: self._reselect(wanted), Qt.ConnectionType.SingleShotConnection)
+        """Read the experiment's runs again, keeping the selection (or selecting `select`)."""
+        if select is not None:
+            self._wanted = list(select)
+        elif self._wanted is None:
+            self._wanted = [run.run_id for run in self.runs_view.selected_runs()]
         self.runs_model.load(self.store, self.experiment_id)
 
-    def _reselect(self, run_ids: list[str]) -> None:
-        self.runs_view.select_runs(run_ids)
+    def reload(self) -> None:
+        """The Refresh button: read the runs, and the grid shown, again."""
+        self.refresh()
+        self.grid.model.refresh()
+
+    def _after_runs_loaded(self) -> None:
+        wanted, self._wanted = self._wanted, None
+        if wanted:
+            self.runs_view.select_runs(wanted)
+        self.heading.setText(f"Evaluation runs ({self.runs_model.rowCount()})")
 
     def _on_runs_selected(self, runs: list[EvaluationRun]) -> None:
         self._update_buttons(runs)
@@ -154,8 +173,7 @@ class EvaluationsPage(Page):
 
     def _update_buttons(self, runs: list[EvaluationRun]) -> None:
         self.compare_button.setEnabled(len(runs) == 2)
-        running = getattr(self, "reruns", None) is not None and self.reruns.running
-        self.rerun_button.setEnabled(len(runs) == 1 and not running)
+        self.rerun_button.setEnabled(len(runs) == 1 and not self.reruns.running)
 
     def update_buttons(self) -> None:
         self._update_buttons(self.runs_view.selected_runs())
@@ -177,7 +195,7 @@ class EvaluationsPage(Page):
         self.comparison.show_loading("Comparing the two runs…")
         task = self.tasks.submit(compare_runs, self.store.evaluations, run_a, run_b)
         task.finished.connect(self._show_comparison)
-        task.failed.connect(lambda error: self._comparison_failed(error))
+        task.failed.connect(self._comparison_failed)
         self._compare_task = task
 
     def _show_comparison(self, comparison: Comparison) -> None:
@@ -197,6 +215,3 @@ class EvaluationsPage(Page):
         runs = self.runs_view.selected_runs()
         if len(runs) == 1:
             self.reruns.request(runs[0])
-
-
-__all__ = ["EvaluationsPage", "rerun"]

@@ -8,16 +8,18 @@ A text prompt is sent as one user message, a chat prompt as its messages. A prom
 row's inputs do not name is filled from the row when that is unambiguous: the last user message
 of chat-shaped inputs (`{"messages": [...]}`), or the row's only input. A server that is down,
 slow or failing is tried again `len(RETRY_DELAYS_S)` times, then the row fails with a message
-that says why (core records it on the row's trace and goes on). Answers are streamed, so a
-cancelled rerun stops waiting for the model within one chunk.
+that says why (core records it on the row's trace and goes on).
+
+Cancelling does not cut a row short: core lets the rows being answered finish and skips the
+rest, so the run ends KILLED with whole rows only. A row stopped half-way would be stored as a
+failed row, and a run whose rows had all started would then end FINISHED, looking complete.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
-from contextlib import closing
+from collections.abc import Mapping
 from typing import Any
 
 from app.evaluations.ollama import is_retryable
@@ -31,10 +33,6 @@ RETRY_DELAYS_S: tuple[float, ...] = (0.5, 2.0)
 #: One call may take this long (a small model on a busy machine is slow, not broken).
 CHAT_TIMEOUT_S = 120.0
 SPAN_NAME = "predict"
-
-
-class RerunCancelled(RuntimeError):
-    """The user cancelled the rerun while this row was being answered."""
 
 
 class PredictionError(RuntimeError):
@@ -61,7 +59,9 @@ def prompt_messages(prompt: PromptVersion, inputs: Mapping[str, Any]) -> list[di
     filled = prompt.format(**prompt_values(prompt, inputs))
     if isinstance(filled, str):
         return [{"role": "user", "content": filled}]
-    return [{"role": str(m.get("role", "user")), "content": str(m.get("content", ""))} for m in filled]
+    return [
+        {"role": str(m.get("role", "user")), "content": str(m.get("content", ""))} for m in filled
+    ]
 
 
 class OllamaPredictor:
@@ -74,7 +74,6 @@ class OllamaPredictor:
         url: str,
         model: str,
         prompt: PromptVersion,
-        cancelled: Callable[[], bool],
         *,
         retry_delays: tuple[float, ...] | None = None,
         timeout_s: float = CHAT_TIMEOUT_S,
@@ -82,7 +81,6 @@ class OllamaPredictor:
         self.url = url
         self.model = model
         self.prompt = prompt
-        self.cancelled = cancelled
         self.retry_delays = RETRY_DELAYS_S if retry_delays is None else retry_delays
         self.timeout_s = timeout_s
         self._chat: Any = None
@@ -99,11 +97,9 @@ class OllamaPredictor:
         """The answer to `messages`, with bounded retries of failures worth retrying."""
         attempts = len(self.retry_delays) + 1
         for attempt, delay in enumerate((0.0, *self.retry_delays)):
-            self._pause(delay)
+            time.sleep(delay)  # a job thread: the bounded back-off before the next attempt
             try:
-                return self._stream(messages)
-            except RerunCancelled:
-                raise
+                return self._invoke(messages)
             except Exception as error:  # the client raises many kinds
                 if attempt + 1 == attempts or not is_retryable(error):
                     tries = f" after {attempt + 1} attempts" if attempt else ""
@@ -112,26 +108,9 @@ class OllamaPredictor:
                     ) from error
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _pause(self, seconds: float) -> None:
-        """Wait before a retry, stopping early when the rerun is cancelled."""
-        deadline = time.monotonic() + seconds
-        while True:
-            if self.cancelled():
-                raise RerunCancelled("The rerun was cancelled before this row was answered.")
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return
-            time.sleep(min(left, 0.05))
-
-    def _stream(self, messages: list[dict[str, str]]) -> str:
-        parts: list[str] = []
-        with closing(self._client().stream(messages)) as chunks:
-            for chunk in chunks:
-                if self.cancelled():
-                    raise RerunCancelled("The rerun was cancelled while the model was answering.")
-                content = chunk.content
-                parts.append(content if isinstance(content, str) else str(content))
-        return "".join(parts)
+    def _invoke(self, messages: list[dict[str, str]]) -> str:
+        content = self._client().invoke(messages).content
+        return content if isinstance(content, str) else str(content)
 
     def _client(self) -> Any:
         with self._lock:

@@ -7,8 +7,9 @@ the custom scorers the user confirmed, then evaluates with `OllamaPredictor` int
 Why setting core's tracking URI is safe here: `core.evaluate` and the tracing it does write
 through core's process-global tracking URI, and LangChain autologging is process-global too.
 The app itself never uses core's module-level API (it reads and writes through its own `Store`
-objects), and a rerun holds `WRITER_LOCK` while the URI is set: a second rerun in the
-same process is refused (`RerunBusy`, `one_writer`) rather than queued, so no two jobs ever share the URI.
+objects), and a rerun holds `WRITER_LOCK` while the URI is set: a second rerun in the same
+process is refused (`one_writer` raises `RerunBusy`) rather than queued, so no two jobs ever
+share the URI.
 When the job ends, `core.tracking.reset()` writes the pending traces, stops the trace writer
 thread and closes core's stores, and autologging is switched off again.
 """
@@ -73,6 +74,18 @@ def rebuild_dataset(evaluations: Evaluations, run_id: str) -> Dataset:
             break
         after = page.next_key
     return Dataset(tuple(items), skipped, tuple(inputs_seen), tuple(expected_seen))
+
+
+def warm_up(_token: object = None) -> None:
+    """Job pool: import the LangChain and Ollama clients a rerun uses, ahead of the rerun.
+
+    Their first import runs long stretches of C code that hold the GIL (pydantic building its
+    validators): 150 ms without a GUI frame. Paid while the Rerun dialog opens, it is not paid
+    again while the rerun's progress is shown.
+    """
+    import langchain_ollama  # noqa: F401
+
+    import core.langchain  # noqa: F401 - imported for its side effect: loaded once
 
 
 def prompt_versions(store: Store) -> list[PromptVersion]:
@@ -238,7 +251,7 @@ def run_rerun(token: Any, plan: RerunPlan, counters: Counters) -> EvaluationResu
     counters.update(0, len(plan.dataset.items), 0)
     with one_writer():
         scorers = build_scorers(plan)
-        predictor = OllamaPredictor(plan.ollama_url, plan.model, plan.prompt, cancelled)
+        predictor = OllamaPredictor(plan.ollama_url, plan.model, plan.prompt)
         with tracking_session(plan.tracking_uri):
             return evaluate(
                 list(plan.dataset.items),

@@ -164,11 +164,7 @@ class RerunDialog(QDialog):
         self.contains_check = QCheckBox("Output contains expected_response")
         has_expected = "expected_response" in self.dataset.expectation_keys
         self.exact_check.setChecked(has_expected)
-        self.length_check = QCheckBox("Output at most")
-        self.length_spin = QSpinBox()
-        self.length_spin.setRange(0, 1_000_000)
-        self.length_spin.setValue(DEFAULT_MAX_LENGTH)
-        self.length_spin.setSuffix(" characters")
+        length = self._length_row()
         self.judge_check = QCheckBox("LLM judge (the model above answers yes or no):")
         self.judge_edit = QPlainTextEdit(DEFAULT_JUDGE)
         self.judge_edit.setMaximumHeight(60)
@@ -179,27 +175,38 @@ class RerunDialog(QDialog):
         self.file_label.setObjectName("scorerFile")
         self.file_label.setTextFormat(Qt.TextFormat.PlainText)
         self.file_label.setWordWrap(True)
-        length = QHBoxLayout()
-        length.addWidget(self.length_check)
-        length.addWidget(self.length_spin)
-        length.addStretch(1)
         custom = QHBoxLayout()
         custom.addWidget(self.file_button)
         custom.addWidget(self.file_label, 1)
         layout = QVBoxLayout()
-        for part in (self.exact_check, self.contains_check, length, self.judge_check):
-            layout.addLayout(part) if isinstance(part, QHBoxLayout) else layout.addWidget(part)
+        layout.addWidget(self.exact_check)
+        layout.addWidget(self.contains_check)
+        layout.addLayout(length)
+        layout.addWidget(self.judge_check)
         layout.addWidget(self.judge_edit)
         layout.addLayout(custom)
         group = QGroupBox("Scorers")
         group.setLayout(layout)
         return group
 
+    def _length_row(self) -> QHBoxLayout:
+        self.length_check = QCheckBox("Output at most")
+        self.length_spin = QSpinBox()
+        self.length_spin.setRange(0, 1_000_000)
+        self.length_spin.setValue(DEFAULT_MAX_LENGTH)
+        self.length_spin.setSuffix(" characters")
+        row = QHBoxLayout()
+        row.addWidget(self.length_check)
+        row.addWidget(self.length_spin)
+        row.addStretch(1)
+        return row
+
     def _options(self) -> QFormLayout:
         self.workers_spin = QSpinBox()
         self.workers_spin.setRange(1, MAX_WORKERS)
         self.workers_spin.setValue(DEFAULT_WORKERS)
         self.workers_spin.setToolTip("Rows answered at once (a local model is often busy)")
+        self.workers_spin.setMaximumWidth(80)
         self.name_edit = QLineEdit()
         self.name_edit.setPlaceholderText("a random name, as MLflow gives")
         form = QFormLayout()
@@ -267,7 +274,9 @@ class RerunDialog(QDialog):
         self.model_box.addItems(names)
         self.model_box.setCurrentText(typed if typed in names or not names else names[0])
         count = f"{len(names)} model{'s' if len(names) != 1 else ''}"
-        self.server_status.setText(f"The server has {count}." if names else "The server has no models: `ollama pull` one.")
+        self.server_status.setText(
+            f"The server has {count}." if names else "The server has no models: `ollama pull` one."
+        )
         self.server_status.setStyleSheet("")
 
     def _show_server_problem(self, error: BaseException) -> None:

@@ -53,7 +53,7 @@ def prompt_note(version: PromptVersion, input_keys: Sequence[str]) -> str:
 
 
 class CodeConfirmDialog(QDialog):
-    """"This will run code from <file>": the path, the text, and Run / Cancel."""
+    """ "This will run code from <file>": the path, the text, and Run / Cancel."""
 
     def __init__(self, code: CodeFile, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,9 +73,7 @@ class CodeConfirmDialog(QDialog):
         text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
         text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
-        self.run_button = buttons.addButton(
-            "Run This Code", QDialogButtonBox.ButtonRole.AcceptRole
-        )
+        self.run_button = buttons.addButton("Run This Code", QDialogButtonBox.ButtonRole.AcceptRole)
         buttons.button(QDialogButtonBox.StandardButton.Cancel).setDefault(True)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.formatting import one_line
 from app.evaluations.values import (
     CELL_CHARS,
     ERROR,
@@ -24,15 +23,19 @@ from app.evaluations.values import (
     Cell,
     as_text,
     clip,
+    inputs_text,
     predict_error,
     score_cell,
     unquoted,
     value_cell,
 )
+from app.formatting import one_line
 from core.evaluation.entities import EvaluationColumns, EvaluationRow
 from core.store.evaluations import Evaluations
 
 PAGE_SIZE = 100
+#: The first page only has to fill the view: a smaller one shows sooner.
+FIRST_PAGE = 50
 INDEX_PAGE = 500
 #: Columns before the expectations and scorers.
 NUMBER, INPUTS, OUTPUT = 0, 1, 2
@@ -133,7 +136,7 @@ def grid_row(row: EvaluationRow, number: int, columns: GridColumns) -> GridRow:
     return GridRow(
         trace_id=row.trace_id,
         number=number,
-        inputs=one_line(inputs, CELL_CHARS),
+        inputs=one_line(inputs_text(inputs), CELL_CHARS),
         inputs_tip=clip(inputs),
         output=one_line(output, CELL_CHARS),
         output_tip=clip(output),
@@ -144,7 +147,7 @@ def grid_row(row: EvaluationRow, number: int, columns: GridColumns) -> GridRow:
     )
 
 
-def open_run(evaluations: Evaluations, run_id: str, limit: int = PAGE_SIZE) -> OpenedRun:
+def open_run(evaluations: Evaluations, run_id: str, limit: int = FIRST_PAGE) -> OpenedRun:
     """Database thread: the run's columns, its row count and its first page."""
     columns = GridColumns.of(evaluations.columns(run_id))
     total = evaluations.count_rows(run_id)

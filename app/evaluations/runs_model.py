@@ -27,7 +27,7 @@ from app.evaluations.look import (
     TOOLTIP,
     Palette,
 )
-from app.evaluations.values import format_number
+from app.evaluations.values import format_mean
 from app.formatting import EMPTY, duration, local_time, local_time_detail, rich_tooltip
 from app.tasks import Task, TaskRunner
 from core.evaluation.entities import EvaluationRun
@@ -129,7 +129,9 @@ class RunListModel(QAbstractTableModel):
     def columnCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.columnCount
         return 0 if parent.isValid() else len(FIXED) + len(self._scorers)
 
-    def data(self, index: _Index, role: int = DISPLAY) -> Any:  # QAbstractItemModel.data
+    def data(  # noqa: PLR0911 - QAbstractItemModel.data; a flat chain is the cheapest dispatch
+        self, index: _Index, role: int = DISPLAY
+    ) -> Any:
         run = self.run(index.row())
         column = index.column()
         if run is None or not 0 <= column < self.columnCount():
@@ -156,7 +158,7 @@ class RunListModel(QAbstractTableModel):
         if column == ROWS:
             return f"{run.row_count:,}"
         mean = run.scorer_means.get(self._scorers[column - len(FIXED)])
-        return EMPTY if mean is None else format_number(mean)
+        return EMPTY if mean is None else format_mean(mean)
 
     def headerData(  # QAbstractItemModel.headerData
         self, section: int, orientation: Qt.Orientation, role: int = DISPLAY

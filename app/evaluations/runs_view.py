@@ -35,8 +35,9 @@ class RunListView(QTableView):
         self.verticalHeader().setVisible(False)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
-        self.horizontalHeader().setStretchLastSection(True)
         self.horizontalHeader().setHighlightSections(False)
+        rows = self.verticalHeader().defaultSectionSize()
+        self.setMinimumHeight(self.horizontalHeader().sizeHint().height() + 4 * rows + 6)
         self.selectionModel().selectionChanged.connect(self._emit_selection)
         model.modelReset.connect(self._fit_columns)
         model.loaded.connect(self.viewport().update)
@@ -78,9 +79,13 @@ class RunListView(QTableView):
         model = self.run_model()
         if model.rowCount() > 0:
             return
-        text = "Reading evaluation runs…" if model.is_loading else (
-            "No evaluation runs in this experiment. core.evaluate (or mlflow.genai.evaluate) "
-            "adds them."
+        text = (
+            "Reading evaluation runs…"
+            if model.is_loading
+            else (
+                "No evaluation runs in this experiment. core.evaluate (or mlflow.genai.evaluate) "
+                "adds them."
+            )
         )
         painter = QPainter(self.viewport())
         painter.setPen(self.palette().placeholderText().color())

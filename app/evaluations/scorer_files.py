@@ -68,7 +68,7 @@ class _ConfirmedSource(importlib.abc.Loader):
 
     def exec_module(self, module: ModuleType) -> None:
         compiled = compile(self._code.text, str(self._code.path), "exec", dont_inherit=True)
-        exec(compiled, module.__dict__)  # noqa: S102 - the user confirmed this code
+        exec(compiled, module.__dict__)  # the code the user read and confirmed
 
 
 def load_scorers(code: CodeFile) -> list[Scorer]:
@@ -81,7 +81,7 @@ def load_scorers(code: CodeFile) -> list[Scorer]:
     sys.modules[name] = module  # dataclasses and pickling look the module up while it runs
     try:
         spec.loader.exec_module(module)
-    except Exception as error:
+    except (Exception, SystemExit) as error:  # sys.exit() in the file must not end the job
         raise ScorerFileError(
             f"{code.path} failed while loading: {type(error).__name__}: {error}"
         ) from error

@@ -57,6 +57,13 @@ def format_number(value: float) -> str:
     return f"{value:.4g}"
 
 
+def format_mean(value: float) -> str:
+    """A run's mean: three significant digits (`0.833`, `6.08`), whole numbers as they are."""
+    if math.isnan(value):
+        return "NaN"
+    return format_number(value) if float(value).is_integer() else f"{value:.3g}"
+
+
 def as_text(value: Any) -> str:
     """A value as text: a string as it is, anything else as compact JSON."""
     if isinstance(value, str):
@@ -78,6 +85,20 @@ def unquoted(preview: str) -> str:
         if isinstance(value, str):
             return value
     return preview
+
+
+def inputs_text(preview: str) -> str:
+    """`country: France · year: 2024` for a flat JSON object; any other preview as it is."""
+    if not preview.startswith("{"):
+        return preview
+    try:
+        value = json.loads(preview)
+    except ValueError:
+        return preview
+    flat = isinstance(value, dict) and value
+    if not flat or not all(v is None or isinstance(v, str | int | float) for v in value.values()):
+        return preview
+    return " · ".join(f"{k}: {v if isinstance(v, str) else as_text(v)}" for k, v in value.items())
 
 
 def canonical_json(value: Any) -> str:

@@ -6,6 +6,7 @@ Every text from the database goes into plain-text labels; tooltips are escaped r
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -75,10 +76,72 @@ class Section(QWidget):
         self.body.setVisible(open_)
 
 
+# -- prompt links (issue 5): the prompt versions a trace used, each opening the Prompts page ---
+
+LINKED_PROMPTS_TAG = "mlflow.linkedPrompts"
+PROMPT_LINK_STYLE = (
+    "QToolButton { color: palette(link); border: none; padding: 0 3px; }"
+    "QToolButton:hover { text-decoration: underline; }"
+)
+
+
+def linked_prompts(tags: Mapping[str, str]) -> list[tuple[str, int]]:
+    """(name, version) of each entry of the `mlflow.linkedPrompts` tag; malformed ones skipped."""
+    try:
+        entries = json.loads(tags.get(LINKED_PROMPTS_TAG) or "[]")
+    except ValueError:
+        return []
+    found: list[tuple[str, int]] = []
+    for entry in entries if isinstance(entries, list) else []:
+        try:
+            found.append((str(entry["name"]), int(entry["version"])))
+        except (KeyError, TypeError, ValueError):
+            continue
+    return found
+
+
+class PromptLinks(QWidget):
+    """ "Prompts" and a link per prompt version the trace used; hidden when there is none."""
+
+    prompt_requested = Signal(str, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("promptLinks")
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(2)
+        self._layout.addWidget(plain_label(self, "promptLinksLabel", "Prompts:"))
+        self._layout.addStretch(1)
+        self.links: list[QToolButton] = []
+
+    def show_links(self, tags: Mapping[str, str]) -> None:
+        for button in self.links:
+            button.deleteLater()
+        self.links = []
+        for name, version in linked_prompts(tags):
+            button = QToolButton(self)
+            button.setObjectName("promptLink")
+            button.setText(no_mnemonic(f"{name} v{version}"))
+            button.setStyleSheet(PROMPT_LINK_STYLE)
+            button.setCursor(Qt.CursorShape.PointingHandCursor)
+            button.setToolTip(rich_tooltip(f"Open prompts:/{name}/{version} in the Prompts page"))
+            button.clicked.connect(
+                lambda _c=False, n=name, v=version: self.prompt_requested.emit(n, v)
+            )
+            self._layout.insertWidget(len(self.links) + 1, button)
+            self.links.append(button)
+        self.setVisible(bool(self.links))
+
+
+# -- end of prompt links --------------------------------------------------------------------------
+
+
 class TraceHeader(QWidget):
     """Summary of the trace shown in the explorer."""
 
     id_copied = Signal(str)
+    prompt_requested = Signal(str, int)  # a prompt version the trace used was clicked
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +154,8 @@ class TraceHeader(QWidget):
         self.facts = plain_label(self, "traceFacts")
         self.facts.setWordWrap(True)
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.prompts = PromptLinks(self)  # issue 5: prompt links
+        self.prompts.prompt_requested.connect(self.prompt_requested)
         self._feedback = QTimer(self)
         self._feedback.setSingleShot(True)
         self._feedback.setInterval(COPIED_FEEDBACK_MS)
@@ -125,6 +190,7 @@ class TraceHeader(QWidget):
         layout.setSpacing(3)
         layout.addLayout(top)
         layout.addWidget(self.facts)
+        layout.addWidget(self.prompts)  # issue 5: prompt links
         layout.addWidget(self.assessment_section)
         layout.addWidget(self.tags_section)
 
@@ -143,6 +209,7 @@ class TraceHeader(QWidget):
         self._feedback.stop()
         for widget in (self.name, self.state, self.trace_id, self.facts):
             widget.setVisible(info is not None)
+        self.prompts.show_links(info.tags if info is not None else {})  # issue 5: prompt links
         if info is None:
             self.assessment_section.set_count(0)
             self.tags_section.set_count(0)

@@ -35,6 +35,7 @@ class TraceExplorer(QWidget):
     trace_loaded = Signal(object)  # the core Trace now shown
     span_selected = Signal(object)  # the core Span now selected (or None)
     load_failed = Signal(str)  # a user-facing message
+    prompt_requested = Signal(str, int)  # issue 5: a prompt version linked in the header clicked
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -61,6 +62,7 @@ class TraceExplorer(QWidget):
         self.message.setWordWrap(True)
         self.stack = QStackedWidget(self)
         self._lay_out()
+        self.header.prompt_requested.connect(self.prompt_requested)  # issue 5: prompt links
         self.spans.span_selected.connect(self._show_span)
         self.detail.copy_requested.connect(self.copy_selected_span_json)
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.spans.view)

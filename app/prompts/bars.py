@@ -35,7 +35,7 @@ class ActionBar(QFrame):
 
     @property
     def text(self) -> str:
-        return self.label.text() if self.isVisibleTo(self.parentWidget()) else ""
+        return self.label.text() if not self.isHidden() else ""
 
     def button(self, text: str) -> QPushButton | None:
         """The button labelled `text` (mnemonic markers ignored), if shown."""

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from app.messages.browser import is_dark
 from app.prompts.highlighter import VariableHighlighter
+from app.prompts.template_html import role_color
 
 ROLES = ("system", "user", "assistant")
 MIN_LINES, MAX_LINES = 3, 14
@@ -48,11 +49,24 @@ class MessageRow(QFrame):
         self.content.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.content.setTabChangesFocus(True)
         self._highlighter = VariableHighlighter(self.content.document(), is_dark(self.palette()))
-        self.role.currentTextChanged.connect(lambda _t: self.changed.emit())
+        self.role.currentTextChanged.connect(self._role_changed)
         self.content.textChanged.connect(self._fit_height)
         self.content.textChanged.connect(self.changed)
         self._lay_out()
         self._fit_height()
+        self._show_role_color()
+
+    def _role_changed(self, _role: str) -> None:
+        self._show_role_color()
+        self.changed.emit()
+
+    def _show_role_color(self) -> None:
+        """The explorer's colour of the role, as a bar on the left of the row."""
+        color = role_color(self.role.currentText(), is_dark(self.palette()))
+        self.setStyleSheet(
+            f"QFrame#messageRow {{ border: 1px solid palette(mid); border-left: 4px solid {color}; "
+            "border-radius: 3px; }"
+        )
 
     def _tool(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)

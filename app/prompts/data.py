@@ -110,7 +110,10 @@ def save_version(
 ) -> PromptVersion:
     """Database thread: write the next version of `name`; returns it as read back."""
     return store.registry.register_version(
-        name, template, commit_message=commit_message or None, tags=tags,
+        name,
+        template,
+        commit_message=commit_message or None,
+        tags=tags,
         experiment_id=experiment_id,
     )
 

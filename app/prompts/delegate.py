@@ -58,7 +58,9 @@ class ChipDelegate(QStyledItemDelegate):
                 QStyle.ControlElement.CE_ItemViewItem, background, painter, option.widget
             )
 
-    def _draw_chips(self, painter: QPainter, option: QStyleOptionViewItem, chips: list[str]) -> None:
+    def _draw_chips(
+        self, painter: QPainter, option: QStyleOptionViewItem, chips: list[str]
+    ) -> None:
         fill, text = CHIP_COLORS[_is_dark(option.palette)]
         metrics = QFontMetrics(option.font)
         rect = option.rect

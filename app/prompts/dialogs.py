@@ -117,21 +117,8 @@ class MoveAliasDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("moveAliasDialog")
         self.setWindowTitle("Move Alias")
-        self.alias = QComboBox(self)
-        self.alias.setObjectName("aliasName")
-        self.alias.setEditable(True)
-        self.alias.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        for alias, target in sorted(aliases.items()):
-            self.alias.addItem(alias, target)
-        self.alias.setCurrentText(next(iter(sorted(aliases)), "production"))
-        self.alias.lineEdit().setPlaceholderText("production")
-        self.target = QComboBox(self)
-        self.target.setObjectName("aliasTarget")
-        for item in versions:
-            message = one_line(item.commit_message, 60)
-            self.target.addItem(f"v{item.version}" + (f" — {message}" if message else ""),
-                                item.version)
-        self.target.setCurrentIndex(max(self.target.findData(version), 0))
+        self.alias = _alias_box(aliases, self)
+        self.target = _version_box(versions, version, self)
         self.problem = QLabel(self)
         self.problem.setObjectName("aliasProblem")
         self.problem.setStyleSheet("color: #dc2626;")
@@ -168,6 +155,33 @@ class MoveAliasDialog(QDialog):
             self.problem.show()
             return
         self.accept()
+
+
+def _alias_box(aliases: Mapping[str, int], parent: QWidget) -> QComboBox:
+    """The existing aliases to pick from; any new name may be typed."""
+    box = QComboBox(parent)
+    box.setObjectName("aliasName")
+    box.setEditable(True)
+    box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+    for alias, target in sorted(aliases.items()):
+        box.addItem(f"{alias}", target)
+        box.setItemData(box.count() - 1, f"now at v{target}", Qt.ItemDataRole.ToolTipRole)
+    box.setCurrentText(next(iter(sorted(aliases)), "production"))
+    edit = box.lineEdit()
+    if edit is not None:
+        edit.setPlaceholderText("production")
+    return box
+
+
+def _version_box(versions: Sequence[PromptVersion], version: int, parent: QWidget) -> QComboBox:
+    """The versions an alias may point at, with their commit messages; `version` chosen."""
+    box = QComboBox(parent)
+    box.setObjectName("aliasTarget")
+    for item in versions:
+        message = one_line(item.commit_message, 60)
+        box.addItem(f"v{item.version}" + (f" — {message}" if message else ""), item.version)
+    box.setCurrentIndex(max(box.findData(version), 0))
+    return box
 
 
 def ask_move_alias(

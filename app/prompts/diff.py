@@ -132,7 +132,7 @@ def _header(message: tuple[str, str] | None, dark: bool, changed: bool) -> str |
     if message is None:
         return None
     note = "role changed" if changed else ""
-    return message_block(message[0], "", dark, note)
+    return message_block(message[0], "", dark, note, margin=0)
 
 
 def _message_rows(old: Template, new: Template, rows: _Rows) -> None:

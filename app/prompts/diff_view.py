@@ -42,8 +42,8 @@ class DiffPane(QWidget):
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         self.view = SafeTextBrowser(self)
         self.view.setObjectName("diffView")
-        self.old.currentIndexChanged.connect(lambda _i: self.render())
-        self.new.currentIndexChanged.connect(lambda _i: self.render())
+        self.old.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.new.currentIndexChanged.connect(lambda _i: self.refresh())
         top = QHBoxLayout()
         top.setContentsMargins(8, 6, 8, 0)
         top.addWidget(QLabel("Compare", self))
@@ -73,7 +73,7 @@ class DiffPane(QWidget):
             later = [n for n in reversed(ordered) if n > selected]
             self.compare((earlier or later or [selected])[0], selected)
         else:
-            self.render()
+            self.refresh()
 
     def compare(self, old: int, new: int) -> None:
         """Show version `old` (left) against version `new` (right)."""
@@ -81,12 +81,13 @@ class DiffPane(QWidget):
             combo.blockSignals(True)
             combo.setCurrentIndex(combo.findData(number))
             combo.blockSignals(False)
-        self.render()
+        self.refresh()
 
     def focus_compare(self) -> None:
         self.old.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
-    def render(self) -> None:
+    def refresh(self) -> None:
+        """Draw the diff of the two versions chosen."""
         old = self._versions.get(self.old.currentData())
         new = self._versions.get(self.new.currentData())
         if old is None or new is None:
@@ -95,7 +96,10 @@ class DiffPane(QWidget):
             self.view.setHtml(muted("Select a prompt with at least one version."))
             return
         table, self.stats = side_by_side(
-            old.template, new.template, version_title(old), version_title(new),
+            old.template,
+            new.template,
+            version_title(old),
+            version_title(new),
             is_dark(self.palette()),
         )
         notes = [self.stats.summary]

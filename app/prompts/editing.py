@@ -96,8 +96,9 @@ class EditSession(QObject):
         if not self.active or self.editor.base is None or self.database is None:
             return
         if self.editor.is_dirty:
-            self.keeper.keep(self.database, self.name, self.editor.base.version,
-                             self.editor.template())
+            self.keeper.keep(
+                self.database, self.name, self.editor.base.version, self.editor.template()
+            )
         else:  # back to the version's text: nothing to keep
             self.keeper.forget(self.database, self.name)
 
@@ -109,9 +110,7 @@ class EditSession(QObject):
         if base is None:
             return None
         suggestion = data.suggested_message(base, self.editor.template())
-        return dialogs.ask_commit_message(
-            self._parent, self.name, self._next_version(), suggestion
-        )
+        return dialogs.ask_commit_message(self._parent, self.name, self._next_version(), suggestion)
 
     def save(self, store: Store, experiment_id: str | None, message: str) -> Task | None:
         """Write the draft as the next version in the database thread; the editor stays open
@@ -155,8 +154,13 @@ class EditSession(QObject):
             return False
         outcome: list[bool] = []
         loop = QEventLoop(self)
-        task.finished.connect(lambda _v: (outcome.append(True), loop.quit()))
-        task.failed.connect(lambda _e: (outcome.append(False), loop.quit()))
+
+        def done(saved: bool) -> None:
+            outcome.append(saved)
+            loop.quit()
+
+        task.finished.connect(lambda _version: done(True))
+        task.failed.connect(lambda _error: done(False))
         loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         return outcome == [True]
 

@@ -56,6 +56,13 @@ class PromptEditor(QWidget):
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.text)
         self.stack.addWidget(self.chat)
+        self._bottom_row()
+        self.text.textChanged.connect(self._edited)
+        self.chat.changed.connect(self._edited)
+        self._lay_out()
+
+    def _bottom_row(self) -> None:
+        """The variables the template has now, and Cancel / Save."""
         self.variables = QLabel(self)
         self.variables.setObjectName("editorVariables")
         self.variables.setTextFormat(Qt.TextFormat.RichText)  # built from escaped names only
@@ -66,9 +73,6 @@ class PromptEditor(QWidget):
         self.cancel_button.setToolTip("Stop editing (Esc)")
         self.save_button.clicked.connect(self.save_requested)
         self.cancel_button.clicked.connect(self.cancel_requested)
-        self.text.textChanged.connect(self._edited)
-        self.chat.changed.connect(self._edited)
-        self._lay_out()
 
     def _lay_out(self) -> None:
         buttons = QHBoxLayout()

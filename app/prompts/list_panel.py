@@ -25,6 +25,8 @@ from app.tasks import TaskRunner
 from core.store.store import Store
 
 SEARCH_DELAY_MS = 250
+#: The widest the aliases column starts (the chips beyond it are counted as "+n").
+ALIASES_WIDTH = 160
 
 
 class PromptListPanel(QWidget):
@@ -141,6 +143,8 @@ class PromptListPanel(QWidget):
             self.prompt_selected.emit(str(indexes[0].data(NAME_ROLE)))
 
     def _fit_columns(self) -> None:
-        for column in (PromptListModel.LATEST, PromptListModel.CHANGED):
+        """The name column gets what the others leave; aliases take their chips' width, capped."""
+        for column in (PromptListModel.LATEST, PromptListModel.ALIASES, PromptListModel.CHANGED):
             self.view.resizeColumnToContents(column)
-        self.view.setColumnWidth(PromptListModel.ALIASES, 150)
+        aliases = self.view.columnWidth(PromptListModel.ALIASES)
+        self.view.setColumnWidth(PromptListModel.ALIASES, min(max(aliases, 70), ALIASES_WIDTH))

@@ -10,8 +10,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
-from PySide6.QtCore import Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
@@ -61,8 +67,11 @@ class LoadingModel(QAbstractTableModel):
             self._pending = None
 
     def clear(self) -> None:
+        """No rows and no read pending (`loaded` is not emitted: nothing was read)."""
         self._cancel()
-        self.replace([])
+        self.beginResetModel()
+        self._items = []
+        self.endResetModel()
 
     def _on_loaded(self, items: Sequence[Any]) -> None:
         self._pending = None
@@ -70,6 +79,7 @@ class LoadingModel(QAbstractTableModel):
 
     def _on_failed(self, error: BaseException) -> None:
         self._pending = None
+        self.clear()  # rows of an earlier read must not pass for the answer
         self.load_failed.emit(str(error))
 
     def replace(self, items: Sequence[Any]) -> None:
@@ -135,14 +145,17 @@ class PromptListModel(LoadingModel):
         if prompt is None:
             return None
         column = index.column()
-        if role == NAME_ROLE:
-            return prompt.name
-        if role == CHIPS_ROLE and column == self.ALIASES:
-            return alias_chips(prompt.aliases)
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(prompt, column)
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(prompt, column)
+        return self._other(prompt, column, role)
+
+    def _other(self, prompt: PromptSummary, column: int, role: int) -> Any:
+        if role == NAME_ROLE:
+            return prompt.name
+        if role == CHIPS_ROLE and column == self.ALIASES:
+            return alias_chips(prompt.aliases)
         if role == Qt.ItemDataRole.TextAlignmentRole and column == self.LATEST:
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -154,7 +167,9 @@ class PromptListModel(LoadingModel):
             return f"v{prompt.latest_version}" if prompt.latest_version is not None else EMPTY
         if column == self.ALIASES:
             return ", ".join(alias_chips(prompt.aliases))
-        return local_time(prompt.last_updated_time) if prompt.last_updated_time else EMPTY
+        if not prompt.last_updated_time:
+            return EMPTY
+        return local_time(prompt.last_updated_time)[:10]  # the day; the tooltip has the time
 
     def _tooltip(self, prompt: PromptSummary, column: int) -> str | None:
         if column == self.CHANGED and prompt.last_updated_time:
@@ -194,16 +209,22 @@ class VersionHistoryModel(LoadingModel):
         if version is None:
             return None
         column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(version, column)
         if role == VERSION_ROLE:
             return version.version
         if role == CHIPS_ROLE and column == self.ALIASES:
             return list(version.aliases)
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(version, column)
-        if role == Qt.ItemDataRole.ToolTipRole and column == self.MESSAGE:
+        return self._message_role(version, column, role)
+
+    def _message_role(self, version: PromptVersion, column: int, role: int) -> Any:
+        """Tooltip and colour of the commit message cell (grey when there is none)."""
+        if column != self.MESSAGE:
+            return None
+        if role == Qt.ItemDataRole.ToolTipRole:
             return rich_tooltip(version.commit_message)
-        if role == Qt.ItemDataRole.ForegroundRole and column == self.MESSAGE:
-            return None if version.commit_message else _muted_brush()
+        if role == Qt.ItemDataRole.ForegroundRole and not version.commit_message:
+            return _muted_brush()
         return None
 
     def _display(self, version: PromptVersion, column: int) -> str:

@@ -10,25 +10,23 @@ about before they could be lost (`EditSession.resolve`), and kept in QSettings w
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QKeyCombination, Qt
-from PySide6.QtGui import QHideEvent, QKeyEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QTabWidget, QWidget
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QHideEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.formatting import local_time
-from app.messages.browser import SafeTextBrowser, is_dark
 from app.pages import Page
-from app.prompts import data, dialogs
+from app.prompts import data, trying
+from app.prompts.aliases import AliasCommands
 from app.prompts.bars import ERROR, INFO
-from app.prompts.detail import VersionPanel
-from app.prompts.diff_view import DiffPane
 from app.prompts.drafts import load_draft
 from app.prompts.editing import EditSession, forget_stored_draft
-from app.prompts.editor import PromptEditor
-from app.prompts.list_panel import PromptListPanel
+from app.prompts.keys import PageKeys
 from app.prompts.style import STYLE
-from app.prompts.template_html import template_html
-from app.prompts.traces import TracesPane
-from app.prompts.try_it import TryItPane
+from app.prompts.view import PromptsView
 from app.tasks import TaskRunner
 from core.prompt_version import PromptVersion
 from core.store.store import Store
@@ -55,54 +53,27 @@ class PromptsPage(Page):
         self._wanted: tuple[str, int | None] | None = None  # to show once the lists are read
         self._build()
         self._connect()
-        self._keys = {
-            QKeySequence("Ctrl+F"): self.list_panel.focus_search,
-            QKeySequence("Ctrl+E"): self.edit,
-            QKeySequence("Ctrl+S"): self.save,
-            QKeySequence("Ctrl+D"): self.compare,
-        }
+        self._keys = PageKeys(
+            {
+                "Ctrl+F": self.list_panel.focus_search,
+                "Ctrl+E": self.edit,
+                "Ctrl+S": self.save,
+                "Ctrl+D": self.compare,
+            }
+        )
         self._show_placeholder(NO_STORE)
 
     def _build(self) -> None:
-        self.list_panel = PromptListPanel(self._tasks, self)
-        self.versions = VersionPanel(self._tasks, self)
-        self.template_view = SafeTextBrowser(self)
-        self.template_view.setObjectName("templateView")
-        self.diff = DiffPane(self)
-        self.try_it = TryItPane(self._tasks, self)
-        self.traces = TracesPane(self._tasks, self)
-        self.tabs = QTabWidget(self)
-        self.tabs.setObjectName("promptTabs")
-        self.tabs.setDocumentMode(True)
-        for widget, label in ((self.template_view, "Template"), (self.diff, "Diff"),
-                              (self.try_it, "Try It"), (self.traces, "Traces")):
-            self.tabs.addTab(widget, label)
-        self.editor = PromptEditor(self)
+        self.view = PromptsView(self._tasks, self)
+        view = self.view
+        self.list_panel, self.versions = view.list_panel, view.versions
+        self.editor, self.tabs, self.diff = view.editor, view.tabs, view.diff
+        self.try_it, self.traces, self.template_view = view.try_it, view.traces, view.template_view
         self.session = EditSession(self, self._tasks, self.editor, self._next_version)
-        self.lower = QStackedWidget(self)
-        self.lower.addWidget(self.tabs)
-        self.lower.addWidget(self.editor)
-        right = QSplitter(Qt.Orientation.Vertical, self)
-        right.setChildrenCollapsible(False)
-        right.addWidget(self.versions)
-        right.addWidget(self.lower)
-        right.setSizes([260, 440])
-        self.placeholder = QLabel(self)
-        self.placeholder.setObjectName("promptPlaceholder")
-        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.content = QStackedWidget(self)
-        self.content.addWidget(self.placeholder)
-        self.content.addWidget(right)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(self.list_panel)
-        splitter.addWidget(self.content)
-        splitter.setSizes([380, 900])
-        from PySide6.QtWidgets import QVBoxLayout
-
+        self.aliases = AliasCommands(self, self._tasks, self.versions)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        layout.addWidget(view)
 
     def _connect(self) -> None:
         self.list_panel.prompt_selected.connect(self._prompt_selected)
@@ -114,9 +85,10 @@ class PromptsPage(Page):
         self.versions.compare_clicked.connect(self.compare)
         self.versions.move_alias_clicked.connect(self.move_alias)
         self.versions.delete_alias_clicked.connect(self.delete_alias)
+        self.aliases.changed.connect(self._aliases_changed)
         self.editor.save_requested.connect(self.save)
         self.editor.cancel_requested.connect(self.cancel_edit)
-        self.session.stopped.connect(lambda: self.lower.setCurrentWidget(self.tabs))
+        self.session.stopped.connect(self.view.show_tabs)
         self.session.saved.connect(self._saved)
         self.session.save_failed.connect(self.status_message)
         self.traces.trace_requested.connect(self.trace_requested)
@@ -128,11 +100,11 @@ class PromptsPage(Page):
         """Show `store`'s prompts; reopening the same file keeps the selection and the edit."""
         if store is None:
             if self._name is not None:
-                current = self.versions.current_version()
-                self._wanted = (self._name, current.version if current else None)
+                self._remember_selection(self._name)
             self._store, self._name = None, None
             self.list_panel.set_store(None)
             self.versions.clear()
+            self._show_version(None)
             self._show_placeholder(NO_STORE)
             return
         database = data.database_key(store)
@@ -152,14 +124,18 @@ class PromptsPage(Page):
     def confirm_close(self) -> bool:
         """Save / Discard / Cancel for an unsaved edit (the window is closing the database)."""
         self.session.keeper.flush()
-        return self.session.resolve(self._store, self._experiment_id)
+        if self.session.is_saving:
+            self.status_message.emit("A prompt version is being saved: try again in a moment.")
+            return False
+        return self._resolve()
 
     def show_prompt(self, name: str, version: int | None = None) -> bool:
         """Select prompt `name` at `version` (the newest when None); False if the user kept
         editing another one."""
-        if self.session.active and (name, version) != (self.session.name, self._edit_version()):
-            if not self.session.resolve(self._store, self._experiment_id):
-                return False
+        other = version is not None and version != self._edit_version()
+        leaving = name != self.session.name or other
+        if self.session.active and leaving and not self._resolve():
+            return False
         if self._store is None:
             self._wanted = (name, version)
             return True
@@ -173,6 +149,15 @@ class PromptsPage(Page):
         self._show_prompt(name, version)
         return True
 
+    def refresh(self) -> None:
+        """F5: read the list and the shown history again; selection and edit are kept."""
+        if self._store is None:
+            return
+        self.list_panel.run_search()
+        if self._name is not None:
+            self._remember_selection(self._name)
+            self.versions.history.load(self._store, self._name)
+
     # -- list and history -----------------------------------------------------------------------
 
     def _list_loaded(self) -> None:
@@ -181,17 +166,15 @@ class PromptsPage(Page):
             if self._name is None:
                 self._show_prompt(target, self._wanted[1] if self._wanted else None)
             return
-        model = self.list_panel.model
-        if self._name is None and model.rowCount():
-            first = model.summary(0)
-            if first is not None:
-                self.list_panel.select(first.name)
-                self._show_prompt(first.name)
+        first = self.list_panel.model.summary(0)
+        if self._name is None and first is not None:  # nothing shown yet: the first prompt
+            self.list_panel.select(first.name)
+            self._show_prompt(first.name)
 
     def _prompt_selected(self, name: str) -> None:
         if name == self._name:
             return
-        if not self.session.resolve(self._store, self._experiment_id):
+        if not self._resolve():
             self.list_panel.select(self._name)  # the user kept editing
             return
         self._show_prompt(name)
@@ -201,7 +184,7 @@ class PromptsPage(Page):
             return
         self._name = name
         self._wanted = (name, version)
-        self.content.setCurrentIndex(1)
+        self.view.show_content()
         self.versions.bar.hide_bar()
         self.versions.history.load(self._store, name)
 
@@ -224,23 +207,15 @@ class PromptsPage(Page):
         self.versions.bar.show_bar(f"The versions cannot be read: {message}", kind=ERROR)
 
     def _version_selected(self, version: int) -> None:
-        if self.session.active and version != self._edit_version():
-            if not self.session.resolve(self._store, self._experiment_id):
-                self.versions.select_version(self._edit_version())
-                return
+        leaving = self.session.active and version != self._edit_version()
+        if leaving and not self._resolve():
+            self.versions.select_version(self._edit_version())  # the user kept editing
+            return
         self._show_version(self.versions.current_version())
 
     def _show_version(self, version: PromptVersion | None) -> None:
-        dark = is_dark(self.palette())
-        if version is None:
-            self.template_view.clear()
-        else:
-            self.template_view.setHtml(template_html(version.template, version.variables, dark))
-            self.template_view.copy_all = lambda v=version: _raw(v)
-        selected = version.version if version is not None else None
-        self.diff.set_versions(self.versions.history.versions(), selected)
-        self.try_it.set_version(version)
-        self.traces.load(self._store, self._name or "", selected)
+        versions = self.versions.history.versions()
+        self.view.show_version(version, versions, self._store, self._name or "")
 
     # -- editing --------------------------------------------------------------------------------
 
@@ -255,9 +230,8 @@ class PromptsPage(Page):
             return
         if not self.session.active:
             self.session.start(self._database, self._name, version)
-        self.lower.setCurrentWidget(self.editor)
         self._update_write_state()
-        self.editor.focus_editor()
+        self.view.show_editor()
 
     def save(self) -> None:
         """Ctrl+S: ask for the commit message and write the next version."""
@@ -279,7 +253,7 @@ class PromptsPage(Page):
     def cancel_edit(self) -> None:
         """Esc: stop editing (asking first when there are changes)."""
         if self.session.active and not self.session.is_saving:
-            self.session.resolve(self._store, self._experiment_id)
+            self._resolve()
 
     def _saved(self, version: PromptVersion) -> None:
         self.status_message.emit(f"Saved “{version.name}” version {version.version}.")
@@ -288,6 +262,15 @@ class PromptsPage(Page):
             self._wanted = (version.name, version.version)
             self.versions.history.load(self._store, version.name)
             self.list_panel.run_search()
+
+    def _remember_selection(self, name: str) -> None:
+        """Select the same version again once the history is read anew."""
+        current = self.versions.current_version()
+        self._wanted = (name, current.version if current else None)
+
+    def _resolve(self) -> bool:
+        """Save / Discard / Cancel an unsaved edit; False when the user keeps editing."""
+        return self.session.resolve(self._store, self._experiment_id)
 
     def _edit_version(self) -> int | None:
         base = self.session.base
@@ -323,9 +306,8 @@ class PromptsPage(Page):
         self._show_version(base)
         self.versions.bar.hide_bar()
         self.session.start(self._database, self._name, base, draft.template)
-        self.lower.setCurrentWidget(self.editor)
         self._update_write_state()
-        self.editor.focus_editor()
+        self.view.show_editor()
 
     def _discard_draft(self) -> None:
         if self._name is not None:
@@ -342,45 +324,19 @@ class PromptsPage(Page):
         self.diff.focus_compare()
 
     def move_alias(self) -> None:
-        version = self.versions.current_version()
-        if version is None or self._name is None or not self._can_write("move an alias"):
-            return
-        versions = self.versions.history.versions()
-        aliases = {a: v.version for v in versions for a in v.aliases}
-        chosen = dialogs.ask_move_alias(self, aliases, versions, version.version)
-        if chosen is not None:
-            alias, target = chosen
-            self._write(data.move_alias, f"Alias “{alias}” now points at version {target}.",
-                        alias, target)
+        if self._store is not None and self._name and self._can_write("move an alias"):
+            self.aliases.move(self._store, self._name)
 
     def delete_alias(self, alias: str) -> None:
-        versions = self.versions.history.versions()
-        target = next((v.version for v in versions if alias in v.aliases), None)
-        if target is None or self._name is None or not self._can_write("delete an alias"):
-            return
-        if dialogs.confirm_delete_alias(self, self._name, alias, target):
-            self._write(data.delete_alias, f"Alias “{alias}” deleted.", alias)
+        if self._store is not None and self._name and self._can_write("delete an alias"):
+            self.aliases.delete(self._store, self._name, alias)
 
-    def _write(self, fn: object, done: str, *args: object) -> None:
-        """Run an alias change in the database thread, then read the prompt again."""
-        store, name = self._store, self._name
-        if store is None or name is None:
-            return
-        current = self.versions.current_version()
-        task = self._tasks.submit(fn, store, name, *args)  # type: ignore[arg-type]
-
-        def finished(_result: object) -> None:
-            self.status_message.emit(done)
-            if self._store is store and self._name == name:
-                self._wanted = (name, current.version if current else None)
-                self.versions.history.load(store, name)
-                self.list_panel.run_search()
-
-        task.finished.connect(finished)
-        task.failed.connect(lambda error: self.versions.bar.show_bar(
-            f"The alias was not changed: {error}", [("Dismiss", self.versions.bar.hide_bar)],
-            kind=ERROR,
-        ))
+    def _aliases_changed(self, store: Store, name: str, done: str) -> None:
+        self.status_message.emit(done)
+        if self._store is store and self._name == name:
+            self._remember_selection(name)
+            self.versions.history.load(store, name)
+            self.list_panel.run_search()
 
     # -- what may be written --------------------------------------------------------------------
 
@@ -411,36 +367,29 @@ class PromptsPage(Page):
         else:
             self.editor.read_only_bar.hide_bar()
         self.editor.set_saving(self.session.is_saving)
-        uri = data.tracking_uri(self._store) if state is data.WriteState.WRITABLE else None
-        self.try_it.set_target(uri, self._experiment_id)
+        writable = self._store if state is data.WriteState.WRITABLE else None
+        uri = data.tracking_uri(writable) if writable is not None else None
+        untraced = trying.NOT_SAVED_LAYOUT if state is data.WriteState.OLD_LAYOUT else ""
+        self.try_it.set_target(uri, self._experiment_id, untraced)
         if state is data.WriteState.OLD_LAYOUT and self._name is not None:
             self._show_layout_message()
 
     def _show_placeholder(self, text: str) -> None:
-        self.placeholder.setText(text)
         if self._name is None:
-            self.content.setCurrentWidget(self.placeholder)
+            self.view.show_placeholder(text)
 
     # -- keyboard and Qt events -----------------------------------------------------------------
 
-    def _command(self, event: QKeyEvent) -> object:
-        return self._keys.get(QKeySequence(QKeyCombination(event.keyCombination())))
-
     def event(self, event: QEvent) -> bool:  # QWidget.event
-        # The page's keys win over the window's while the focus is inside the page (Ctrl+E is
-        # also the window's Export Trace): accepting the override delivers them as key presses.
-        if event.type() == QEvent.Type.ShortcutOverride and isinstance(event, QKeyEvent):
-            if self._command(event) is not None:
-                event.accept()
-                return True
+        # The page's keys win over the window's while the focus is inside it (app/prompts/keys.py)
+        if event.type() == QEvent.Type.ShortcutOverride and self._keys.claim(event):
+            return True
         return super().event(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # QWidget.keyPressEvent
-        command = self._command(event)
-        if command is not None:
-            command()  # type: ignore[operator]
-            event.accept()
-        elif event.key() == Qt.Key.Key_Escape and self.session.active:
+        if self._keys.run(event):
+            return
+        if event.key() == Qt.Key.Key_Escape and self.session.active:
             self.cancel_edit()
             event.accept()
         else:
@@ -450,10 +399,3 @@ class PromptsPage(Page):
         self.list_panel.flush()  # pending work runs now rather than under a hidden page
         self.session.keeper.flush()
         super().hideEvent(event)
-
-
-def _raw(version: PromptVersion) -> str:
-    import json
-
-    template = version.template
-    return template if isinstance(template, str) else json.dumps(template, indent=2)

@@ -40,7 +40,7 @@ def role_color(role: str, dark: bool) -> str:
 
 
 def role_label(role: str) -> str:
-    """"System", "User"...; a role the explorer does not know is shown as written."""
+    """ "System", "User"...; a role the explorer does not know is shown as written."""
     kind = role_kind(role)
     return ROLE_LABELS[kind] if kind != OTHER else (role or "Message")
 
@@ -68,25 +68,23 @@ def highlighted(text: str, dark: bool = False) -> str:
 
 def pre(inner: str) -> str:
     """Already escaped text, whitespace kept, wrapped to the width."""
-    return (
-        f'<pre style="margin:0; font-family:{MONO_FONTS}; white-space:pre-wrap">{inner}</pre>'
-    )
+    return f'<pre style="margin:0; font-family:{MONO_FONTS}; white-space:pre-wrap">{inner}</pre>'
 
 
 def muted(escaped: str) -> str:
     return f'<span style="color:gray">{escaped}</span>'
 
 
-def message_block(role: str, body: str, dark: bool, note: str = "") -> str:
+def message_block(role: str, body: str, dark: bool, note: str = "", margin: int = 10) -> str:
     """One message as the explorer draws it: a role-coloured bar, the label, the body."""
     color = role_color(role, dark)
     label = html.escape(role_label(role))
     extra = f" {muted(html.escape(note))}" if note else ""
     return (
-        '<table width="100%" cellspacing="0" cellpadding="0" style="margin-bottom:10px">'
-        f'<tr><td width="4" bgcolor="{color}"></td>'
+        '<table width="100%" cellspacing="0" cellpadding="0" '
+        f'style="margin-bottom:{margin}px"><tr><td width="4" bgcolor="{color}"></td>'
         '<td style="padding-left:10px; padding-top:2px; padding-bottom:2px">'
-        f'<p style="margin-top:0; margin-bottom:4px"><span style="color:{color}; '
+        f'<p style="margin-top:0; margin-bottom:{4 if body else 0}px"><span style="color:{color}; '
         f'font-weight:700">{label}</span>{extra}</p>{body}</td></tr></table>'
     )
 
@@ -116,8 +114,10 @@ def template_html(template: Template, variables: Sequence[str] = (), dark: bool 
     head = variables_line(variables, dark)
     if isinstance(template, str):
         return head + pre(highlighted(template, dark))
-    blocks = [message_block(role, pre(highlighted(text, dark)), dark) for role, text in
-              messages_of(template)]
+    blocks = [
+        message_block(role, pre(highlighted(text, dark)), dark)
+        for role, text in messages_of(template)
+    ]
     return head + ("".join(blocks) or muted("(no messages)"))
 
 

@@ -9,8 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QVBoxLayout
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.formatting import EMPTY, duration, local_time, one_line, rich_tooltip
 from app.prompts import data
@@ -111,9 +117,13 @@ class TracesPane(QWidget):
         if store is None or version is None:
             self.model.clear()
             self.note.setText("")
+            self._what = ""
             return
-        self._what = f"{name} version {version}"
-        self.note.setText(f"Looking for traces that used {self._what}…")
+        what = f"{name} version {version}"
+        if what != self._what:
+            self.model.clear()  # another version's traces are not shown while reading
+        self._what = what
+        self.note.setText(f"Looking for traces that used {what}…")
         self.model.load(store, name, version)
 
     def _show_count(self) -> None:

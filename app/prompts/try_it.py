@@ -8,6 +8,8 @@ back with the id of the trace recorded in the open database, or a note that it w
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
@@ -18,7 +20,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
@@ -49,6 +50,7 @@ class TryItPane(QWidget):
         self._values: dict[str, str] = {}
         self._fields: dict[str, QPlainTextEdit] = {}
         self._target: tuple[str | None, str] = (None, "0")
+        self._untraced_note = trying.NOT_SAVED
         self._call: Task | None = None
         self._listing: Task | None = None
         self._listed_once = False
@@ -56,19 +58,25 @@ class TryItPane(QWidget):
         self._build()
 
     def _build(self) -> None:
+        columns = QHBoxLayout()  # half for the form and prompt, half for the answer
+        columns.addWidget(self._form_column(), 1)
+        columns.addWidget(self._answer_column(), 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(self._model_row())
+        layout.addLayout(columns, 1)
+
+    def _form_column(self) -> QWidget:
+        """The variables form, what is missing, and the prompt as the model will get it."""
         self.form_widget = QWidget()
         self.form = QFormLayout(self.form_widget)
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.form_widget)
-        self.problem = QLabel(self)
-        self.problem.setObjectName("tryProblem")
-        self.problem.setTextFormat(Qt.TextFormat.PlainText)
-        self.problem.setWordWrap(True)
+        self.problem = _plain_label(self, "tryProblem")
         self.preview = SafeTextBrowser(self)
         self.preview.setObjectName("tryPreview")
-        self.answer = SafeTextBrowser(self)
-        self.answer.setObjectName("tryAnswer")
         left = QWidget(self)
         column = QVBoxLayout(left)
         column.setContentsMargins(8, 6, 4, 6)
@@ -77,28 +85,35 @@ class TryItPane(QWidget):
         column.addWidget(self.problem)
         column.addWidget(QLabel("Prompt sent to the model", left))
         column.addWidget(self.preview, 2)
+        return left
+
+    def _answer_column(self) -> QWidget:
+        """What happened to the last call (and its trace), and the answer."""
+        self.answer = SafeTextBrowser(self)
+        self.answer.setObjectName("tryAnswer")
+        self.status = _plain_label(self, "tryStatus")
+        self.open_trace = QPushButton("Open Trace", self)
+        self.open_trace.hide()
+        self.open_trace.clicked.connect(lambda: self.trace_requested.emit(self._trace_id or ""))
         right = QWidget(self)
         column = QVBoxLayout(right)
         column.setContentsMargins(4, 6, 8, 6)
-        column.addLayout(self._model_row())
-        column.addWidget(self.status)
+        status = QHBoxLayout()
+        status.addWidget(self.status, 1)
+        status.addWidget(self.open_trace)
+        column.addLayout(status)
         column.addWidget(self.answer, 1)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.setChildrenCollapsible(False)
-        splitter.addWidget(left)
-        splitter.addWidget(right)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        return right
 
     def _model_row(self) -> QHBoxLayout:
+        """Model, List Models, Send and Cancel, across the top of the pane."""
         self.model = QComboBox(self)
         self.model.setObjectName("tryModel")
         self.model.setEditable(True)
-        self.model.setMinimumContentsLength(16)
+        self.model.setMinimumContentsLength(20)
         self.model.setCurrentText(settings.ollama_model())
         self.model.currentTextChanged.connect(lambda _text: self._update_buttons())
-        self.refresh_button = QPushButton("Models", self)
+        self.refresh_button = QPushButton("List Models", self)
         self.refresh_button.setToolTip("Ask Ollama which models it has")
         self.refresh_button.clicked.connect(self.list_models)
         self.send_button = QPushButton("Send to Model", self)
@@ -107,25 +122,24 @@ class TryItPane(QWidget):
         self.cancel_button = QPushButton("Cancel", self)
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.hide()
-        self.status = QLabel(self)
-        self.status.setObjectName("tryStatus")
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
-        self.open_trace = QPushButton("Open Trace", self)
-        self.open_trace.hide()
-        self.open_trace.clicked.connect(lambda: self.trace_requested.emit(self._trace_id or ""))
         row = QHBoxLayout()
+        row.setContentsMargins(8, 0, 8, 0)
+        row.setSpacing(6)
         row.addWidget(QLabel("Model", self))
-        row.addWidget(self.model, 1)
-        for button in (self.refresh_button, self.send_button, self.cancel_button, self.open_trace):
+        row.addWidget(self.model)
+        for button in (self.refresh_button, self.send_button, self.cancel_button):
             row.addWidget(button)
+        row.addStretch(1)
         return row
 
     # -- the prompt -----------------------------------------------------------------------------
 
-    def set_target(self, tracking_uri: str | None, experiment_id: str | None) -> None:
-        """Where calls are traced (None: the store is read-only and nothing is saved)."""
+    def set_target(
+        self, tracking_uri: str | None, experiment_id: str | None, untraced_note: str = ""
+    ) -> None:
+        """Where calls are traced; None (and why) when the store cannot be written."""
         self._target = (tracking_uri, experiment_id or "0")
+        self._untraced_note = untraced_note or trying.NOT_SAVED
 
     def set_version(self, version: PromptVersion | None) -> None:
         self._version = version
@@ -168,8 +182,9 @@ class TryItPane(QWidget):
         """The filled-in template, or None and the message naming what is missing."""
         if self._version is None:
             return None, ""
+        values: dict[str, Any] = self.filled()
         try:
-            return self._version.format(**self.filled()), ""
+            return self._version.format(**values), ""
         except MissingVariablesError as error:
             return None, str(error)
 
@@ -211,8 +226,11 @@ class TryItPane(QWidget):
         self.model.clear()
         self.model.addItems(names)
         self.model.setCurrentText(current if current in names or not names else names[0])
-        self.status.setText(f"{len(names)} model(s) available." if names else "Ollama has no "
-                            "models yet: pull one with `ollama pull llama3.2:1b`.")
+        self.status.setText(
+            f"{len(names)} model(s) available."
+            if names
+            else "Ollama has no models yet: pull one with `ollama pull llama3.2:1b`."
+        )
         self.models_listed.emit(names)
         self._update_buttons()
 
@@ -227,8 +245,14 @@ class TryItPane(QWidget):
             return
         uri, experiment = self._target
         request = trying.TryRequest(
-            settings.ollama_url(), self.model.currentText().strip(), self._version,
-            self.filled(), formatted, uri, experiment,
+            settings.ollama_url(),
+            self.model.currentText().strip(),
+            self._version,
+            self.filled(),
+            formatted,
+            uri,
+            experiment,
+            self._untraced_note,
         )
         self._trace_id = None
         self.open_trace.hide()
@@ -271,3 +295,12 @@ class TryItPane(QWidget):
         if not self._listed_once:  # the first look at the pane asks for the models
             self._listed_once = True
             self.list_models()
+
+
+def _plain_label(parent: QWidget, name: str) -> QLabel:
+    """A wrapping label for messages that may quote names and errors: never rich text."""
+    label = QLabel(parent)
+    label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    return label

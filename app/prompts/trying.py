@@ -41,9 +41,12 @@ CHAT_TIMEOUT_S = 300.0
 #: Seconds to wait for the trace to be written after the answer came.
 WRITE_TIMEOUT_S = 30.0
 NOT_SAVED = "The database is open read-only, so this call was not saved as a trace."
+NOT_SAVED_LAYOUT = (
+    "TraceDesk does not write this database's layout, so this call was not saved as a trace."
+)
 
 
-class Cancelled(Exception):  # noqa: N818  (a reason, not an error)
+class Cancelled(Exception):
     """The user cancelled the call; the trace records it as an error span."""
 
 
@@ -62,8 +65,9 @@ class TryRequest:
     prompt: PromptVersion
     values: dict[str, str]
     formatted: Template
-    tracking_uri: str | None  # None: read-only store, nothing is traced
+    tracking_uri: str | None  # None: nothing is traced (read-only store or older layout)
     experiment_id: str = "0"
+    untraced_note: str = NOT_SAVED  # said with the answer when `tracking_uri` is None
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ def _stream(token: TokenLike, request: TryRequest, callbacks: list[Any]) -> str:
 def run_prompt(token: TokenLike, request: TryRequest) -> TryResult:
     """Job pool: send the filled-in prompt to the model; trace it when the store is writable."""
     if request.tracking_uri is None:
-        return TryResult(_stream(token, request, []), note=NOT_SAVED)
+        return TryResult(_stream(token, request, []), note=request.untraced_note)
     from core.langchain import CoreLangchainTracer
 
     name = f"prompt {request.prompt.name} v{request.prompt.version}"

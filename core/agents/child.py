@@ -39,6 +39,7 @@ from core.agents.protocol import (
     error_payload,
 )
 from core.errors import TraceDeskError
+from core.tracing import disable as disable_tracing
 
 FLUSH_TIMEOUT_S = 60.0
 
@@ -74,6 +75,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--model-uri", required=True)
     parser.add_argument("--tracking-uri", required=True)
     parser.add_argument("--experiment-id", default=None)
+    parser.add_argument("--no-trace", action="store_true", help="write no traces")
     return parser.parse_args(argv)
 
 
@@ -92,7 +94,7 @@ def _load(arguments: argparse.Namespace, channel: Channel) -> LoadedModel | None
         tracking.set_tracking_uri(arguments.tracking_uri)
         resolved = tracking._store().models.resolve(arguments.model_uri)
         _use_experiment(channel, arguments.experiment_id or resolved.experiment_id)
-        model = open_model(resolved)
+        model = open_model(resolved, trace=not arguments.no_trace)
     except Exception as error:
         payload = error_payload(error)
         payload["traceback"] = getattr(error, "traceback", "") or payload["traceback"]
@@ -100,6 +102,7 @@ def _load(arguments: argparse.Namespace, channel: Channel) -> LoadedModel | None
         return None
     channel.send({"id": LOAD_ID, "type": RESULT, "result": _load_info(model)})
     if model.untraced_because is not None:
+        disable_tracing()  # core-run agents: the spans still run, nothing is written
         channel.log(f"Calls are not traced: {model.untraced_because}.", "warning")
     return model
 

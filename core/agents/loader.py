@@ -327,15 +327,19 @@ def choose_runtime(facts: MLmodelFacts) -> str:
     return MLFLOW if imports_mlflow else CORE
 
 
-def open_model(resolved: ResolvedModel) -> LoadedModel:
-    """Load the model `resolved` names, running its code (see the module docstring)."""
+def open_model(resolved: ResolvedModel, trace: bool = True) -> LoadedModel:
+    """Load the model `resolved` names, running its code (see the module docstring).
+
+    With `trace=False` (or a store TraceDesk does not write to) MLflow, when it runs the model,
+    writes no trace; the agent child process also disables core's tracing (`child.py`).
+    """
     facts = resolved.folder.mlmodel
     if facts is None:
         where = resolved.folder.artifact_dir or resolved.folder.recorded_location
         raise AgentLoadError(
             f"The files of {resolved.uri} are missing (looked for {where}/MLmodel)."
         )
-    untraced_because = traces_writable()
+    untraced_because = traces_writable() if trace else "tracing is turned off for this session"
     runtime: Runtime
     if choose_runtime(facts) == MLFLOW:
         runtime = MlflowRuntime(facts.folder, traced=untraced_because is None)

@@ -143,8 +143,11 @@ class AgentRunner:
         on_log: LogCallback | None = None,
         env: Mapping[str, str] | None = None,
         cwd: str | Path | None = None,
+        trace: bool = True,
     ) -> None:
         self.model_uri = model_uri
+        #: False: the child writes no traces (`load_info["traced"]` then says so).
+        self.trace = trace
         self.tracking_uri = str(tracking_uri)
         self.python = str(python)
         self.timeout_s = timeout_s
@@ -212,6 +215,8 @@ class AgentRunner:
         """The child's command line."""
         command = [self.python, "-c", BOOTSTRAP, "--model-uri", self.pinned_uri]
         command += ["--tracking-uri", self.tracking_uri]
+        if not self.trace:
+            command.append("--no-trace")
         if self.experiment_id is not None:
             command += ["--experiment-id", str(self.experiment_id)]
         return command

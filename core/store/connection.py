@@ -98,7 +98,19 @@ def parse_location(uri: str | Path) -> StoreLocation:
             raise StoreError("An in-memory SQLite database holds no MLflow data to open.")
         path = Path(url.database).expanduser().resolve()
         return StoreLocation(url.set(database=str(path)), path)
-    return StoreLocation(url.set(password=None), None, url.password or None)
+    return StoreLocation(_without_password(url), None, url.password or None)
+
+
+def _without_password(url: URL) -> URL:
+    """`url` with no password at all (`URL.set(password=None)` would keep it)."""
+    return URL.create(
+        url.drivername,
+        username=url.username,
+        host=url.host,
+        port=url.port,
+        database=url.database,
+        query=url.query,
+    )
 
 
 def _postgres_driver(where: str) -> str:

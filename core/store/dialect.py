@@ -243,6 +243,41 @@ def json_valid(document: ColumnElement[Any]) -> ColumnElement[bool]:
     return JsonValid(document)
 
 
+def insertion_order(table: Any) -> ColumnElement[Any]:
+    """A sort key that puts rows with equal keys in the order they were written, as MLflow
+    returns them (it reads relationships unordered, so the engine's scan order decides).
+
+    SQLite: the `rowid`. PostgreSQL: the row's physical position `ctid` (what a scan, and a
+    b-tree's duplicates, follow). Other engines: the first primary-key column.
+    """
+    return InsertionOrder(table.primary_key.columns.values()[0], table.name)
+
+
+class InsertionOrder(FunctionElement[Any]):
+    name = "insertion_order"
+    inherit_cache = True
+
+    def __init__(self, key: ColumnElement[Any], table_name: str) -> None:
+        super().__init__(key)
+        self.table_name = table_name
+
+
+@compiles(InsertionOrder)
+def _insertion_order_default(element: InsertionOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    (key,) = element.clauses.clauses
+    return compiler.process(key, **kw)
+
+
+@compiles(InsertionOrder, "sqlite")
+def _insertion_order_sqlite(element: InsertionOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.preparer.quote(element.table_name)}.rowid"
+
+
+@compiles(InsertionOrder, "postgresql")
+def _insertion_order_postgresql(element: InsertionOrder, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{compiler.preparer.quote(element.table_name)}.ctid"
+
+
 # -- writing ------------------------------------------------------------------------------------
 
 

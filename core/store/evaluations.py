@@ -52,7 +52,7 @@ from core.evaluation.entities import (
 )
 from core.store import schema as t
 from core.store.columns import SOURCE_RUN_METADATA, trace_columns
-from core.store.dialect import json_member
+from core.store.dialect import insertion_order, json_member
 from core.store.span_codec import span_from_row
 
 if TYPE_CHECKING:
@@ -341,7 +341,7 @@ class Evaluations:
             select(a.c.assessment_id, a.c.trace_id, a.c.name, a.c.assessment_type, a.c.value)
             .add_columns(a.c.error, a.c.rationale, a.c.source_type, a.c.source_id)
             .where(a.c.trace_id.in_(trace_ids), a.c.valid.is_(true()), _belongs_to(a, run_id))
-            .order_by(a.c.created_timestamp, a.c.assessment_id)
+            .order_by(a.c.created_timestamp, insertion_order(a))
         )
         for row in self._rows(statement):
             value = jsonutil.decode_attribute(row.value)

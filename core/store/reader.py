@@ -48,7 +48,7 @@ from core.store.columns import (
     trace_columns,
 )
 from core.store.connection import database_errors
-from core.store.dialect import json_valid, spans_of_trace
+from core.store.dialect import insertion_order, json_valid, spans_of_trace
 from core.store.schema import Layout
 from core.store.span_codec import span_from_row, spans_from_traces_json, tree_order
 
@@ -403,7 +403,7 @@ class StoreReader:
         statement = (
             select(*self.layout.existing_columns(a))
             .where(a.c.trace_id.in_(trace_ids))
-            .order_by(a.c.created_timestamp, a.c.assessment_id)
+            .order_by(a.c.created_timestamp, insertion_order(a))
         )
         out: dict[str, list[Assessment]] = {}
         for row in self._rows(statement):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from sqlalchemy import Engine
@@ -53,13 +54,17 @@ class Store:
         read_only: bool = True,
         busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S,
         create: bool = False,
+        password: str | None = None,
     ) -> Store:
         """Open `uri` (a path, `sqlite:///...`, or a SQLAlchemy URL) and detect its layout.
 
         With `create`, a SQLite file that does not exist yet is created in MLflow 3.18's layout.
+        `password` (for a server URL) overrides one in the URL; it is kept in memory only.
         Raises a `StoreError` subclass that says what is wrong with the file or server.
         """
         location = parse_location(uri)
+        if password:
+            location = dataclasses.replace(location, password=password)
         if create and location.path is not None and not location.path.exists():
             location.path.parent.mkdir(parents=True, exist_ok=True)
             create_sqlite_database(location.path)

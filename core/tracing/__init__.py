@@ -1,6 +1,6 @@
 """The write side of `core`: spans, the `@trace` decorator, and the writer that stores them."""
 
-from core.tracing.export import flush
+from core.tracing.export import disable, enable, flush
 from core.tracing.fluent import (
     get_current_active_span,
     start_span,
@@ -14,6 +14,8 @@ from core.tracing.span_type import SpanType
 __all__ = [
     "LiveSpan",
     "SpanType",
+    "disable",
+    "enable",
     "flush",
     "get_current_active_span",
     "start_span",

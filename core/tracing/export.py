@@ -138,6 +138,8 @@ class Tracer:
         self._lock = threading.Lock()
         self._records: dict[str, TraceRecord] = {}
         self._writers: dict[str, _Writer] = {}
+        #: False after `disable()`: spans still work for the code, traces are not written.
+        self.enabled = True
 
     def begin_trace(self, trace_id: str, experiment_id: str | None = None) -> TraceRecord:
         from core import tracking  # the module API holds the current URI and experiment
@@ -161,7 +163,7 @@ class Tracer:
     def finish_trace(self, trace_id: str) -> None:
         with self._lock:
             record = self._records.pop(trace_id, None)
-            if record is None:
+            if record is None or not self.enabled:
                 return
             writer = self._writers.get(record.tracking_uri)
             if writer is None:
@@ -197,6 +199,16 @@ _tracer = Tracer()
 
 def tracer() -> Tracer:
     return _tracer
+
+
+def disable() -> None:
+    """Stop writing traces (MLflow's `mlflow.tracing.disable`); traced code runs unchanged."""
+    _tracer.enabled = False
+
+
+def enable() -> None:
+    """Write traces again after `disable()`."""
+    _tracer.enabled = True
 
 
 def flush(timeout_s: float | None = None) -> bool:

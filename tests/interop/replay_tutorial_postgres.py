@@ -29,6 +29,22 @@ sys.path.insert(0, str(REPO))
 
 from tests.interop.make_fixture_2x import MODEL, Tutorial, run_tutorial  # noqa: E402
 
+#: The agent of the 3.18 fixture (mlruns/2/models/*/artifacts/some_code.py), 3.x names.
+AGENT_CODE = """\
+from mlflow.models import set_model
+from mlflow.pyfunc import ResponsesAgent
+from mlflow.types.responses import ResponsesAgentRequest, ResponsesAgentResponse
+
+
+class SimpleResponsesAgent(ResponsesAgent):
+    def predict(self, request: ResponsesAgentRequest) -> ResponsesAgentResponse:
+        text = "The result of 4 * 3 in Python is 12."
+        return ResponsesAgentResponse(output=[self.create_text_output_item(text=text, id="msg_1")])
+
+
+set_model(SimpleResponsesAgent())
+"""
+
 
 class ServerTutorial(Tutorial):
     """The tutorial's cells with the tracking and registry URIs pointed at `tracking_uri`."""
@@ -44,6 +60,25 @@ class ServerTutorial(Tutorial):
         mlflow.set_tracking_uri(self.tracking_uri)
         mlflow.set_registry_uri(self.tracking_uri)
         self.chat = ChatOllama(model=MODEL, base_url=self.ollama_url, temperature=0)
+
+    def search_traces(self) -> None:
+        """The tutorial's `mlflow.search_traces()` (MLflow 3 calls the id column trace_id)."""
+        import mlflow
+
+        frame = mlflow.search_traces()
+        self.notes["search_traces_rows_default_experiment"] = len(frame)
+        self.notes["first_request_id"] = str(frame.iloc[0]["trace_id"])
+
+    def log_agents(self) -> None:
+        """The 3.x agent, logged twice by name as registered model 'agent'."""
+        import mlflow
+
+        self.code_path.write_text(AGENT_CODE, encoding="utf-8")
+        for _ in range(2):
+            with mlflow.start_run():
+                mlflow.pyfunc.log_model(
+                    name="agent", python_model=str(self.code_path), registered_model_name="agent"
+                )
 
 
 def golden(tracking_uri: str) -> dict[str, Any]:

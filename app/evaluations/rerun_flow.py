@@ -1,0 +1,208 @@
+"""A rerun from the button to the comparison: writable check, dataset, dialog, job, outcome.
+
+`request(run)` checks that the database can be written (else the page's Enable Editing bar),
+rebuilds the run's dataset and lists the prompt versions in the database thread, opens the
+Rerun dialog, and `start`s the job in the pool. Progress goes to the page's strip; the end is
+said there and in the status bar, the runs are read again, and a finished rerun opens its
+comparison with the original run. The page allows one rerun at a time; the job itself refuses a
+second one in the process (`rerun.RerunBusy`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
+
+from app.evaluations import rerun
+from app.evaluations.ollama import OllamaUnavailable, normalized_url
+from app.evaluations.rerun_dialog import RerunDialog
+from app.tasks import Task
+from core.evaluation.entities import FINISHED, KILLED, EvaluationResult, EvaluationRun
+from core.prompt_version import PromptVersion
+from core.store.store import Store
+
+if TYPE_CHECKING:
+    from app.evaluations.page import EvaluationsPage
+
+READ_ONLY = (
+    "This database is open read-only. A rerun writes a new evaluation run into it: "
+    "enable editing to reopen it for writing, then the rerun goes on."
+)
+NOT_WRITABLE = (
+    "This is an {label}. TraceDesk writes evaluation runs only in the MLflow 3.18 layout, so "
+    "runs in this database can be looked at and compared, not rerun."
+)
+
+
+class RerunFlow(QObject):
+    """The page's reruns: one at a time."""
+
+    started = Signal(object)  # the Task of the job
+    finished = Signal(object)  # the EvaluationResult (FINISHED, or KILLED when cancelled)
+    failed = Signal(str)  # what went wrong, as shown
+
+    def __init__(self, page: EvaluationsPage) -> None:
+        super().__init__(page)
+        self.page = page
+        self.task: Task | None = None
+        self.plan: rerun.RerunPlan | None = None
+        self.dialog: RerunDialog | None = None
+        self._counters = rerun.Counters()
+        self._pending: EvaluationRun | None = None  # waits for the file to be writable
+        self._pending_location = ""
+        self._preparing: Task | None = None
+        self._cancel_asked = False
+        self._warming: Task | None = None
+        self._warmed = False
+
+    @property
+    def running(self) -> bool:
+        return self.task is not None
+
+    def request(self, run: EvaluationRun) -> None:
+        """The user asked to rerun `run`."""
+        store = self.page.store
+        if store is None or self.running:
+            return
+        if store.read_only:
+            if store.layout.writable:
+                self._pending, self._pending_location = run, store.location.display
+                self.page.editing_bar.ask(READ_ONLY)
+            else:
+                self.page.editing_bar.refuse(NOT_WRITABLE.format(label=store.layout.label))
+            return
+        self._prepare(store, run)
+
+    def store_changed(self, store: Store | None) -> None:
+        """The page got another store: a rerun waiting for editing goes on if it is writable."""
+        if self._preparing is not None:
+            self._preparing.cancel()
+            self._preparing = None
+        if store is None or self._pending is None:
+            return  # the window lets go of the old store before it shows the reopened one
+        pending, self._pending = self._pending, None
+        same_file = store.location.display == self._pending_location
+        if same_file and not store.read_only:
+            self._prepare(store, pending)
+
+    @property
+    def warming(self) -> bool:
+        """The LangChain and Ollama clients are being imported (see `rerun.warm_up`)."""
+        return self._warming is not None
+
+    def _warm_up(self) -> None:
+        if self._warmed or self._warming is not None or self.page.tasks.is_shut_down:
+            return
+        task = self.page.tasks.submit_job(rerun.warm_up)
+        task.finished.connect(self._warm)
+        task.failed.connect(self._warm)  # the rerun imports them again and says what fails
+        self._warming = task
+
+    def _warm(self, _result: object) -> None:
+        self._warming, self._warmed = None, True
+
+    def _prepare(self, store: Store, run: EvaluationRun) -> None:
+        self._warm_up()
+        self.page.status_message.emit(f"Rebuilding the dataset of {run.name or run.run_id}…")
+        task = self.page.tasks.submit(rerun.prepare, store, run.run_id)
+        task.finished.connect(lambda found: self._open_dialog(store, run, *found))
+        task.failed.connect(lambda error: self._report(f"The rerun could not start: {error}"))
+        self._preparing = task
+
+    def _open_dialog(
+        self,
+        store: Store,
+        run: EvaluationRun,
+        dataset: rerun.Dataset,
+        prompts: list[PromptVersion],
+    ) -> None:
+        self._preparing = None
+        if not dataset.items:
+            self._report("This run cannot be rerun: none of its traces recorded its inputs.")
+            return
+        dialog = RerunDialog(self.page.tasks, run, dataset, prompts, self.page)
+        dialog.accepted.connect(lambda: self._start_from(store, run, dialog))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _code: setattr(self, "dialog", None))
+        self.dialog = dialog
+        dialog.open()
+
+    def _start_from(self, store: Store, run: EvaluationRun, dialog: RerunDialog) -> None:
+        prompt = dialog.prompt
+        try:
+            url = normalized_url(dialog.url_edit.text())
+        except OllamaUnavailable as error:
+            self._report(str(error))
+            return
+        if prompt is None or store is not self.page.store:
+            return
+        plan = rerun.RerunPlan(
+            tracking_uri=rerun.tracking_uri_of(store),
+            experiment_id=run.experiment_id,
+            source=run,
+            dataset=dialog.dataset,
+            ollama_url=url,
+            model=dialog.model_box.currentText().strip(),
+            prompt=prompt,
+            scorers=dialog.scorer_choice(),
+            max_workers=dialog.workers_spin.value(),
+            run_name=dialog.name_edit.text().strip() or None,
+        )
+        self.start(plan)
+
+    def start(self, plan: rerun.RerunPlan) -> Task:
+        """Run `plan` in the job pool, its progress in the page's strip."""
+        counters = self._counters = rerun.Counters()
+        task = self.page.tasks.submit_job(rerun.run_rerun, plan, counters)
+        task.progress.connect(lambda _d, _t: self.page.strip.show_progress(*counters.snapshot()))
+        task.finished.connect(lambda result: self._finished(plan, result))
+        task.failed.connect(self._failed)
+        self.task, self.plan = task, plan
+        self._cancel_asked = False
+        source = plan.source.name or plan.source.run_id
+        title = f"Rerunning {source}: {plan.model}, {plan.prompt.name} v{plan.prompt.version}"
+        self.page.strip.start(title, len(plan.dataset.items))
+        self.page.update_buttons()
+        self.started.emit(task)
+        return task
+
+    def cancel(self) -> None:
+        """Ask the job to stop; the rows being answered finish, the run ends KILLED."""
+        if self.task is not None:
+            self._cancel_asked = True
+            self.task.token.cancel()  # not Task.cancel(): the outcome must still arrive
+
+    def _finished(self, plan: rerun.RerunPlan, result: EvaluationResult) -> None:
+        self.task = None
+        done, total, errors, _elapsed = self._counters.snapshot()
+        name = result.run_name or result.run_id
+        if result.status == KILLED:
+            text = (
+                f"Rerun cancelled: run {name} is marked Killed ({done:,} of {total:,} rows done)."
+            )
+        else:
+            problems = f", {errors:,} with errors" if errors else ""
+            late = " (every row had started before the cancel)" if self._cancel_asked else ""
+            text = f"Rerun finished{late}: run {name}, {total:,} rows{problems}."
+        self.page.strip.finish(text)
+        self.page.status_message.emit(text)
+        store = self.page.store
+        if store is not None and rerun.tracking_uri_of(store) == plan.tracking_uri:
+            self.page.refresh(select=[plan.source.run_id, result.run_id])
+            if result.status == FINISHED:
+                self.page.compare(plan.source.run_id, result.run_id)
+        self.page.update_buttons()
+        self.finished.emit(result)
+
+    def _failed(self, error: BaseException) -> None:
+        self.task = None
+        self._report(f"Rerun failed: {error}")
+        self.page.refresh()
+        self.page.update_buttons()
+
+    def _report(self, text: str) -> None:
+        self._preparing = None
+        self.page.strip.finish(text)
+        self.page.status_message.emit(text)
+        self.failed.emit(text)
