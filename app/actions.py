@@ -42,6 +42,7 @@ class WindowActions:
     """Every QAction of the main window, created once and put into the menu bar."""
 
     def __init__(self, window: MainWindow, recent_menu: RecentMenu, dock: QDockWidget) -> None:
+        self._window = window
         self.recent_menu = recent_menu
         self._file_actions(window)
         self._edit_actions(window)
@@ -157,7 +158,15 @@ class WindowActions:
             self.copy_trace_id, self.find, self.go_to_trace, self.refresh, self.live,
             self.show_experiments, self.shortcuts,
         ]  # fmt: skip
-        return [(_keys(a), self._describe(a)) for a in actions] + WIDGET_KEYS
+        rows = [(_keys(a), self._describe(a)) for a in actions] + WIDGET_KEYS
+        for page in self._window.pages:
+            rows += page.shortcut_rows()
+        return rows
+
+    def set_trace_commands_enabled(self, enabled: bool) -> None:
+        """Export Trace, Copy Span/Trace ID, Go to Trace: only in the Traces tab."""
+        for action in (self.export_trace, self.copy_span, self.copy_trace_id, self.go_to_trace):
+            action.setEnabled(enabled)
 
     def _describe(self, action: QAction) -> str:
         if action is self.copy_span:

@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 
 FILE_FILTER = "MLflow tracking databases (*.db *.sqlite *.sqlite3);;All files (*)"
 SETTINGS_LIVE = "live/enabled"
+#: How long a save waits for another program's lock before it fails (the tracing writer of a
+#: pipeline waits far longer; a person at a Save button should hear back within seconds).
+WRITE_PATIENCE_S = 10.0
 
 
 def app_icon() -> QIcon:
@@ -99,6 +102,7 @@ class MainWindow(QMainWindow):
         )
         self.menu_actions.build_menus(self.menuBar())
         self._connect()
+        self._add_feature_pages()
         self._show_no_store()
         self._restore_geometry()
         live = str(QSettings().value(SETTINGS_LIVE, "true")).lower() == "true"
@@ -184,11 +188,12 @@ class MainWindow(QMainWindow):
 
     # -- opening and closing ----------------------------------------------------------------
 
-    def open_location(self, location: str | Path, *, read_only: bool | None = None) -> Task:
+    def open_location(self, location: str | Path, *, read_only: bool | None = None) -> Task | None:
         """Open a path or URL in the database thread; the current store stays until it works.
 
         `read_only` defaults to the window's setting (read-only unless started with
-        --no-read-only); File → Enable Editing passes False for the open file only.
+        --no-read-only); File → Enable Editing passes False for the open file only. None when
+        a page with unsaved work made the user keep the open database.
         """
         # A server URL's password goes to Store.open only: never to the status bar or the log.
         where, password = self.logins.split(resolve_location(location))
@@ -249,6 +254,7 @@ class MainWindow(QMainWindow):
         self._show_live_state()
         self.experiment_view.forget_selection()
         self.experiment_model.load(store)
+        self._mode_changed(self.modes.currentIndex())
         self.store_opened.emit(store)
 
     def _open_failed(self, generation: int, location: str, error: BaseException) -> None:
@@ -297,11 +303,13 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.welcome)
 
     def refresh(self) -> None:
-        """Read the experiments, the trace list and the shown trace again (F5)."""
+        """Read the experiments, the trace list, the shown trace and the pages again (F5)."""
         if self.store is not None:
             self.experiment_model.load(self.store)
             self.trace_model.refresh()
             self.show_trace(self.shown_trace_id, reload=True)
+            for page in self.pages:
+                page.refresh()
 
     def set_live(self, enabled: bool) -> None:
         """View → Live: poll the open file for new traces (kept for the next session)."""
@@ -332,6 +340,18 @@ class MainWindow(QMainWindow):
 
     # -- pages ------------------------------------------------------------------------------
 
+    def _add_feature_pages(self) -> None:
+        """The feature tabs beside Traces."""
+        from app.agents.page import AgentsPage
+        from app.prompts.page import PromptsPage
+
+        self.prompts_page = PromptsPage(self.tasks)
+        self.add_page(self.prompts_page)
+        self.agents_page = AgentsPage(self.tasks)
+        self.add_page(self.agents_page)
+        self.explorer.prompt_requested.connect(self.open_prompt)
+        self.modes.currentChanged.connect(self._mode_changed)
+
     def add_page(self, page: Page) -> None:
         """Add a feature page as a mode tab and listen to what it asks of the window."""
         self.pages.append(page)
@@ -340,6 +360,17 @@ class MainWindow(QMainWindow):
         page.status_message.connect(lambda text: self.status.showMessage(text, 8000))
         page.editing_requested.connect(self.enable_editing)
         page.set_store(self.store)
+
+    def open_prompt(self, name: str, version: int) -> None:
+        """Show a prompt version in the Prompts tab (from a trace header's prompt link)."""
+        self.modes.setCurrentWidget(self.prompts_page)
+        self.prompts_page.show_prompt(name, version)
+
+    def _mode_changed(self, _index: int) -> None:
+        # Trace commands (Export Trace's Ctrl+E...) act in the Traces tab only: elsewhere a
+        # page may use the same keys for its own commands.
+        on_traces = self.modes.currentWidget() is self.workspace
+        self.menu_actions.set_trace_commands_enabled(on_traces and self.store is not None)
 
     def open_trace(self, trace_id: str) -> None:
         """Show a trace in the Traces tab (from an evaluation row, a prompt's traces...)."""

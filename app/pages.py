@@ -35,3 +35,10 @@ class Page(QWidget):
     def confirm_close(self) -> bool:
         """False when the user chose to keep unsaved work (the window then stays as it is)."""
         return True
+
+    def refresh(self) -> None:
+        """Read what the page shows again (F5), keeping the selection and any open edit."""
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        """(keys, what they do) for Help → Keyboard Shortcuts."""
+        return []

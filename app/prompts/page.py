@@ -359,8 +359,7 @@ class PromptsPage(Page):
 
     def _update_write_state(self) -> None:
         state = data.write_state(self._store)
-        editing = self.session.active
-        if editing and state is data.WriteState.READ_ONLY:
+        if self.session.active and state is data.WriteState.READ_ONLY:
             self.editor.read_only_bar.show_bar(
                 READ_ONLY_BAR, [("Enable Editing", self.editing_requested.emit)]
             )

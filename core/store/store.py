@@ -22,7 +22,7 @@ from core.store.models import Models
 from core.store.reader import StoreReader
 from core.store.registry import Registry
 from core.store.schema import REQUIRED_TABLES, Layout, detect_layout
-from core.store.writer import StoreWriter
+from core.store.writer import LOCK_PATIENCE_S, StoreWriter
 
 #: What to do about a server database that has no MLflow tables yet.
 _SERVER_HINT = (
@@ -45,6 +45,8 @@ class Store:
         self._writer: StoreWriter | None = None
         self._write_engine: Engine | None = None
         self._busy_timeout_s = DEFAULT_BUSY_TIMEOUT_S
+        #: How long a write waits for another writer's lock before failing (seconds).
+        self.write_patience_s = LOCK_PATIENCE_S
 
     @classmethod
     def open(
@@ -146,6 +148,7 @@ class Store:
             self._writer = StoreWriter(
                 self._write_engine, self.layout, self.display_name, self._db_dir
             )
+        self._writer.patience_s = self.write_patience_s
         return self._writer
 
     def close(self) -> None:

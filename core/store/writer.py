@@ -33,9 +33,11 @@ class StoreWriter:
         self.layout = layout
         self._location = location
         self._db_dir = db_dir
+        #: How long `transaction` keeps retrying a locked database (the store sets it).
+        self.patience_s = LOCK_PATIENCE_S
 
     def transaction(
-        self, work: Callable[[Connection], Result], patience_s: float = LOCK_PATIENCE_S
+        self, work: Callable[[Connection], Result], patience_s: float | None = None
     ) -> Result:
         """Run `work` in one transaction, retrying while another writer holds the lock.
 
@@ -44,7 +46,7 @@ class StoreWriter:
         few times; `work` reads what it needs inside the transaction, so the rerun sees the
         other writer's row.
         """
-        deadline = time.monotonic() + patience_s
+        deadline = time.monotonic() + (self.patience_s if patience_s is None else patience_s)
         delay = 0.005
         conflicts = 0
         while True:

@@ -54,6 +54,7 @@ def open_url(qtbot: QtBot, dialog: OpenUrlDialog, url: str | None, password: str
 def test_file_open_url_reads_the_server_like_the_file(
     qtbot: QtBot, window: MainWindow, pg_fixture318: str, db318: Path
 ) -> None:
+    window.error_reported.connect(lambda m: print("DBG ERROR", m))
     dialog = window.open_url_dialog()
     assert dialog.url_edit.placeholderText().startswith("postgresql://")
     signals = [window.store_opened, window.experiment_model.loaded, window.trace_model.page_loaded]

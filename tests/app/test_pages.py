@@ -37,7 +37,8 @@ def test_pages_follow_the_store_and_the_experiment(
 ) -> None:
     page = RecordingPage()
     window.add_page(page)
-    assert window.modes.count() == 2 and window.modes.tabText(1) == "&Recording"
+    last = window.modes.count() - 1
+    assert window.modes.widget(last) is page and window.modes.tabText(last) == "&Recording"
     store = open_and_wait(qtbot, window, db318)
     assert page.stores[-1] is store
     select_experiment(qtbot, window, "1")
@@ -105,3 +106,24 @@ def test_editing_one_file_does_not_make_the_next_one_writable(
         window.enable_editing()
     assert window.store is not None and not window.store.read_only
     assert open_and_wait(qtbot, window, db31).read_only
+
+
+def test_the_feature_pages_are_tabs_and_trace_commands_follow_the_traces_tab(
+    qtbot: QtBot, window: MainWindow, db318: Path
+) -> None:
+    titles = [window.modes.tabText(i).replace("&", "") for i in range(window.modes.count())]
+    assert titles[0] == "Traces" and {"Prompts", "Agents"} <= set(titles)
+    open_and_wait(qtbot, window, db318)
+    assert window.menu_actions.export_trace.isEnabled()
+    window.modes.setCurrentWidget(window.prompts_page)
+    assert not window.menu_actions.export_trace.isEnabled()  # Ctrl+E is the page's Edit there
+    window.modes.setCurrentWidget(window.workspace)
+    assert window.menu_actions.export_trace.isEnabled()
+
+
+def test_a_trace_header_prompt_link_opens_the_prompt(
+    qtbot: QtBot, window: MainWindow, db318: Path
+) -> None:
+    open_and_wait(qtbot, window, db318)
+    window.explorer.prompt_requested.emit("knowledge_prompt", 2)
+    assert window.modes.currentWidget() is window.prompts_page
