@@ -1,4 +1,4 @@
-"""`tracedesk [PATH_OR_URL] [--demo] [--read-only | --no-read-only] [--smoke] [--version]`.
+"""`tracedesk [PATH_OR_URL] [--demo] [--read-only | --write] [--smoke] [--version]`.
 
 Starts the application. `--smoke` is the packaged program's self-test: it opens the file, lets
 the real window render its main views (offscreen when there is no display), checks each picture
@@ -74,11 +74,22 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="open the demo database (built on first use)",
     )
-    parser.add_argument(
+    access = parser.add_mutually_exclusive_group()
+    access.add_argument(
         "--read-only",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="never write to the database (default: on; --no-read-only allows writing)",
+        dest="read_only",
+        action="store_const",
+        const=True,
+        default=None,
+        help="never write to the database (the default, unless changed in Settings)",
+    )
+    access.add_argument(
+        "--write",
+        "--no-read-only",
+        dest="read_only",
+        action="store_const",
+        const=False,
+        help="open the database for writing (new prompt versions, evaluation runs)",
     )
     parser.add_argument(
         "--smoke",
@@ -130,10 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         crash_handler = crash.install()  # a log file, and a dialog instead of a dead window
         app.aboutToQuit.connect(crash_handler.uninstall)
+        from app import settings
         from app.main_window import MainWindow, app_icon
+        from app.theme import ThemeApplier
 
         app.setWindowIcon(app_icon())
-        window = MainWindow(read_only=args.read_only)
+        theme = ThemeApplier(app)
+        theme.apply(settings.theme(), settings.font_points())
+        read_only = settings.open_read_only() if args.read_only is None else args.read_only
+        window = MainWindow(read_only=read_only)
+        window.theme = theme
         # Everything imported so far lives for the whole session: keep the cyclic GC from
         # walking it on every full collection (those pauses would otherwise show as stalls).
         gc.freeze()

@@ -85,6 +85,11 @@ class WindowActions:
         self.find = _action(window, "&Filter Traces", "/")
         self.find.setStatusTip("Go to the filter bar")
         self.find.triggered.connect(window.query_bar.focus_query)
+        self.settings = _action(window, "Se&ttings…", QKeySequence.StandardKey.Preferences)
+        if self.settings.shortcut().isEmpty():
+            self.settings.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.settings.triggered.connect(window.show_settings)
         self.go_to_trace = _action(window, "&Go to Trace…", "Ctrl+L")
         self.go_to_trace.setStatusTip("Open a trace by its id")
         self.go_to_trace.triggered.connect(window.commands.ask_trace_id)
@@ -119,7 +124,15 @@ class WindowActions:
         file_menu.addSeparator()
         file_menu.addAction(self.quit)
         edit_menu = menubar.addMenu("&Edit")
-        for action in (self.copy_span, self.copy_trace_id, None, self.find, self.go_to_trace):
+        for action in (
+            self.copy_span,
+            self.copy_trace_id,
+            None,
+            self.find,
+            self.go_to_trace,
+            None,
+            self.settings,
+        ):
             if action is None:
                 edit_menu.addSeparator()
             else:

@@ -36,6 +36,7 @@ from app.query.state import QueryHistory
 from app.recent import RecentFiles, RecentMenu, is_local
 from app.status import StoreStatusBar
 from app.tasks import Task, TaskRunner
+from app.theme import ThemeApplier
 from app.traces.commands import TraceCommands
 from app.traces.live import LiveWatcher
 from app.traces.model import TraceListModel
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.recent = RecentFiles()
         self.logins = Logins()  # server passwords, in memory only
         self.shown_trace_id: str | None = None  # the trace the explorer shows or loads
+        self.theme: ThemeApplier | None = None  # set by `main` (tests run with Qt's defaults)
         self._open_generation = 0
         self._retired: list[Store] = []  # replaced stores, closed in the database thread
         self.setObjectName("mainWindow")
@@ -426,6 +428,21 @@ class MainWindow(QMainWindow):
         """The one way errors reach the user: `error_reported`, then a non-blocking message box."""
         self.error_reported.emit(message)
         dialogs.show_error(self, title, message, detail)
+
+    def show_settings(self) -> None:
+        """Edit → Settings; appearance changes apply at once, the rest when next used."""
+        from app.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.tasks, self)
+        dialog.applied.connect(self._apply_settings)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+
+    def _apply_settings(self) -> None:
+        from app import settings
+
+        if self.theme is not None:
+            self.theme.apply(settings.theme(), settings.font_points())
 
     def show_about(self) -> None:
         dialogs.show_about(self, self.store)

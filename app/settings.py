@@ -86,3 +86,43 @@ def agents_timeout_s() -> float:
 
 def set_agents_timeout_s(seconds: float) -> None:
     QSettings().setValue(AGENTS_TIMEOUT_S, float(seconds))
+
+
+# -- appearance and files (the settings dialog) ----------------------------------------------
+
+THEME = "appearance/theme"
+FONT_POINTS = "appearance/font_points"
+OPEN_READ_ONLY = "files/open_read_only"
+THEMES = ("system", "light", "dark")
+
+
+def theme() -> str:
+    """ "system", "light" or "dark"."""
+    value = str(QSettings().value(THEME, "system"))
+    return value if value in THEMES else "system"
+
+
+def set_theme(name: str) -> None:
+    QSettings().setValue(THEME, name if name in THEMES else "system")
+
+
+def font_points() -> float | None:
+    """The font size chosen by the user (None: the system's)."""
+    try:
+        value = float(str(QSettings().value(FONT_POINTS, 0)))
+    except (TypeError, ValueError):
+        return None
+    return value if value >= 6 else None
+
+
+def set_font_points(points: float | None) -> None:
+    QSettings().setValue(FONT_POINTS, float(points or 0))
+
+
+def open_read_only() -> bool:
+    """Whether databases open read-only when the command line does not say (default: yes)."""
+    return str(QSettings().value(OPEN_READ_ONLY, "true")).lower() != "false"
+
+
+def set_open_read_only(read_only: bool) -> None:
+    QSettings().setValue(OPEN_READ_ONLY, "true" if read_only else "false")

@@ -19,7 +19,9 @@ from app.main_window import MainWindow
 
 def test_arguments() -> None:
     args = parse_args([])
-    assert args.location is None and not args.demo and args.read_only
+    assert args.location is None and not args.demo and args.read_only is None  # Settings decide
+    assert parse_args(["--read-only"]).read_only is True
+    assert parse_args(["--write"]).read_only is False
     assert parse_args(["--demo"]).demo
     assert parse_args(["/x/mlflow.db", "--no-read-only"]).read_only is False
     assert parse_args(["sqlite:///x.db"]).location == "sqlite:///x.db"
