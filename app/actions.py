@@ -48,6 +48,8 @@ class WindowActions:
         self._edit_actions(window)
         self._view_actions(window, dock)
         self.shortcuts = _action(window, "&Keyboard Shortcuts", "F1")
+        # "?" too, as in most keyboard-driven tools (text fields keep their own "?").
+        self.shortcuts.setShortcuts([QKeySequence("F1"), QKeySequence("?")])
         self.shortcuts.triggered.connect(window.show_shortcuts)
         self.about = _action(window, "&About TraceDesk")
         self.about.setMenuRole(QAction.MenuRole.AboutRole)

@@ -8,6 +8,7 @@ import platform
 from importlib import metadata
 
 import PySide6
+import sqlalchemy
 from PySide6.QtCore import Qt, Signal, qVersion
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import (
@@ -54,7 +55,8 @@ def about_text(store: Store | None) -> str:
         "<p>A fast desktop viewer for MLflow tracking databases: traces, evaluations, "
         "prompts and agents, with no server.</p>",
         f"<p>Qt {html.escape(qVersion())} · PySide6 {html.escape(PySide6.__version__)} · "
-        f"Python {html.escape(platform.python_version())}</p>",
+        f"Python {html.escape(platform.python_version())} · "
+        f"SQLAlchemy {html.escape(sqlalchemy.__version__)}</p>",
     ]
     if store is not None:
         mode = "read-only" if store.read_only else "read-write"

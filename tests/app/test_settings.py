@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -82,3 +83,31 @@ def test_dark_and_light_themes_and_font_size(
     assert base.lightness() < 60 and qapp.font().pointSizeF() == 13
     restored_look.apply("light", None)
     assert qapp.palette().color(QPalette.ColorRole.Base).lightness() > 200
+
+
+def test_about_names_the_versions_and_the_layout(
+    qtbot: QtBot, window: MainWindow, db318: Path
+) -> None:
+    import PySide6
+    import sqlalchemy
+
+    from app.dialogs import about_text
+    from tests.app.helpers import open_and_wait
+
+    store = open_and_wait(qtbot, window, db318)
+    text = about_text(store)
+    for part in (PySide6.__version__, sqlalchemy.__version__, "MLflow 3.18 layout", "read-only"):
+        assert part in text
+
+
+def test_question_mark_opens_the_shortcut_sheet(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shown: list[bool] = []
+    monkeypatch.setattr(window, "show_shortcuts", lambda: shown.append(True))
+    window.menu_actions.shortcuts.triggered.disconnect()
+    window.menu_actions.shortcuts.triggered.connect(window.show_shortcuts)
+    keys = [k.toString() for k in window.menu_actions.shortcuts.shortcuts()]
+    assert keys == ["F1", "?"]
+    window.menu_actions.shortcuts.trigger()
+    assert shown == [True]
