@@ -257,6 +257,7 @@ class MainWindow(QMainWindow):
         self.experiment_view.forget_selection()
         self.experiment_model.load(store)
         self._mode_changed(self.modes.currentIndex())
+        self._offer_drafts(store)
         self.store_opened.emit(store)
 
     def _open_failed(self, generation: int, location: str, error: BaseException) -> None:
@@ -362,6 +363,19 @@ class MainWindow(QMainWindow):
         page.status_message.connect(lambda text: self.status.showMessage(text, 8000))
         page.editing_requested.connect(self.enable_editing)
         page.set_store(self.store)
+
+    def _offer_drafts(self, store: Store) -> None:
+        """Prompt edits left unsaved in an earlier session (or before a crash) are still here."""
+        from app.prompts.data import database_key
+        from app.prompts.drafts import all_drafts
+
+        key = database_key(store)
+        names = sorted({d.name for d in all_drafts() if d.database == key})
+        if names:
+            self.notice_bar.add_notice(
+                f"Unsaved prompt edits from an earlier session: {', '.join(names)}. "
+                "Open them in the Prompts tab to save or discard them."
+            )
 
     def open_prompt(self, name: str, version: int) -> None:
         """Show a prompt version in the Prompts tab (from a trace header's prompt link)."""

@@ -119,7 +119,7 @@ class ResultGridModel(QAbstractTableModel):
         self._next_key, self._total, self._columns = None, None, GridColumns()
         self._column_count = 0
         self.endResetModel()
-        if store is None or run_id is None:
+        if store is None or run_id is None or self._tasks.is_shut_down:
             return
         generation = self._generation
         task = self._tasks.submit(grid.open_run, store.evaluations, run_id, self.first_page_size)
@@ -157,6 +157,8 @@ class ResultGridModel(QAbstractTableModel):
         self._generation += 1
 
     def _submit(self, fn: Any, *args: Any, on_done: Any) -> None:
+        if self._tasks.is_shut_down:
+            return  # the window is closing
         generation = self._generation
         task = self._tasks.submit(fn, *args)
         task.finished.connect(lambda result: on_done(generation, result))

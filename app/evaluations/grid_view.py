@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -139,6 +139,7 @@ class GridFilterBar(QWidget):
         self._delay.setSingleShot(True)
         self._delay.setInterval(SEARCH_DELAY_MS)
         self._delay.timeout.connect(self.changed)
+        self._search_waiting = False
         layout = QHBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(QLabel("Show"))
@@ -169,8 +170,17 @@ class GridFilterBar(QWidget):
         self._delay.stop()
         self.changed.emit()
 
-    def stop(self) -> None:
+    def hideEvent(self, event: QHideEvent) -> None:  # QWidget.hideEvent
+        # No timer runs while nobody sees the grid; a search typed just before is kept.
+        self._search_waiting = self._delay.isActive()
         self._delay.stop()
+        super().hideEvent(event)
+
+    def showEvent(self, event: QShowEvent) -> None:  # QWidget.showEvent
+        super().showEvent(event)
+        if self._search_waiting:
+            self._search_waiting = False
+            self._delay.start()
 
     def query(self, sorted_by: GridQuery) -> GridQuery:
         """The bar's choices, in the order of `sorted_by`."""

@@ -88,7 +88,7 @@ class RunListModel(QAbstractTableModel):
         if self._pending is not None:
             self._pending.cancel()
             self._pending = None
-        if store is None or experiment_id is None:
+        if store is None or experiment_id is None or self._tasks.is_shut_down:
             self._replace([])
             return
         generation = self._generation

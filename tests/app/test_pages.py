@@ -127,3 +127,16 @@ def test_a_trace_header_prompt_link_opens_the_prompt(
     open_and_wait(qtbot, window, db318)
     window.explorer.prompt_requested.emit("knowledge_prompt", 2)
     assert window.modes.currentWidget() is window.prompts_page
+
+
+def test_unsaved_prompt_drafts_are_offered_back_when_the_database_opens(
+    qtbot: QtBot, window: MainWindow, db318: Path
+) -> None:
+    from app.prompts.drafts import save_draft
+
+    save_draft(str(db318.resolve()), "knowledge_prompt", 2, "An edit left <b>unsaved</b>")
+    open_and_wait(qtbot, window, db318)
+    assert not window.notice_bar.isHidden()
+    assert "Unsaved prompt edits from an earlier session: knowledge_prompt" in (
+        window.notice_bar._label.text()
+    )
