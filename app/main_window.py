@@ -346,8 +346,11 @@ class MainWindow(QMainWindow):
     def _add_feature_pages(self) -> None:
         """The feature tabs beside Traces."""
         from app.agents.page import AgentsPage
+        from app.evaluations.page import EvaluationsPage
         from app.prompts.page import PromptsPage
 
+        self.evaluations_page = EvaluationsPage(self.tasks)
+        self.add_page(self.evaluations_page)
         self.prompts_page = PromptsPage(self.tasks)
         self.add_page(self.prompts_page)
         self.agents_page = AgentsPage(self.tasks)

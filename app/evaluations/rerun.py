@@ -224,7 +224,10 @@ def tracking_session(uri: str) -> Iterator[None]:
     """Core writes to `uri`, with LangChain calls traced, while the block runs (hold
     `one_writer()` around it)."""
     import core.langchain
+    from core.tracing.export import tracer
 
+    if not tracer().enabled:  # the rows' traces would be dropped, their scores kept
+        raise RerunBusy("Tracing is switched off in this process, so a rerun cannot record.")
     tracking.set_tracking_uri(uri)
     core.langchain.autolog()
     try:

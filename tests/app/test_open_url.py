@@ -72,8 +72,16 @@ def test_file_open_url_reads_the_server_like_the_file(
             return _orig(cls, *a, **k)
         finally:
             print("DBG thread open took", _t.perf_counter() - s0)
-    import pytest as _p
     _css.Store.open = classmethod(_timed_open)
+    _orig_show = window._show_store
+    def _show(store):
+        s0 = _t.perf_counter(); print("DBG show start", s0)
+        _orig_show(store); print("DBG show took", _t.perf_counter() - s0)
+    window._show_store = _show
+    _orig_deliver = window.tasks._deliver
+    def _deliver(task, future):
+        print("DBG deliver", task.name, _t.perf_counter()); return _orig_deliver(task, future)
+    window.tasks._deliver = _deliver
     window.store_opened.connect(lambda *a: print("DBG opened"))
     window.experiment_model.loaded.connect(lambda *a: print("DBG exp loaded"))
     window.trace_model.page_loaded.connect(lambda *a: print("DBG page loaded"))

@@ -112,7 +112,7 @@ def test_the_feature_pages_are_tabs_and_trace_commands_follow_the_traces_tab(
     qtbot: QtBot, window: MainWindow, db318: Path
 ) -> None:
     titles = [window.modes.tabText(i).replace("&", "") for i in range(window.modes.count())]
-    assert titles[0] == "Traces" and {"Prompts", "Agents"} <= set(titles)
+    assert titles == ["Traces", "Evaluations", "Prompts", "Agents"]
     open_and_wait(qtbot, window, db318)
     assert window.menu_actions.export_trace.isEnabled()
     window.modes.setCurrentWidget(window.prompts_page)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.bench import gui, overhead, report
+from tests.bench import rerun as rerun_bench
 from tests.bench.jsonbench import DecodeFigure, decoder_figures
 from tests.bench.measure import Config, Scope, SizeResult, measure_ratios, measure_size
 from tests.bench.synth import REPO_ROOT, ensure_database
@@ -78,11 +79,13 @@ class Findings:
     header: str
     tracing: list[overhead.Overhead]
     gui_findings: gui.GuiFindings | None = None
+    rerun_findings: rerun_bench.RerunFindings | None = None
 
     @property
     def bars(self) -> list[report.Bar]:
         found = report.bars(self.results, self.page_ratios)
-        return found + (gui.bars(self.gui_findings) if self.gui_findings else [])
+        found += gui.bars(self.gui_findings) if self.gui_findings else []
+        return found + (rerun_bench.bars(self.rerun_findings) if self.rerun_findings else [])
 
 
 def compose(findings: Findings) -> str:
@@ -104,6 +107,10 @@ def compose(findings: Findings) -> str:
     ]
     if findings.gui_findings is not None:
         sections.append(("The window: GUI-thread stalls", gui.markdown(findings.gui_findings)))
+    if findings.rerun_findings is not None:
+        sections.append(
+            ("Evaluations: reruns and result grids", rerun_bench.markdown(findings.rerun_findings))
+        )
     parts = [f"### {title}\n\n{body}" for title, body in sections]
     parts.append(report.plan_section(results))
     return "\n\n".join(parts) + "\n"
@@ -126,14 +133,17 @@ def measure(args: argparse.Namespace, config: Config) -> Findings:
     figures = decoder_figures(sample.path, sample.big_trace_ids["5000"])
     print("tracing overhead", flush=True)
     tracing = overhead.run(rounds=3 if args.quick else overhead.ROUNDS)
-    gui_findings = None
+    gui_findings = rerun_findings = None
     if not args.no_gui:
         gui_findings = gui.run(args.sizes[-1], 2 if args.quick else 5, ["trace", "list"], True)
+        rerun_findings = rerun_bench.run(
+            rows=20 if args.quick else 40, repeats=3 if args.quick else 5
+        )
     mlflow_version = next((r.mlflow.version for r in results if r.mlflow), None)
     mode = "quick" if args.quick else f"full ({config.repeats} warm repeats, {config.children}"
     mode += "" if args.quick else f" processes, {config.mlflow_runs} MLflow rounds)"
     header = report.machine(mlflow_version, (load_before, os.getloadavg()[0]), mode)
-    return Findings(results, page_ratios, figures, header, tracing, gui_findings)
+    return Findings(results, page_ratios, figures, header, tracing, gui_findings, rerun_findings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
