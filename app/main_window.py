@@ -460,6 +460,8 @@ class MainWindow(QMainWindow):
 
         if self.theme is not None:
             self.theme.apply(settings.theme(), settings.font_points())
+            # Widgets styled by the window's sheet keep their old palette until re-polished.
+            self.setStyleSheet(resource_path("style.qss").read_text("utf-8"))
 
     def show_about(self) -> None:
         dialogs.show_about(self, self.store)
