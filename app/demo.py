@@ -1,8 +1,8 @@
 """The demo database: built once by `resources.demo_data` in a child process, then reused.
 
 The recipe writes through `core`'s tracing API, which keeps process-wide state (the tracking
-URI), so it runs in its own interpreter. A stamp with the recipe's hash rebuilds the demo when
-the recipe changes; a half-built file is never opened.
+URI), so it runs in its own interpreter. A stamp with the hash of the recipe's files rebuilds
+the demo when the recipe changes; a half-built file is never opened.
 
 In the PyInstaller bundle `sys.executable` is the bundle's own program, which has no `-m`: the
 child is the same program started with `BUILD_DEMO_FLAG`, which the bundle's entry point
@@ -22,7 +22,8 @@ from PySide6.QtCore import QStandardPaths
 from app.tasks import JobToken
 from resources import resource_path
 
-RECIPE = "demo_data.py"
+#: The recipe's source files, hashed together: a change to any of them rebuilds the demo.
+RECIPES = ("demo_data.py", "demo_registry.py")
 STAMP = "recipe.sha256"
 #: `tracedesk --build-demo OUT.db` builds the demo database (the frozen bundle only).
 BUILD_DEMO_FLAG = "--build-demo"
@@ -35,7 +36,14 @@ def demo_folder() -> Path:
 
 
 def recipe_digest() -> str:
-    return hashlib.sha256(resource_path(RECIPE).read_bytes()).hexdigest()
+    """The SHA-256 of the recipe's files. One the bundle does not ship as a file (its spec lists
+    the ones it copies) is left out rather than failing: the others still change with it."""
+    digest = hashlib.sha256()
+    for name in RECIPES:
+        path = resource_path(name)
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 def prepare_demo(token: JobToken | None = None, target: Path | None = None) -> Path:

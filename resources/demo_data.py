@@ -5,8 +5,9 @@
 (Default, support-agent, rag-qa, summarizer, evaluation) spread over the last 14 days:
 tool-calling agents, ResponsesAgent `predict` calls, RAG pipelines nested seven levels deep,
 map-reduce summaries with inputs up to 1 MB, evaluation rows and one 2,000-span batch job,
-with errors, sessions, users, tags, token usage, unicode and markup-looking text. The app runs
-`python -m resources.demo_data OUT.db [--seed N]` in a child process.
+with errors, sessions, users, tags, token usage, unicode and markup-looking text; then
+`resources.demo_registry.add_registry` adds prompts, two evaluation runs and a registered agent.
+The app runs `python -m resources.demo_data OUT.db [--seed N]` in a child process.
 
 The work is split in two so the content can be tested without a database: `plan_demo` turns
 a seeded `random.Random` into plain `Node` trees, and `write_plan` replays them through
@@ -34,6 +35,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import core
+from resources.demo_registry import add_registry
 
 T = TypeVar("T")
 
@@ -3526,6 +3528,7 @@ def build_demo_database(
         written = store.reader.count_traces(None)
     if written != len(specs):
         raise RuntimeError(f"Only {written} of {len(specs)} demo traces reached {path}.")
+    add_registry(path)  # prompts, evaluation runs (which add traces of their own), an agent
     if progress is not None:
         progress(len(specs), len(specs))
 

@@ -17,11 +17,14 @@ from typing import Any
 
 import pytest
 
+import core
 from core import Store, tracking
 from core.entities import Span, Trace, TraceRow
-from resources import demo_data
+from resources import demo_data, demo_registry
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Each of the two evaluation runs traces one `predict_fn` call per row.
+EVAL_TRACES = 2 * len(demo_registry.EVAL_ROWS)
 SPAN_TYPES = {
     "AGENT",
     "CHAIN",
@@ -96,6 +99,7 @@ def depth(trace: Trace) -> int:
 
 def test_experiments_and_trace_counts_match_the_plan(demo_db: Path) -> None:
     expected = Counter(spec.experiment for spec in demo_data.plan_demo(7))
+    expected[demo_registry.EVAL_EXPERIMENT] += EVAL_TRACES
     with Store.open(demo_db) as store:
         names = {e.experiment_id: e.name for e in store.reader.experiments()}
         counts = {names[i]: n for i, n in store.reader.trace_counts().items()}
@@ -329,6 +333,74 @@ def test_models_and_providers(traces: list[Trace]) -> None:
     assert {("llama3.2:1b", "ollama"), ("gpt-4o-mini", "openai")} <= set(pairs)
 
 
+# -- prompts, evaluations, agent ----------------------------------------------------------------
+
+
+@pytest.fixture
+def tracking_demo(demo_db: Path) -> Iterator[Path]:
+    """core's tracking URI pointed at the demo, for `core.load_prompt` / `core.load_model`."""
+    core.set_tracking_uri(demo_db)
+    yield demo_db
+    tracking.reset()
+
+
+def test_prompts_with_versions_and_aliases(tracking_demo: Path) -> None:
+    assert {p.name for p in core.search_prompts()} >= {"support-triage", "rag-answer"}
+    triage = {n: core.load_prompt("support-triage", version=n) for n in (1, 2, 3)}
+    for number, prompt in triage.items():
+        assert prompt is not None and prompt.version == number
+        assert "{{ message }}" in str(prompt.template) and prompt.commit_message
+    production = core.load_prompt("prompts:/support-triage@production")
+    staging = core.load_prompt("prompts:/support-triage@staging")
+    assert production is not None and production.version == 2
+    assert staging is not None and staging.version == 3
+    chat = core.load_prompt("prompts:/rag-answer@production")
+    assert chat is not None and chat.version == 2
+    assert isinstance(chat.template, list) and {m["role"] for m in chat.template} == {
+        "system",
+        "user",
+    }
+    formatted = chat.format(question="Q?", context="C", product="Vela")
+    assert formatted[-1] == {"role": "user", "content": "Q?"}
+
+
+def test_two_evaluation_runs_that_improve_and_regress(demo_db: Path) -> None:
+    with Store.open(demo_db) as store:
+        ids = {e.name: e.experiment_id for e in store.reader.experiments()}
+        runs = {r.name: r for r in store.evaluations.runs(ids[demo_registry.EVAL_EXPERIMENT])}
+        assert set(runs) == {"baseline", "new prompt"}
+        scorers = {"exact_match", "contains", "max_length", "helpful", "cites_policy"}
+        for run in runs.values():
+            assert run.status == "FINISHED" and run.row_count == len(demo_registry.EVAL_ROWS)
+            assert set(run.scorer_means) == scorers
+        rows = {
+            name: {r.request_preview: r for r in store.evaluations.rows(run.run_id).rows}
+            for name, run in runs.items()
+        }
+    before, after = rows["baseline"], rows["new prompt"]
+    assert before.keys() == after.keys() and len(before) == len(demo_registry.EVAL_ROWS)
+    changes = {(before[k].value("contains"), after[k].value("contains")) for k in before}
+    assert {(False, True), (True, False)} <= changes  # Compare shows improvements and regressions
+    for run_rows in (before, after):
+        failed = [r for r in run_rows.values() if r.scores["cites_policy"].failed]
+        assert len(failed) == 1 and "cannot parse" in (
+            failed[0].scores["cites_policy"].error_message or ""
+        )
+        helpful = [r.scores["helpful"] for r in run_rows.values()]
+        assert all(score.rationale for score in helpful)
+
+
+def test_the_registered_agent_answers(tracking_demo: Path) -> None:
+    request = {"input": [{"role": "user", "content": "How long do refunds take?"}]}
+    for uri in ("models:/support-agent@champion", "models:/support-agent/2"):
+        answer = core.load_model(uri).predict(request)
+        (message,) = answer["output"]
+        text = message["content"][0]["text"]
+        assert "5-7 business days" in text
+    champion = core.load_model("models:/support-agent@champion").predict(request)
+    assert champion["output"][0]["content"][0]["text"].startswith("Hello!")
+
+
 # -- building ------------------------------------------------------------------------------------
 
 
@@ -376,7 +448,7 @@ def test_command_line(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     assert "Wrote" in done.stdout and "progress" in done.stderr
     with Store.open(out) as store:
-        assert store.reader.count_traces(None) == len(demo_data.plan_demo(3))
+        assert store.reader.count_traces(None) == len(demo_data.plan_demo(3)) + EVAL_TRACES
     again = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
     )

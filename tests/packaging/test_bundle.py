@@ -103,6 +103,7 @@ def test_the_bundle_is_complete_and_lean(program: Path) -> None:
     for needed in (
         "resources/style.qss",
         "resources/demo_data.py",  # hashed by app.demo to know when to rebuild the demo
+        "resources/demo_registry.py",
         "resources/icons/tracedesk.svg",
         f"resources/icons/hicolor/256x256/apps/{APP_ID}.png",
         f"resources/linux/{APP_ID}.desktop",
@@ -161,6 +162,7 @@ def test_the_wheel_ships_the_resources(tmp_path: Path) -> None:
         f"resources/icons/hicolor/512x512/apps/{APP_ID}.png",
         f"resources/icons/hicolor/scalable/apps/{APP_ID}.svg",
         "resources/demo_data.py",
+        "resources/demo_registry.py",
         "core/store/mlflow_3_18_sqlite.sql",
     ):
         assert needed in names, needed
