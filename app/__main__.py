@@ -67,7 +67,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "location",
         nargs="?",
         metavar="PATH_OR_URL",
-        help="an mlflow.db file (or the folder holding it), or sqlite:///path/to/mlflow.db",
+        help="an mlflow.db file (or the folder holding it), sqlite:///path/to/mlflow.db, "
+        "or postgresql://user@host:port/db",
     )
     parser.add_argument(
         "--demo",
