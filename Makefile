@@ -9,9 +9,10 @@ MLFLOW_VENV := .venv-mlflow
 MLFLOW_STAMP := $(MLFLOW_VENV)/.installed
 # What the PostgreSQL interop tests add to it: a driver, and ChatOllama for the tutorial replay.
 MLFLOW_EXTRAS := $(MLFLOW_VENV)/.installed-postgres
+PACKAGE_STAMP := $(VENV)/.installed-package
 
 
-.PHONY: run test lint bench mlflow-venv clean
+.PHONY: run test lint bench package mlflow-venv clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +31,16 @@ lint: $(STAMP)
 test: lint $(MLFLOW_EXTRAS)
 	QT_QPA_PLATFORM=offscreen TRACEDESK_MLFLOW_PYTHON=$(CURDIR)/$(MLFLOW_VENV)/bin/python \
 		$(BIN)/python -m pytest
+
+# A one-folder bundle (PyInstaller) in dist/tracedesk/, then its smoke tests (packaging/README.md).
+$(PACKAGE_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,package]'
+	touch $(PACKAGE_STAMP)
+
+package: $(PACKAGE_STAMP)
+	$(BIN)/python packaging/build.py --quiet
+	QT_QPA_PLATFORM=offscreen TRACEDESK_BUNDLE_TESTS=1 TRACEDESK_BUNDLE=$(CURDIR)/dist/tracedesk \
+		$(BIN)/python -m pytest -m bundle tests/packaging
 
 # Real MLflow 3.18.0, only for interoperability tests and benchmarks (never a runtime dependency).
 # The registry's mlflow-skinny/mlflow-tracing stop at 3.17.2; the full 3.18.0 wheel carries them.
