@@ -301,7 +301,7 @@ def copy_sqlite_store(sqlite_path: Path, url: str) -> None:
     are left to the server, JSON columns get decoded values, and the experiment id sequence
     is moved past the copied ids, as MLflow's own inserts would have left it.
     """
-    from sqlalchemy import JSON, MetaData, create_engine, inspect, text
+    from sqlalchemy import MetaData, create_engine, inspect, text
 
     source = create_engine(f"sqlite:///{sqlite_path}")
     target = create_engine(url)
@@ -317,23 +317,7 @@ def copy_sqlite_store(sqlite_path: Path, url: str) -> None:
             every = ", ".join(f'"{t.name}"' for t in tables)
             dst.execute(text(f"TRUNCATE {every} CASCADE"))
             for table in tables:
-                columns = [
-                    c
-                    for c in table.columns
-                    if c.computed is None and c.name in present.get(table.name, ())
-                ]
-                if not columns:
-                    continue
-                names = ", ".join(f'"{c.name}"' for c in columns)
-                rows = [dict(r) for r in src.execute(text(f'SELECT {names} FROM "{table.name}"'))
-                        .mappings()]  # fmt: skip
-                for column in columns:
-                    if isinstance(column.type, JSON):
-                        for row in rows:
-                            if isinstance(row[column.name], str):
-                                row[column.name] = json.loads(row[column.name])
-                if rows:
-                    dst.execute(table.insert(), rows)
+                _copy_table(src, dst, table, present.get(table.name, set()))
             dst.execute(
                 text(
                     "SELECT setval('experiments_experiment_id_seq', "
@@ -343,3 +327,22 @@ def copy_sqlite_store(sqlite_path: Path, url: str) -> None:
     finally:
         source.dispose()
         target.dispose()
+
+
+def _copy_table(src: Any, dst: Any, table: Any, present: set[str]) -> None:
+    """Copy the rows of one table, with the columns both databases have."""
+    from sqlalchemy import JSON, text
+
+    columns = [c for c in table.columns if c.computed is None and c.name in present]
+    if not columns:
+        return
+    names = ", ".join(f'"{c.name}"' for c in columns)
+    found = src.execute(text(f'SELECT {names} FROM "{table.name}"')).mappings()
+    rows = [dict(r) for r in found]
+    for column in columns:
+        if isinstance(column.type, JSON):
+            for row in rows:
+                if isinstance(row[column.name], str):
+                    row[column.name] = json.loads(row[column.name])
+    if rows:
+        dst.execute(table.insert(), rows)

@@ -439,3 +439,18 @@ def test_store_errors_never_name_the_password(pg_cluster: PostgresCluster) -> No
     with pytest.raises(StoreError) as caught:
         Store.open(url)
     assert SECRET_PASSWORD not in str(caught.value)
+
+
+def test_without_postgresql_the_tests_say_so_and_skip(monkeypatch: pytest.MonkeyPatch) -> None:
+    import tests.postgres as pg
+    from tests import postgres_fixtures
+
+    monkeypatch.setattr(pg, "pg_bindir", lambda: None)
+    reason = pg.missing_reason()
+    assert reason is not None and "apt-get install postgresql" in reason
+    monkeypatch.delenv("TRACEDESK_REQUIRE_POSTGRES", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="PostgreSQL tests skipped: PostgreSQL server"):
+        postgres_fixtures._unavailable(reason)
+    monkeypatch.setenv("TRACEDESK_REQUIRE_POSTGRES", "1")
+    with pytest.raises(pytest.fail.Exception, match="were required"):
+        postgres_fixtures._unavailable(reason)
