@@ -28,9 +28,17 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# The window's PostgreSQL tests run in a pytest process of their own: after the ~330 other
+# window tests in one process, the app's first libpq connect was seen to stall for ~10 s
+# (cause not found yet; they pass on their own and the core PostgreSQL tests pass in the
+# shared process).
+OWN_PROCESS := tests/app/test_open_url.py
+PYTEST := QT_QPA_PLATFORM=offscreen TRACEDESK_MLFLOW_PYTHON=$(CURDIR)/$(MLFLOW_VENV)/bin/python \
+	$(BIN)/python -m pytest
+
 test: lint $(MLFLOW_EXTRAS)
-	QT_QPA_PLATFORM=offscreen TRACEDESK_MLFLOW_PYTHON=$(CURDIR)/$(MLFLOW_VENV)/bin/python \
-		$(BIN)/python -m pytest
+	$(PYTEST) --ignore=$(OWN_PROCESS)
+	$(PYTEST) $(OWN_PROCESS)
 
 # A one-folder bundle (PyInstaller) in dist/tracedesk/, then its smoke tests (packaging/README.md).
 $(PACKAGE_STAMP): $(STAMP)

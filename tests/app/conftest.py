@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything loads Qt
 
+import gc
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,6 +46,14 @@ def no_dangling_threads() -> Iterator[None]:
     leaked = dangling_threads(before)
     if leaked:
         pytest.fail(f"threads left running: {', '.join(t.name for t in leaked)}", pytrace=False)
+
+
+@pytest.fixture(autouse=True)
+def undo_gc_freeze() -> Iterator[None]:
+    """`main()` calls gc.freeze() once at start-up, as the app should; in this long-lived test
+    process the next tests must not inherit whatever the earlier ones left uncollected."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

@@ -54,42 +54,11 @@ def open_url(qtbot: QtBot, dialog: OpenUrlDialog, url: str | None, password: str
 def test_file_open_url_reads_the_server_like_the_file(
     qtbot: QtBot, window: MainWindow, pg_fixture318: str, db318: Path
 ) -> None:
-    window.error_reported.connect(lambda m: print("DBG ERROR", m))
-    import time as _t
-    from core.store.store import Store as _S
-    _s0 = _t.perf_counter(); _st = _S.open(pg_fixture318); print("DBG open", _t.perf_counter() - _s0)
-    _s0 = _t.perf_counter(); _st.reader.trace_page(None); print("DBG page", _t.perf_counter() - _s0); _st.close()
-    import threading; print("DBG threads", [t.name for t in threading.enumerate()])
     dialog = window.open_url_dialog()
     assert dialog.url_edit.placeholderText().startswith("postgresql://")
     signals = [window.store_opened, window.experiment_model.loaded, window.trace_model.page_loaded]
-    dialog.url_requested.connect(lambda *a: print("DBG requested", a, _t.perf_counter()))
-    import core.store.store as _css
-    _orig = _css.Store.open.__func__
-    def _timed_open(cls, *a, **k):
-        s0 = _t.perf_counter(); print("DBG thread start", s0, threading.current_thread().name)
-        try:
-            return _orig(cls, *a, **k)
-        finally:
-            print("DBG thread open took", _t.perf_counter() - s0)
-    _css.Store.open = classmethod(_timed_open)
-    _orig_show = window._show_store
-    def _show(store):
-        s0 = _t.perf_counter(); print("DBG show start", s0)
-        _orig_show(store); print("DBG show took", _t.perf_counter() - s0)
-    window._show_store = _show
-    _orig_deliver = window.tasks._deliver
-    def _deliver(task, future):
-        print("DBG deliver", task.name, _t.perf_counter()); return _orig_deliver(task, future)
-    window.tasks._deliver = _deliver
-    window.store_opened.connect(lambda *a: print("DBG opened"))
-    window.experiment_model.loaded.connect(lambda *a: print("DBG exp loaded"))
-    window.trace_model.page_loaded.connect(lambda *a: print("DBG page loaded"))
-    try:
-      with qtbot.waitSignals(signals, timeout=WAIT_MS):
+    with qtbot.waitSignals(signals, timeout=WAIT_MS):
         open_url(qtbot, dialog, pg_fixture318)
-    finally:
-        print("DBG status", window.status.currentMessage(), window.store)
     assert window.store is not None and window.store.display_name == pg_fixture318
     assert window.status.file_label.text() == pg_fixture318
     assert "Read-only" in window.status.mode_label.text()
