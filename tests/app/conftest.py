@@ -6,7 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything loads Qt
 
-import gc
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
-from tests.app.helpers import dangling_threads
+from tests.app.helpers import Shot, dangling_threads, save_shot, shots_folder
 from tests.app.synthetic import SyntheticDb, build_synthetic_db
 
 
@@ -48,14 +48,6 @@ def no_dangling_threads() -> Iterator[None]:
         pytest.fail(f"threads left running: {', '.join(t.name for t in leaked)}", pytrace=False)
 
 
-@pytest.fixture(autouse=True)
-def undo_gc_freeze() -> Iterator[None]:
-    """`main()` calls gc.freeze() once at start-up, as the app should; in this long-lived test
-    process the next tests must not inherit whatever the earlier ones left uncollected."""
-    yield
-    gc.unfreeze()
-
-
 @pytest.fixture
 def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
     """Build real main windows; each is closed (threads joined) when the test ends."""
@@ -80,6 +72,34 @@ def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
 @pytest.fixture
 def window(make_window: Callable[..., MainWindow]) -> MainWindow:
     return make_window()
+
+
+@pytest.fixture
+def shown(window: MainWindow, qtbot: QtBot) -> MainWindow:
+    """`window` on screen (offscreen), at the size the screenshots use."""
+    window.resize(1280, 760)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def shot(qtbot: QtBot, tmp_path: Path) -> Shot:
+    """`shot(widget, name)` saves `<name>.png` under $TRACEDESK_SHOTS (kept) or tmp_path."""
+    folder = shots_folder(tmp_path)
+    return lambda widget, name: save_shot(qtbot, widget, folder / f"{name}.png")
+
+
+@pytest.fixture
+def restore_app_state(qapp: QApplication) -> Iterator[None]:
+    """`main` names the application and handles Ctrl+C; put both back afterwards."""
+    names = qapp.organizationName(), qapp.applicationName(), qapp.applicationDisplayName()
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    qapp.setOrganizationName(names[0])
+    qapp.setApplicationName(names[1])
+    qapp.setApplicationDisplayName(names[2])
+    signal.signal(signal.SIGINT, handler)
 
 
 @pytest.fixture(scope="session")

@@ -1,19 +1,46 @@
-"""Test helpers for the app: thread-leak detection, opening a window on a database, bad files."""
+"""Test helpers for the app: thread-leak detection, opening a window on a database, bad files,
+screenshots."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
 from core.store.store import Store
 
 WAIT_MS = 10_000
+
+#: `shot(widget, name)`: the `shot` fixture (tests/app/conftest.py).
+Shot = Callable[[QWidget, str], Path]
+
+
+def shots_folder(default: Path) -> Path:
+    """Where screenshots go: $TRACEDESK_SHOTS when set (kept), else `default`; created."""
+    folder = Path(os.environ.get("TRACEDESK_SHOTS") or default)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def save_shot(qtbot: QtBot, widget: QWidget, path: Path) -> Path:
+    """Grab `widget` as a screen would show it, check that something was drawn, save it."""
+    qtbot.wait(50)  # late results and layout requests, as a user's screen would have them
+    image = widget.grab().toImage()
+    assert not image.isNull() and image.width() == widget.width()
+    colours = {
+        image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 23)
+    }
+    assert len(colours) > 3  # something was drawn
+    assert image.save(str(path))
+    return path
 
 
 def dangling_threads(before: set[threading.Thread], grace_s: float = 2.0) -> list[threading.Thread]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -74,18 +72,6 @@ def test_a_failing_recipe_says_why(tmp_path: Path) -> None:
 def test_demo_lives_in_the_app_data_folder() -> None:
     assert demo_folder().name == "demo"
     assert "TraceDeskTests" in str(demo_folder())
-
-
-@pytest.fixture
-def restore_app_state(qapp: QApplication) -> Iterator[None]:
-    """`main` names the application and handles Ctrl+C; put both back afterwards."""
-    names = qapp.organizationName(), qapp.applicationName(), qapp.applicationDisplayName()
-    handler = signal.getsignal(signal.SIGINT)
-    yield
-    qapp.setOrganizationName(names[0])
-    qapp.setApplicationName(names[1])
-    qapp.setApplicationDisplayName(names[2])
-    signal.signal(signal.SIGINT, handler)
 
 
 def test_main_starts_on_the_demo(

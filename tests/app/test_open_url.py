@@ -4,12 +4,11 @@ clear messages, live mode; and the password never reaching settings, titles or t
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QDialogButtonBox, QWidget
+from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 import core
@@ -20,7 +19,14 @@ from app.main_window import MainWindow
 from app.recent import RecentFiles
 from core import tracking
 from core.store import changes
-from tests.app.helpers import WAIT_MS, fail_to_open, open_and_wait, select_experiment, shown_ids
+from tests.app.helpers import (
+    WAIT_MS,
+    Shot,
+    fail_to_open,
+    open_and_wait,
+    select_experiment,
+    shown_ids,
+)
 from tests.postgres import SECRET_PASSWORD, SECRET_USER, PostgresCluster, free_port
 from tests.postgres_fixtures import TutorialStore
 
@@ -204,25 +210,11 @@ def test_live_mode_shows_traces_another_program_writes(
     qtbot.waitUntil(lambda: window.trace_model.rowCount() == 1, timeout=WAIT_MS)
 
 
-def _save_shot(qtbot: QtBot, widget: QWidget, name: str, folder: Path) -> Path:
-    """Like test_screenshots.py's `shot`: kept under $TRACEDESK_SHOTS when it is set."""
-    qtbot.wait(50)
-    image = widget.grab().toImage()
-    assert not image.isNull() and image.width() == widget.width()
-    target = Path(os.environ.get("TRACEDESK_SHOTS") or folder)
-    target.mkdir(parents=True, exist_ok=True)
-    path = target / f"{name}.png"
-    assert image.save(str(path))
-    return path
-
-
 def test_shot_postgres_store(
-    qtbot: QtBot, window: MainWindow, pg_tutorial: TutorialStore, tmp_path: Path
+    qtbot: QtBot, shown: MainWindow, pg_tutorial: TutorialStore, shot: Shot
 ) -> None:
     """The tutorial MLflow wrote to PostgreSQL, an evaluation trace open in the explorer."""
-    window.resize(1280, 760)
-    window.show()
-    qtbot.waitExposed(window)
+    window = shown
     open_and_wait(qtbot, window, pg_tutorial.url)
     experiments = pg_tutorial.golden["experiments"]
     select_experiment(
@@ -230,8 +222,8 @@ def test_shot_postgres_store(
     )
     with qtbot.waitSignal(window.explorer.trace_loaded, timeout=WAIT_MS):
         window.trace_view.select_row(2)
-    _save_shot(qtbot, window, "postgres-store", tmp_path)
+    shot(window, "postgres-store")
     dialog = window.open_url_dialog(pg_tutorial.url, "")
     qtbot.waitExposed(dialog)
-    _save_shot(qtbot, dialog, "postgres-open-url", tmp_path)
+    shot(dialog, "postgres-open-url")
     dialog.reject()

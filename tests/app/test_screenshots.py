@@ -6,13 +6,11 @@ TRACEDESK_SHOTS=shots QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest tests
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QMessageBox, QWidget
+from PySide6.QtWidgets import QDialog, QMessageBox
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
@@ -25,36 +23,6 @@ from tests.app.helpers import (
     select_experiment,
 )
 from tests.app.synthetic import LOAD_TEST, SyntheticDb
-
-
-@pytest.fixture
-def shot(qtbot: QtBot, tmp_path: Path) -> Callable[[QWidget, str], Path]:
-    folder = Path(os.environ.get("TRACEDESK_SHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def save(widget: QWidget, name: str) -> Path:
-        qtbot.wait(50)  # late results and layout requests, as a user's screen would have them
-        image = widget.grab().toImage()
-        assert not image.isNull() and image.width() == widget.width()
-        colours = {
-            image.pixel(x, y)
-            for x in range(0, image.width(), 37)
-            for y in range(0, image.height(), 23)
-        }
-        assert len(colours) > 3  # something was drawn
-        path = folder / f"{name}.png"
-        assert image.save(str(path))
-        return path
-
-    return save
-
-
-@pytest.fixture
-def shown(window: MainWindow, qtbot: QtBot) -> MainWindow:
-    window.resize(1280, 760)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 def test_shot_welcome(shown: MainWindow, shot: Callable[..., Path]) -> None:

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import sys
-from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 import app.__main__ as entry
 import app.main_window
@@ -22,17 +20,8 @@ from app.main_window import MainWindow
 from app.pages import Page
 from core.store.ddl import create_sqlite_database
 
-
-@pytest.fixture(autouse=True)
-def restore_app_state(qapp: QApplication) -> Iterator[None]:
-    """`main` names the application and handles Ctrl+C; put both back afterwards."""
-    names = qapp.organizationName(), qapp.applicationName(), qapp.applicationDisplayName()
-    handler = signal.getsignal(signal.SIGINT)
-    yield
-    qapp.setOrganizationName(names[0])
-    qapp.setApplicationName(names[1])
-    qapp.setApplicationDisplayName(names[2])
-    signal.signal(signal.SIGINT, handler)
+# `main` names the application and handles Ctrl+C: put both back after each test.
+pytestmark = pytest.mark.usefixtures("restore_app_state")
 
 
 def test_smoke_opens_renders_and_exits_0(db318: Path, capsys: pytest.CaptureFixture[str]) -> None:

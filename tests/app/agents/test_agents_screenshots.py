@@ -5,13 +5,9 @@ TRACEDESK_SHOTS=shots QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest tests
 
 from __future__ import annotations
 
-import os
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app.agents.dialogs import RunCodeDialog
@@ -19,39 +15,7 @@ from app.agents.page import AgentsPage
 from app.main_window import MainWindow
 from tests.app.agents.agents_code import QUESTION
 from tests.app.agents.conftest import AGENT_WAIT_MS, choose, load, open_page, say
-from tests.app.helpers import WAIT_MS
-
-Shot = Callable[[QWidget, str], Path]
-
-
-@pytest.fixture
-def shot(qtbot: QtBot, tmp_path: Path) -> Shot:
-    folder = Path(os.environ.get("TRACEDESK_SHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def save(widget: QWidget, name: str) -> Path:
-        qtbot.wait(50)  # late results and layout requests, as a user's screen would have them
-        image = widget.grab().toImage()
-        assert not image.isNull() and image.width() == widget.width()
-        colours = {
-            image.pixel(x, y)
-            for x in range(0, image.width(), 37)
-            for y in range(0, image.height(), 23)
-        }
-        assert len(colours) > 3  # something was drawn
-        path = folder / f"{name}.png"
-        assert image.save(str(path))
-        return path
-
-    return save
-
-
-@pytest.fixture
-def shown(window: MainWindow, qtbot: QtBot) -> MainWindow:
-    window.resize(1280, 760)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
+from tests.app.helpers import WAIT_MS, Shot
 
 
 def test_shot_agents_list(

@@ -7,12 +7,10 @@ are kept (runs and grid, comparison, rerun dialog, rerun in progress).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 import core
@@ -91,25 +89,6 @@ def build_showcase(db: Path) -> tuple[str, str]:
             experiment_id=runs.experiment_id(db),
         )
     return first.run_id, second.run_id
-
-
-@pytest.fixture
-def shot(qtbot: QtBot, tmp_path: Path) -> Callable[[QWidget, str], Path]:
-    folder = Path(os.environ.get("TRACEDESK_SHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def save(widget: QWidget, name: str) -> Path:
-        qtbot.wait(50)
-        image = widget.grab().toImage()
-        assert not image.isNull()
-        xs, ys = range(0, image.width(), 37), range(0, min(400, image.height()), 23)
-        colours = {image.pixel(x, y) for x in xs for y in ys}
-        assert len(colours) > 3
-        path = folder / f"{name}.png"
-        assert image.save(str(path))
-        return path
-
-    return save
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ the session-wide 10,000-span and hostile-markup databases."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from app.tasks import TaskRunner
 from core.store.store import Store
 from resources import resource_path
 from tests.app.explorer.data import build_big_trace, build_hostile_trace
-from tests.app.helpers import WAIT_MS
+from tests.app.helpers import WAIT_MS, shots_folder
 
 
 @pytest.fixture
@@ -80,6 +79,4 @@ def hostile_trace(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
     """Where screenshots go: $TRACEDESK_SHOTS when set (kept), else a temporary folder."""
-    folder = Path(os.environ.get("TRACEDESK_SHOTS") or tmp_path / "shots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return shots_folder(tmp_path / "shots")

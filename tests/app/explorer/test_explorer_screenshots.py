@@ -25,22 +25,14 @@ from tests.app.explorer.data import (
     OLLAMA,
     malformed_copy,
 )
+from tests.app.helpers import save_shot
 
 ShowTrace = Callable[[Store, str], TraceExplorer]
 OpenStore = Callable[[Path], Store]
 
 
 def save(qtbot: QtBot, widget: TraceExplorer, folder: Path, name: str) -> Path:
-    qtbot.wait(50)  # late layout requests, as a screen would have them
-    image = widget.grab().toImage()
-    assert not image.isNull() and image.width() == widget.width()
-    colours = {
-        image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 23)
-    }
-    assert len(colours) > 3  # something was drawn
-    path = folder / f"explorer-{name}.png"
-    assert image.save(str(path))
-    return path
+    return save_shot(qtbot, widget, folder / f"explorer-{name}.png")
 
 
 @pytest.mark.parametrize(

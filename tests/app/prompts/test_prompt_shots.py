@@ -5,44 +5,24 @@ TRACEDESK_SHOTS=shots QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest tests
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
 from app.prompts.page import PromptsPage
-from tests.app.helpers import WAIT_MS
+from tests.app.helpers import WAIT_MS, Shot
 from tests.app.prompts.conftest import OpenPrompts, Registry, select_prompt, select_version
 from tests.ollama_server import OllamaStandIn
 
-Shot = Callable[[QWidget, str], Path]
 Window = tuple[MainWindow, PromptsPage]
 
 
 @pytest.fixture
-def shot(qtbot: QtBot, tmp_path: Path) -> Shot:
-    folder = Path(os.environ.get("TRACEDESK_SHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-
-    def save(widget: QWidget, name: str) -> Path:
-        qtbot.wait(50)  # late results and layout requests, as a user's screen would have them
-        image = widget.grab().toImage()
-        assert not image.isNull() and image.width() == widget.width()
-        colours = {
-            image.pixel(x, y)
-            for x in range(0, image.width(), 37)
-            for y in range(0, image.height(), 23)
-        }
-        assert len(colours) > 3  # something was drawn
-        path = folder / f"prompts-{name}.png"
-        assert image.save(str(path))
-        return path
-
-    return save
+def shot(shot: Shot) -> Shot:
+    """The app tests' `shot`, with the files named `prompts-<name>.png`."""
+    return lambda widget, name: shot(widget, f"prompts-{name}")
 
 
 @pytest.fixture
