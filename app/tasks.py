@@ -5,6 +5,9 @@
     task.failed.connect(report)                       # the exception, also on the GUI thread
     task.cancel()                                     # its result, if it still comes, is dropped
 
+`LatestRead` keeps the newest of a series of reads (a model reloading its rows): starting one
+drops the one still pending, so a late answer never replaces a newer one.
+
 `submit_job(fn, *args)` runs `fn(token, *args)` on the job pool; `token.cancelled` lets a long
 job stop early and `token.report(done, total)` emits the task's `progress`. `shutdown()` drops
 whatever has not started, asks running jobs to stop and joins every thread.
@@ -201,3 +204,42 @@ class TaskRunner(QObject):
 
 def _name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+class LatestRead:
+    """The newest of a series of database reads; `start` cancels the one still pending.
+
+    A cancelled task never delivers, so whatever reaches `on_done`/`on_failed` answers the
+    newest read. Callbacks run on the GUI thread.
+    """
+
+    def __init__(self, tasks: TaskRunner) -> None:
+        self._tasks = tasks
+        self._pending: Task | None = None
+
+    @property
+    def pending(self) -> bool:
+        return self._pending is not None
+
+    def start(
+        self,
+        fn: Callable[..., Any],
+        *args: Any,
+        on_done: Callable[[Any], object],
+        on_failed: Callable[[BaseException], object],
+    ) -> None:
+        """Run `fn(*args)` on the database thread in place of the pending read, if any."""
+        self.cancel()
+        task = self._tasks.submit(fn, *args)
+        task.finished.connect(lambda result: self._settle(on_done, result))
+        task.failed.connect(lambda error: self._settle(on_failed, error))
+        self._pending = task
+
+    def cancel(self) -> None:
+        if self._pending is not None:
+            self._pending.cancel()
+            self._pending = None
+
+    def _settle(self, callback: Callable[[Any], object], value: Any) -> None:
+        self._pending = None
+        callback(value)

@@ -21,7 +21,7 @@ from PySide6.QtGui import QColor
 
 from app.agents.data import AgentVersion, load_models, load_versions
 from app.formatting import local_time, rich_tooltip
-from app.tasks import Task, TaskRunner
+from app.tasks import LatestRead, TaskRunner
 from core.store.models import RegisteredModel
 from core.store.store import Store
 
@@ -35,54 +35,31 @@ _FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.
 MISSING_COLOR = QColor("#dc2626")
 
 
-class _Loading(QObject):
-    """The one pending read of a model; `_read` supersedes it."""
-
-    loaded = Signal()  # the rows were replaced
-    load_failed = Signal(str)
-
-    def __init__(self, tasks: TaskRunner) -> None:
-        super().__init__()
-        self._tasks = tasks
-        self._pending: Task | None = None
-
-    def read(self, fn: Any, *args: Any, on_rows: Any, what: str) -> None:
-        self.cancel()
-        task = self._tasks.submit(fn, *args)
-        task.finished.connect(lambda rows: self._done(rows, on_rows))
-        task.failed.connect(lambda error: self._failed(error, what))
-        self._pending = task
-
-    def cancel(self) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
-
-    def _done(self, rows: Any, on_rows: Any) -> None:
-        self._pending = None
-        on_rows(rows)
-        self.loaded.emit()
-
-    def _failed(self, error: BaseException, what: str) -> None:
-        self._pending = None
-        self.load_failed.emit(f"The {what} could not be read: {error}")
-
-
 class AgentListModel(QAbstractListModel):
     """One row per registered model that is not a prompt, by name."""
 
+    loaded = Signal()  # the rows were read and replaced
+    load_failed = Signal(str)
+
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.loading = _Loading(tasks)
+        self._read = LatestRead(tasks)
         self._items: list[RegisteredModel] = []
 
     def load(self, store: Store | None) -> None:
         """Read the registered models of `store` (clear the list when None)."""
         if store is None:
-            self.loading.cancel()
+            self._read.cancel()
             self._replace([])
             return
-        self.loading.read(load_models, store, on_rows=self._replace, what="registered models")
+        self._read.start(load_models, store, on_done=self._loaded, on_failed=self._failed)
+
+    def _loaded(self, items: list[RegisteredModel]) -> None:
+        self._replace(items)
+        self.loaded.emit()
+
+    def _failed(self, error: BaseException) -> None:
+        self.load_failed.emit(f"The registered models could not be read: {error}")
 
     def _replace(self, items: list[RegisteredModel]) -> None:
         self.beginResetModel()
@@ -126,9 +103,12 @@ VERSION_COLUMN, ALIASES_COLUMN, REGISTERED_COLUMN, FILES_COLUMN = range(len(COLU
 class VersionTableModel(QAbstractTableModel):
     """The versions of one registered model, newest first, with their aliases and files."""
 
+    loaded = Signal()  # the rows were read and replaced
+    load_failed = Signal(str)
+
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.loading = _Loading(tasks)
+        self._read = LatestRead(tasks)
         self.model_name: str | None = None
         self._items: list[AgentVersion] = []
 
@@ -136,10 +116,17 @@ class VersionTableModel(QAbstractTableModel):
         """Read the versions of model `name` (clear the table when there is none)."""
         self.model_name = name
         if store is None or name is None:
-            self.loading.cancel()
+            self._read.cancel()
             self._replace([])
             return
-        self.loading.read(load_versions, store, name, on_rows=self._replace, what="versions")
+        self._read.start(load_versions, store, name, on_done=self._loaded, on_failed=self._failed)
+
+    def _loaded(self, items: list[AgentVersion]) -> None:
+        self._replace(items)
+        self.loaded.emit()
+
+    def _failed(self, error: BaseException) -> None:
+        self.load_failed.emit(f"The versions could not be read: {error}")
 
     def _replace(self, items: list[AgentVersion]) -> None:
         self.beginResetModel()

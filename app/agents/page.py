@@ -134,10 +134,10 @@ class AgentsPage(Page):
     def _connect(self) -> None:
         self.models_view.selectionModel().selectionChanged.connect(self._model_chosen)
         self.versions_view.selectionModel().selectionChanged.connect(self._version_chosen)
-        self.version_table.loading.loaded.connect(self._versions_loaded)
-        for loading in (self.model_list.loading, self.version_table.loading):
-            loading.load_failed.connect(self.status_message)
-        self.model_list.loading.loaded.connect(self._models_loaded)
+        self.version_table.loaded.connect(self._versions_loaded)
+        for model in (self.model_list, self.version_table):
+            model.load_failed.connect(self.status_message)
+        self.model_list.loaded.connect(self._models_loaded)
         self.bar.load_requested.connect(self.load_selected)
         self.details.view_code_requested.connect(self.view_code)
         self.details.set_alias_requested.connect(self.set_alias)

@@ -29,7 +29,7 @@ from app.evaluations.look import (
 )
 from app.evaluations.values import format_mean
 from app.formatting import EMPTY, duration, local_time, local_time_detail, rich_tooltip
-from app.tasks import Task, TaskRunner
+from app.tasks import LatestRead, TaskRunner
 from core.evaluation.entities import EvaluationRun
 from core.store.store import Store
 
@@ -70,13 +70,12 @@ class RunListModel(QAbstractTableModel):
         self._tasks = tasks
         self._runs: list[EvaluationRun] = []
         self._scorers: tuple[str, ...] = ()
-        self._pending: Task | None = None
-        self._generation = 0
+        self._read = LatestRead(tasks)
         self._look = Palette()
 
     @property
     def is_loading(self) -> bool:
-        return self._pending is not None
+        return self._read.pending
 
     @property
     def scorers(self) -> tuple[str, ...]:
@@ -84,29 +83,17 @@ class RunListModel(QAbstractTableModel):
 
     def load(self, store: Store | None, experiment_id: str | None) -> None:
         """Read the experiment's runs again (nothing when either is None)."""
-        self._generation += 1
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
         if store is None or experiment_id is None or self._tasks.is_shut_down:
+            self._read.cancel()
             self._replace([])
             return
-        generation = self._generation
-        task = self._tasks.submit(store.evaluations.runs, experiment_id)
-        task.finished.connect(lambda runs: self._on_loaded(generation, runs))
-        task.failed.connect(lambda error: self._on_failed(generation, error))
-        self._pending = task
+        self._read.start(
+            store.evaluations.runs, experiment_id, on_done=self._replace, on_failed=self._on_failed
+        )
 
-    def _on_loaded(self, generation: int, runs: list[EvaluationRun]) -> None:
-        if generation == self._generation:
-            self._pending = None
-            self._replace(runs)
-
-    def _on_failed(self, generation: int, error: BaseException) -> None:
-        if generation == self._generation:
-            self._pending = None
-            self._replace([])
-            self.load_failed.emit(f"The evaluation runs could not be read: {error}")
+    def _on_failed(self, error: BaseException) -> None:
+        self._replace([])
+        self.load_failed.emit(f"The evaluation runs could not be read: {error}")
 
     def _replace(self, runs: list[EvaluationRun]) -> None:
         self.beginResetModel()

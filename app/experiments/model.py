@@ -15,7 +15,7 @@ from PySide6.QtCore import (
 )
 
 from app.formatting import rich_tooltip
-from app.tasks import Task, TaskRunner
+from app.tasks import LatestRead, TaskRunner
 from core.store.reader import StoreReader
 from core.store.store import Store
 
@@ -51,14 +51,13 @@ class ExperimentListModel(QAbstractListModel):
 
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._tasks = tasks
         self._items: list[ExperimentItem] = []
-        self._pending: Task | None = None
+        self._read = LatestRead(tasks)
         self._has_store = False
 
     @property
     def is_loading(self) -> bool:
-        return self._pending is not None
+        return self._read.pending
 
     @property
     def has_store(self) -> bool:
@@ -67,24 +66,16 @@ class ExperimentListModel(QAbstractListModel):
 
     def load(self, store: Store | None) -> None:
         """Read the experiments of `store` (clear the list when None)."""
-        if self._pending is not None:
-            self._pending.cancel()  # a superseded read is dropped
-            self._pending = None
         self._has_store = store is not None
         if store is None:
+            self._read.cancel()
             self._replace([])
             return
-        task = self._tasks.submit(load_experiments, store.reader)
-        task.finished.connect(self._on_loaded)
-        task.failed.connect(self._on_failed)
-        self._pending = task
-
-    def _on_loaded(self, items: list[ExperimentItem]) -> None:
-        self._pending = None
-        self._replace(items)
+        self._read.start(
+            load_experiments, store.reader, on_done=self._replace, on_failed=self._on_failed
+        )
 
     def _on_failed(self, error: BaseException) -> None:
-        self._pending = None
         self.load_failed.emit(f"The experiments could not be read: {error}")
 
     def _replace(self, items: list[ExperimentItem]) -> None:

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.formatting import EMPTY, local_time, local_time_detail, one_line, rich_tooltip
 from app.prompts import data
-from app.tasks import Task, TaskRunner
+from app.tasks import LatestRead, TaskRunner
 from core.prompt_version import PromptVersion
 from core.store.registry import PromptSummary
 from core.store.store import Store
@@ -46,39 +46,27 @@ class LoadingModel(QAbstractTableModel):
 
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._tasks = tasks
         self._items: list[Any] = []
-        self._pending: Task | None = None
+        self._read = LatestRead(tasks)
 
     @property
     def is_loading(self) -> bool:
-        return self._pending is not None
+        return self._read.pending
 
     def _load(self, fn: Callable[..., Sequence[Any]], *args: Any) -> None:
-        self._cancel()
-        task = self._tasks.submit(fn, *args)
-        task.finished.connect(self._on_loaded)
-        task.failed.connect(self._on_failed)
-        self._pending = task
-
-    def _cancel(self) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
+        self._read.start(fn, *args, on_done=self._on_loaded, on_failed=self._on_failed)
 
     def clear(self) -> None:
         """No rows and no read pending (`loaded` is not emitted: nothing was read)."""
-        self._cancel()
+        self._read.cancel()
         self.beginResetModel()
         self._items = []
         self.endResetModel()
 
     def _on_loaded(self, items: Sequence[Any]) -> None:
-        self._pending = None
         self.replace(items)
 
     def _on_failed(self, error: BaseException) -> None:
-        self._pending = None
         self.clear()  # rows of an earlier read must not pass for the answer
         self.load_failed.emit(str(error))
 

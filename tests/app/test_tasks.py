@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.tasks import DB_THREAD_NAME, JOB_THREAD_NAME, JobToken, TaskRunner
+from app.tasks import DB_THREAD_NAME, JOB_THREAD_NAME, JobToken, LatestRead, TaskRunner
 from tests.app.helpers import WAIT_MS, dangling_threads
 
 
@@ -161,3 +161,40 @@ def test_the_thread_leak_check_sees_a_running_thread() -> None:
         stop.set()
         thread.join()
     assert dangling_threads(before, grace_s=0.05) == []
+
+
+def test_latest_read_delivers_only_the_newest(qtbot: QtBot, runner: TaskRunner) -> None:
+    gate = threading.Event()
+    done: list[str] = []
+    failed: list[BaseException] = []
+    read = LatestRead(runner)
+
+    def slow(value: str) -> str:
+        gate.wait(WAIT_MS / 1000)
+        return value
+
+    read.start(slow, "older", on_done=done.append, on_failed=failed.append)
+    read.start(slow, "newer", on_done=done.append, on_failed=failed.append)
+    assert read.pending
+    gate.set()
+    qtbot.waitUntil(lambda: not read.pending, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: runner.pending == 0, timeout=WAIT_MS)
+    assert done == ["newer"] and not failed
+
+
+def test_latest_read_reports_a_failure_and_can_be_cancelled(
+    qtbot: QtBot, runner: TaskRunner
+) -> None:
+    failed: list[BaseException] = []
+    read = LatestRead(runner)
+
+    def boom() -> None:
+        raise ValueError("unreadable")
+
+    read.start(boom, on_done=lambda _: None, on_failed=failed.append)
+    qtbot.waitUntil(lambda: bool(failed), timeout=WAIT_MS)
+    assert str(failed[0]) == "unreadable" and not read.pending
+    read.start(boom, on_done=lambda _: None, on_failed=failed.append)
+    read.cancel()
+    qtbot.waitUntil(lambda: runner.pending == 0, timeout=WAIT_MS)
+    assert len(failed) == 1 and not read.pending

@@ -69,9 +69,7 @@ def open_page(qtbot: QtBot, window: MainWindow, db: Path) -> AgentsPage:
     page = AgentsPage(window.tasks)
     window.add_page(page)
     window.modes.setCurrentWidget(page)
-    with qtbot.waitSignals(
-        [page.model_list.loading.loaded, page.version_table.loading.loaded], timeout=WAIT_MS
-    ):
+    with qtbot.waitSignals([page.model_list.loaded, page.version_table.loaded], timeout=WAIT_MS):
         open_and_wait(qtbot, window, db)
     return page
 
@@ -79,7 +77,7 @@ def open_page(qtbot: QtBot, window: MainWindow, db: Path) -> AgentsPage:
 def choose(qtbot: QtBot, page: AgentsPage, name: str, version: int | None = None) -> None:
     """Select model `name` (and `version`, else its newest) and wait for its versions."""
     if page.version_table.model_name != name:
-        with qtbot.waitSignal(page.version_table.loading.loaded, timeout=WAIT_MS):
+        with qtbot.waitSignal(page.version_table.loaded, timeout=WAIT_MS):
             assert page.select_model(name)
     if version is not None:
         assert page.select_version(version)

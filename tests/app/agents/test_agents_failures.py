@@ -151,7 +151,7 @@ def test_opening_another_database_stops_the_agent(
 ) -> None:
     page = open_page(qtbot, window, agents_db)
     runner = load(qtbot, page, "simple", 2)
-    with qtbot.waitSignal(page.model_list.loading.loaded, timeout=AGENT_WAIT_MS):
+    with qtbot.waitSignal(page.model_list.loaded, timeout=AGENT_WAIT_MS):
         window.open_location(db318)
     qtbot.waitUntil(lambda: child_gone(runner), timeout=AGENT_WAIT_MS)
     assert page.model_list.item(0).name == "agent"  # type: ignore[union-attr]

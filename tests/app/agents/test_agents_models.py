@@ -114,7 +114,7 @@ def test_set_alias_asks_for_editing_then_writes(
     ok.click()
     assert "cannot be an alias" in dialog.message.text() and dialog.isVisible()
     dialog.alias_edit.setText("champion")
-    with qtbot.waitSignal(page.version_table.loading.loaded, timeout=WAIT_MS):
+    with qtbot.waitSignal(page.version_table.loaded, timeout=WAIT_MS):
         ok.click()
     assert [cell(page, r, ALIASES_COLUMN) for r in range(2)] == ["@champion", ""]
     assert page.selected_version is not None and page.selected_version.number == 2

@@ -25,7 +25,7 @@ def test_shot_agents_list(
     choose(qtbot, page, "simple", 1)
     shot(shown, "agents-list")
     shutil.rmtree(db318.parent / "mlruns" / "2" / "models" / "m-866fdbfcfdf347319958a800541833d7")
-    with qtbot.waitSignal(page.version_table.loading.loaded, timeout=WAIT_MS):
+    with qtbot.waitSignal(page.version_table.loaded, timeout=WAIT_MS):
         shown.open_location(db318)
     page.bar.load_button.click()
     shot(shown, "agents-missing-folder")
