@@ -1,18 +1,34 @@
-"""Small widgets the window shares: an eliding label and the non-modal notice bar."""
+"""Small widgets the window shares: an eliding label, the non-modal notice bar, and the setup
+of a read-only table of rows."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QFrame,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
     QStyle,
+    QTableView,
     QToolButton,
     QWidget,
 )
+
+
+def set_up_row_table(
+    view: QTableView,
+    selection: QAbstractItemView.SelectionMode = QAbstractItemView.SelectionMode.SingleSelection,
+) -> None:
+    """A read-only table picked by whole rows: no editing, grid, word wrap or row numbers."""
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(selection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setShowGrid(False)
+    view.setWordWrap(False)
+    view.verticalHeader().hide()
 
 
 class ElidedLabel(QLabel):

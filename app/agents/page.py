@@ -11,7 +11,6 @@ from __future__ import annotations
 from PySide6.QtCore import QItemSelection, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QFrame,
     QHeaderView,
     QLabel,
@@ -35,6 +34,7 @@ from app.agents.models import ALIASES_COLUMN, AgentListModel, VersionTableModel
 from app.agents.runbar import RunnerBar
 from app.pages import Page
 from app.tasks import TaskRunner
+from app.widgets import set_up_row_table
 from core.store.store import Store
 
 
@@ -80,11 +80,7 @@ class AgentsPage(Page):
         view.setObjectName("agentVersions")
         view.setModel(self.version_table)
         view.setItemDelegateForColumn(ALIASES_COLUMN, AliasChipDelegate(view))
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.verticalHeader().hide()
-        view.setShowGrid(False)
-        view.setWordWrap(False)
+        set_up_row_table(view)
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(ALIASES_COLUMN, QHeaderView.ResizeMode.Stretch)

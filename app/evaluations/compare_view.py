@@ -12,7 +12,6 @@ import html
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -31,6 +30,7 @@ from app.evaluations.delegate import DiffDelegate
 from app.evaluations.diff import segments_html, word_diff
 from app.evaluations.look import TRACE_ID_ROLE, VERDICT_COLOURS, ColumnFitter, is_dark
 from app.tasks import Task, TaskRunner
+from app.widgets import set_up_row_table
 
 
 def full_diff(_token: object, a: str, b: str, dark: bool) -> tuple[str, str]:
@@ -125,13 +125,8 @@ class ComparePanel(QWidget):
         view.setObjectName("comparisonTable")
         view.setModel(self.model)
         view.setItemDelegate(DiffDelegate(view))
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        set_up_row_table(view)
         view.setAlternatingRowColors(True)
-        view.setShowGrid(False)
-        view.setWordWrap(False)
-        view.verticalHeader().setVisible(False)
         view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 10)
         view.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         view.horizontalHeader().setHighlightSections(False)

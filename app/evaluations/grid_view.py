@@ -27,6 +27,7 @@ from app.evaluations.grid_model import ResultGridModel
 from app.evaluations.look import TRACE_ID_ROLE, ColumnFitter
 from app.evaluations.rows import INPUTS, NUMBER, OUTPUT, GridQuery, OpenedRun, Show
 from app.tasks import TaskRunner
+from app.widgets import set_up_row_table
 from core.store.store import Store
 
 SEARCH_DELAY_MS = 250
@@ -44,14 +45,9 @@ class ResultGridView(QTableView):
         self.setObjectName("evaluationGrid")
         self.setModel(model)
         self.setItemDelegate(ScoreDelegate(self))
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        set_up_row_table(self)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
-        self.setWordWrap(False)
-        self.verticalHeader().setVisible(False)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         header = self.horizontalHeader()

@@ -11,6 +11,7 @@ from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from app.evaluations.runs_model import FIXED, NAME, STARTED, STATUS, RunListModel
+from app.widgets import set_up_row_table
 from core.evaluation.entities import EvaluationRun
 
 WIDTHS = {NAME: 220, STARTED: 150, STATUS: 80}
@@ -26,13 +27,8 @@ class RunListView(QTableView):
         super().__init__(parent)
         self.setObjectName("evaluationRuns")
         self.setModel(model)
-        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        set_up_row_table(self, QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)
-        self.setShowGrid(False)
-        self.setWordWrap(False)
-        self.verticalHeader().setVisible(False)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.horizontalHeader().setHighlightSections(False)

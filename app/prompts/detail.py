@@ -7,7 +7,6 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,6 +24,7 @@ from app.prompts.delegate import ChipDelegate
 from app.prompts.models import VERSION_ROLE, VersionHistoryModel, alias_chips
 from app.spans.filter_bar import no_mnemonic
 from app.tasks import TaskRunner
+from app.widgets import set_up_row_table
 from core.prompt_version import PromptVersion
 
 
@@ -60,12 +60,7 @@ class VersionPanel(QWidget):
         view.setObjectName("versionHistory")
         view.setModel(self.history)
         view.setItemDelegateForColumn(VersionHistoryModel.ALIASES, ChipDelegate(view))
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.verticalHeader().hide()
-        view.setShowGrid(False)
-        view.setWordWrap(False)
+        set_up_row_table(view)
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(VersionHistoryModel.MESSAGE, QHeaderView.ResizeMode.Stretch)

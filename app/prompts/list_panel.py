@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.prompts.delegate import ChipDelegate
 from app.prompts.models import NAME_ROLE, PromptListModel
 from app.tasks import TaskRunner
+from app.widgets import set_up_row_table
 from core.store.store import Store
 
 SEARCH_DELAY_MS = 250
@@ -68,12 +68,7 @@ class PromptListPanel(QWidget):
         view.setObjectName("promptList")
         view.setModel(self.model)
         view.setItemDelegateForColumn(PromptListModel.ALIASES, ChipDelegate(view))
-        view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        view.verticalHeader().hide()
-        view.setShowGrid(False)
-        view.setWordWrap(False)
+        set_up_row_table(view)
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(PromptListModel.NAME, QHeaderView.ResizeMode.Stretch)

@@ -10,7 +10,6 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHeaderView,
     QLabel,
     QTableView,
@@ -22,6 +21,7 @@ from app.formatting import EMPTY, duration, local_time, one_line, rich_tooltip
 from app.prompts import data
 from app.prompts.models import LoadingModel
 from app.tasks import TaskRunner
+from app.widgets import set_up_row_table
 from core.entities import TraceRow
 from core.store.store import Store
 
@@ -94,12 +94,7 @@ class TracesPane(QWidget):
         self.view = QTableView(self)
         self.view.setObjectName("linkedTraces")
         self.view.setModel(self.model)
-        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.view.verticalHeader().hide()
-        self.view.setShowGrid(False)
-        self.view.setWordWrap(False)
+        set_up_row_table(self.view)
         header = self.view.horizontalHeader()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
