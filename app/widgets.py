@@ -1,5 +1,5 @@
-"""Small widgets the window shares: an eliding label, the non-modal notice bar, and the setup
-of a read-only table of rows."""
+"""Small widgets the window shares: an eliding label, the non-modal notice bar, the setup of a
+read-only table of rows, and the placeholder text of an empty view."""
 
 from __future__ import annotations
 
@@ -29,6 +29,18 @@ def set_up_row_table(
     view.setShowGrid(False)
     view.setWordWrap(False)
     view.verticalHeader().hide()
+
+
+def paint_placeholder(view: QAbstractItemView, text: str, side: int = 24, top: int = 32) -> None:
+    """From `paintEvent`: `text` in the placeholder colour, centred at the top of the viewport."""
+    painter = QPainter(view.viewport())
+    painter.setPen(view.palette().placeholderText().color())
+    painter.drawText(
+        view.viewport().rect().adjusted(side, top, -side, -side),
+        Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
+        text,
+    )
+    painter.end()
 
 
 class ElidedLabel(QLabel):

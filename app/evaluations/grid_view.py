@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QHideEvent, QKeyEvent, QPainter, QPaintEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QKeyEvent, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -27,7 +27,7 @@ from app.evaluations.grid_model import ResultGridModel
 from app.evaluations.look import TRACE_ID_ROLE, ColumnFitter
 from app.evaluations.rows import INPUTS, NUMBER, OUTPUT, GridQuery, OpenedRun, Show
 from app.tasks import TaskRunner
-from app.widgets import set_up_row_table
+from app.widgets import paint_placeholder, set_up_row_table
 from core.store.store import Store
 
 SEARCH_DELAY_MS = 250
@@ -101,14 +101,7 @@ class ResultGridView(QTableView):
         super().paintEvent(event)
         text = self.placeholder_text()
         if text:
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(
-                self.viewport().rect().adjusted(24, 32, -24, -24),
-                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
-                text,
-            )
-            painter.end()
+            paint_placeholder(self, text)
 
 
 class GridFilterBar(QWidget):

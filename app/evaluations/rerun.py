@@ -25,6 +25,7 @@ from typing import Any
 
 from app.evaluations.predictor import OllamaPredictor
 from app.evaluations.scorer_files import CodeFile, load_scorers
+from app.formatting import duration
 from core import tracking
 from core.evaluation.entities import EvaluationResult, EvaluationRun
 from core.evaluation.evaluate import evaluate
@@ -199,13 +200,10 @@ def progress_text(done: int, total: int, errors: int, elapsed_s: float) -> str:
 
 
 def _duration(seconds: float) -> str:
+    """Whole seconds under a minute ("about 7 s left"), else as the app writes durations."""
     if seconds < 60:
         return f"{max(1, round(seconds))} s"
-    minutes, secs = divmod(round(seconds), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    return duration(round(seconds) * 1000)
 
 
 @contextmanager

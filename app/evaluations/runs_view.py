@@ -6,12 +6,12 @@ runs are selected (oldest first, so a comparison's A is the older run).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtCore import QItemSelection, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from app.evaluations.runs_model import FIXED, NAME, STARTED, STATUS, RunListModel
-from app.widgets import set_up_row_table
+from app.widgets import paint_placeholder, set_up_row_table
 from core.evaluation.entities import EvaluationRun
 
 WIDTHS = {NAME: 220, STARTED: 150, STATUS: 80}
@@ -83,11 +83,4 @@ class RunListView(QTableView):
                 "adds them."
             )
         )
-        painter = QPainter(self.viewport())
-        painter.setPen(self.palette().placeholderText().color())
-        painter.drawText(
-            self.viewport().rect().adjusted(24, 24, -24, -24),
-            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap,
-            text,
-        )
-        painter.end()
+        paint_placeholder(self, text, top=24)

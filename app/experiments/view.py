@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from app.experiments.delegate import ExperimentDelegate
 from app.experiments.model import EXPERIMENT_ID_ROLE, ExperimentListModel
+from app.widgets import paint_placeholder
 
 
 class ExperimentListView(QListView):
@@ -68,16 +69,7 @@ class ExperimentListView(QListView):
                 text = "Reading experiments…"
             else:
                 text = "No active experiments" if model.has_store else "No database open"
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(
-                self.viewport().rect().adjusted(8, 12, -8, -8),
-                Qt.AlignmentFlag.AlignHCenter
-                | Qt.AlignmentFlag.AlignTop
-                | Qt.TextFlag.TextWordWrap,
-                text,
-            )
-            painter.end()
+            paint_placeholder(self, text, side=8, top=12)
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if not current.isValid():

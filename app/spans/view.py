@@ -4,14 +4,14 @@ filter bar and tree): the left half of the trace explorer."""
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeView, QVBoxLayout, QWidget
 
 from app.spans.delegate import SpanDelegate
 from app.spans.filter_bar import SpanFilterBar
 from app.spans.model import SPAN_ROLE, Column, SpanTreeModel
 from app.spans.tree import SpanFilter, SpanTree
-from app.widgets import NoticeBar
+from app.widgets import NoticeBar, paint_placeholder
 from core.entities import Span
 
 #: Traces up to this size open fully expanded; bigger ones open with their top levels only.
@@ -131,15 +131,7 @@ class SpanTreeView(QTreeView):
     def paintEvent(self, event: QPaintEvent) -> None:  # QTreeView.paintEvent
         super().paintEvent(event)
         if self.placeholder and self.model().rowCount(QModelIndex()) == 0:
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop
-            painter.drawText(
-                self.viewport().rect().adjusted(16, 24, -16, -16),
-                int(flags | Qt.TextFlag.TextWordWrap),
-                self.placeholder,
-            )
-            painter.end()
+            paint_placeholder(self, self.placeholder, side=16, top=24)
 
 
 class SpanTreePanel(QWidget):

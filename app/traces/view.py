@@ -12,7 +12,6 @@ from PySide6.QtGui import (
     QFontDatabase,
     QFontMetrics,
     QKeyEvent,
-    QPainter,
     QPaintEvent,
     QResizeEvent,
 )
@@ -21,6 +20,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from app.traces.model import TRACE_ID_ROLE, TraceListModel
 from app.traces.rows import Column
 from app.traces.sorting import SortSpec, is_sortable
+from app.widgets import paint_placeholder
 
 #: Column widths as sample texts, so they follow the font size (HiDPI, user fonts).
 _WIDTH_SAMPLES = {
@@ -232,13 +232,4 @@ class TraceListView(QTableView):
         super().paintEvent(event)
         text = self.placeholder_text()
         if text:
-            painter = QPainter(self.viewport())
-            painter.setPen(self.palette().placeholderText().color())
-            painter.drawText(
-                self.viewport().rect().adjusted(24, 32, -24, -24),
-                Qt.AlignmentFlag.AlignHCenter
-                | Qt.AlignmentFlag.AlignTop
-                | Qt.TextFlag.TextWordWrap,
-                text,
-            )
-            painter.end()
+            paint_placeholder(self, text)
