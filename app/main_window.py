@@ -451,17 +451,20 @@ class MainWindow(QMainWindow):
         from app.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.tasks, self)
-        dialog.applied.connect(self._apply_settings)
+        dialog.applied.connect(self.apply_settings)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
-    def _apply_settings(self) -> None:
+    def apply_settings(self) -> None:
+        """What the Settings dialog saved: appearance at once, and to the pages that show it."""
         from app import settings
 
         if self.theme is not None:
             self.theme.apply(settings.theme(), settings.font_points())
             # Widgets styled by the window's sheet keep their old palette until re-polished.
             self.setStyleSheet(resource_path("style.qss").read_text("utf-8"))
+        for page in self.pages:
+            page.settings_changed()
 
     def show_about(self) -> None:
         dialogs.show_about(self, self.store)

@@ -39,6 +39,9 @@ class Page(QWidget):
     def refresh(self) -> None:
         """Read what the page shows again (F5), keeping the selection and any open edit."""
 
+    def settings_changed(self) -> None:
+        """The Settings dialog saved new values: show the ones this page displays."""
+
     def shortcut_rows(self) -> list[tuple[str, str]]:
         """(keys, what they do) for Help → Keyboard Shortcuts."""
         return []

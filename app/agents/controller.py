@@ -61,10 +61,14 @@ class AgentController(QObject):
         self.row: AgentVersion | None = None  # the version loaded (or being loaded)
         self.load_info: dict[str, Any] | None = None
         self.tracing = True
-        self.bar.set_python(settings.agents_python())
-        self.bar.set_timeout(settings.agents_timeout_s())
+        self.show_settings()
         self._connect()
         self._show_state(self.session.state)
+
+    def show_settings(self) -> None:
+        """The interpreter and timeout from the settings, in the bar (the next Load uses them)."""
+        self.bar.set_python(settings.agents_python())
+        self.bar.set_timeout(settings.agents_timeout_s())
 
     def _connect(self) -> None:
         s = self.session

@@ -146,6 +146,9 @@ class AgentsPage(Page):
 
     # -- Page ---------------------------------------------------------------------------------
 
+    def settings_changed(self) -> None:
+        self.controller.show_settings()
+
     def set_store(self, store: Store | None) -> None:
         """Show `store`'s agents; another database stops the agent of the previous one.
 

@@ -111,3 +111,18 @@ def test_question_mark_opens_the_shortcut_sheet(
     assert keys == ["F1", "?"]
     window.menu_actions.shortcuts.trigger()
     assert shown == [True]
+
+
+def test_saved_agent_settings_show_on_the_open_agents_page(
+    qtbot: QtBot, window: MainWindow
+) -> None:
+    window.show_settings()
+    dialog = window.findChild(SettingsDialog)
+    assert dialog is not None
+    dialog.python.setText("/opt/venvs/agents/bin/python")
+    dialog.timeout.setValue(42)
+    with qtbot.waitSignal(dialog.applied):
+        dialog.accept()
+    bar = window.agents_page.bar
+    assert bar.timeout.value() == 42
+    assert "/opt/venvs/agents/bin/python" in bar.python_label.text()

@@ -73,7 +73,7 @@ def test_theme_changed_in_settings_applies_to_the_open_window(
     qtbot.waitExposed(window)
     open_and_wait(qtbot, window, db318)
     settings.set_theme("dark")
-    window._apply_settings()
+    window.apply_settings()
     qtbot.wait(100)
     view = window.trace_view.viewport()
     assert view.palette().color(QPalette.ColorRole.Base).lightness() < 60

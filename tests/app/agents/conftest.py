@@ -65,9 +65,8 @@ def point_experiment_at_copy(db: Path, experiment_id: str) -> None:
 
 
 def open_page(qtbot: QtBot, window: MainWindow, db: Path) -> AgentsPage:
-    """Add the Agents page to `window`, open `db` and wait for the models and versions."""
-    page = AgentsPage(window.tasks)
-    window.add_page(page)
+    """Show the Agents page of `window`, open `db` and wait for the models and versions."""
+    page = window.agents_page
     window.modes.setCurrentWidget(page)
     with qtbot.waitSignals([page.model_list.loaded, page.version_table.loaded], timeout=WAIT_MS):
         open_and_wait(qtbot, window, db)

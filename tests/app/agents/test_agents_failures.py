@@ -44,6 +44,7 @@ def test_a_hanging_agent_is_stopped_after_the_timeout(
     qtbot: QtBot, window: MainWindow, agents_db: Path
 ) -> None:
     settings.set_agents_timeout_s(1.5)
+    window.apply_settings()  # as the Settings dialog does when it is saved
     page = open_page(qtbot, window, agents_db)
     assert page.bar.timeout.value() == 1.5
     runner = load(qtbot, page, "hanging")

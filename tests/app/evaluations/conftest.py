@@ -61,11 +61,9 @@ def cancel_reruns_on_close(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
 @pytest.fixture
 def page(window: MainWindow) -> EvaluationsPage:
-    """The Evaluations page, added to a real window (closed and joined after the test)."""
-    added = EvaluationsPage(window.tasks)
-    window.add_page(added)
-    window.modes.setCurrentWidget(added)
-    return added
+    """The Evaluations page of a real window (closed and joined after the test), shown."""
+    window.modes.setCurrentWidget(window.evaluations_page)
+    return window.evaluations_page
 
 
 def open_experiment(

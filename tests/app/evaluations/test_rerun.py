@@ -48,10 +48,8 @@ def writable(make_window: Callable[..., MainWindow]) -> MainWindow:
 
 @pytest.fixture
 def rerun_page(writable: MainWindow) -> EvaluationsPage:
-    page = EvaluationsPage(writable.tasks)
-    writable.add_page(page)
-    writable.modes.setCurrentWidget(page)
-    return page
+    writable.modes.setCurrentWidget(writable.evaluations_page)
+    return writable.evaluations_page
 
 
 def open_dialog(qtbot: QtBot, page: EvaluationsPage, run_id: str) -> RerunDialog:

@@ -104,8 +104,7 @@ def shown(make_window: Callable[..., MainWindow], qtbot: QtBot) -> MainWindow:
 def showcase(qtbot: QtBot, shown: MainWindow, tmp_path: Path) -> tuple[EvaluationsPage, str, str]:
     db = tmp_path / "showcase.db"
     first, second = build_showcase(db)
-    page = EvaluationsPage(shown.tasks)
-    shown.add_page(page)
+    page = shown.evaluations_page
     shown.modes.setCurrentWidget(page)
     open_experiment(qtbot, shown, page, db, runs.experiment_id(db))
     return page, first, second

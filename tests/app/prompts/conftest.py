@@ -120,10 +120,8 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
 
 @pytest.fixture
 def page_window(window: MainWindow) -> tuple[MainWindow, PromptsPage]:
-    page = PromptsPage(window.tasks)
-    window.add_page(page)
-    window.modes.setCurrentWidget(page)
-    return window, page
+    window.modes.setCurrentWidget(window.prompts_page)
+    return window, window.prompts_page
 
 
 OpenPrompts = Callable[..., PromptsPage]
