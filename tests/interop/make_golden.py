@@ -12,13 +12,22 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 import mlflow
 
 
 def main(db_path: str, out_path: str) -> None:
-    mlflow.set_tracking_uri(f"sqlite:///{db_path}")
-    experiment_ids = [e.experiment_id for e in mlflow.search_experiments()]
+    golden = traces_golden(f"sqlite:///{db_path}")
+    with open(out_path, "w", encoding="utf-8") as handle:
+        json.dump(golden, handle, indent=1, sort_keys=False, default=str)
+
+
+def traces_golden(tracking_uri: str) -> dict[str, Any]:
+    """MLflow's `search_traces` of every experiment and `get_trace` of every trace there."""
+    mlflow.set_tracking_uri(tracking_uri)
+    experiments = mlflow.search_experiments()
+    experiment_ids = [e.experiment_id for e in experiments]
     frame = mlflow.search_traces(locations=experiment_ids)
     rows = []
     for record in frame.to_dict("records"):
@@ -28,9 +37,10 @@ def main(db_path: str, out_path: str) -> None:
     traces = {
         row["trace_id"]: json.loads(mlflow.get_trace(row["trace_id"]).to_json()) for row in rows
     }
-    golden = {
+    return {
         "mlflow_version": mlflow.__version__,
         "experiment_ids": experiment_ids,
+        "experiments": {e.experiment_id: e.name for e in experiments},
         "search_traces": {
             "columns": list(frame.columns),
             "dtypes": {c: str(t) for c, t in frame.dtypes.items()},
@@ -38,8 +48,6 @@ def main(db_path: str, out_path: str) -> None:
         },
         "get_trace": traces,
     }
-    with open(out_path, "w", encoding="utf-8") as handle:
-        json.dump(golden, handle, indent=1, sort_keys=False, default=str)
 
 
 if __name__ == "__main__":

@@ -82,34 +82,10 @@ class ServerTutorial(Tutorial):
 
 
 def golden(tracking_uri: str) -> dict[str, Any]:
-    """What MLflow returns for the store, as tests/interop/make_golden.py records it."""
-    import mlflow
+    """What MLflow returns for the store (tests/interop/make_golden.py), its prompts and agents."""
+    from tests.interop.make_golden import traces_golden
 
-    mlflow.set_tracking_uri(tracking_uri)
-    experiments = mlflow.search_experiments()
-    experiment_ids = [e.experiment_id for e in experiments]
-    frame = mlflow.search_traces(locations=experiment_ids)
-    rows = []
-    for record in frame.to_dict("records"):
-        record["request_time"] = int(record["request_time"])
-        record["execution_duration"] = int(record["execution_duration"])
-        rows.append(record)
-    traces = {
-        row["trace_id"]: json.loads(mlflow.get_trace(row["trace_id"]).to_json()) for row in rows
-    }
-    return {
-        "mlflow_version": mlflow.__version__,
-        "experiment_ids": experiment_ids,
-        "experiments": {e.experiment_id: e.name for e in experiments},
-        "search_traces": {
-            "columns": list(frame.columns),
-            "dtypes": {c: str(t) for c, t in frame.dtypes.items()},
-            "rows": rows,
-        },
-        "get_trace": traces,
-        "prompts": _prompts(),
-        "models": _models(),
-    }
+    return {**traces_golden(tracking_uri), "prompts": _prompts(), "models": _models()}
 
 
 def _prompts() -> dict[str, Any]:
