@@ -6,11 +6,6 @@ wrong URL is found here rather than in the middle of an evaluation rerun.
 
 from __future__ import annotations
 
-import json
-import urllib.error
-import urllib.request
-from typing import Any
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -30,22 +25,20 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings
+from app.ollama import model_names
 from app.tasks import JobToken, Task, TaskRunner
 
 TEST_TIMEOUT_S = 5.0
 
 
 def list_ollama_models(_token: JobToken, url: str) -> list[str]:
-    """The models an Ollama server offers (`/api/tags`); a clear error when it cannot say."""
-    address = url.rstrip("/") + "/api/tags"
+    """The models an Ollama server offers; a clear error when it cannot say."""
+    import httpx
+
     try:
-        with urllib.request.urlopen(address, timeout=TEST_TIMEOUT_S) as response:
-            payload: Any = json.load(response)
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        reason = getattr(error, "reason", error)
-        raise ConnectionError(f"No Ollama server answered at {url} ({reason}).") from error
-    models = payload.get("models") if isinstance(payload, dict) else None
-    return sorted(str(m.get("name")) for m in models or [] if isinstance(m, dict))
+        return model_names(url, TEST_TIMEOUT_S)
+    except (httpx.HTTPError, ValueError) as error:
+        raise ConnectionError(f"No Ollama server answered at {url} ({error}).") from error
 
 
 class SettingsDialog(QDialog):

@@ -22,8 +22,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from app.evaluations.ollama import is_retryable
 from app.evaluations.values import chat_question
+from app.ollama import is_retryable
 from core.evaluation.judge import describe_failure
 from core.prompt_version import PromptVersion
 from core.tracing import SpanType, start_span

@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings
-from app.evaluations.ollama import fetch_models
 from app.evaluations.rerun import DEFAULT_WORKERS, MAX_WORKERS, Dataset, ScorerChoice
 from app.evaluations.rerun_parts import CodeConfirmDialog, prompt_label, prompt_note
 from app.evaluations.scorer_files import CodeFile, ScorerFileError, read_code
+from app.ollama import fetch_models
 from app.tasks import Task, TaskRunner
 from core.evaluation.entities import EvaluationRun
 from core.prompt_version import PromptVersion

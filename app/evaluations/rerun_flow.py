@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from app.evaluations import rerun
-from app.evaluations.ollama import OllamaUnavailable, normalized_url
 from app.evaluations.rerun_dialog import RerunDialog
+from app.ollama import OllamaUnavailable, normalized_url
 from app.tasks import Task
 from core.evaluation.entities import FINISHED, KILLED, EvaluationResult, EvaluationRun
 from core.prompt_version import PromptVersion

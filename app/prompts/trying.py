@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 
 import core
+from app.ollama import model_names
 from core.prompt_version import PromptVersion, Template
 from core.prompts import LINKED_PROMPTS
 from core.tracing.export import tracer
@@ -100,11 +101,8 @@ def describe_error(error: BaseException, url: str, model: str = "") -> str:
 
 
 def list_models(token: TokenLike, url: str) -> list[str]:
-    """Job pool: the models the server has pulled (`/api/tags`), by name."""
-    import ollama
-
-    listed = ollama.Client(host=url, timeout=LIST_TIMEOUT_S).list()
-    return sorted(m.model for m in listed.models if m.model)
+    """Job pool: the models the server has pulled, by name (`describe_error` says a failure)."""
+    return model_names(url, LIST_TIMEOUT_S)
 
 
 def chat_messages(formatted: Template) -> list[tuple[str, str]]:

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from app.evaluations import ollama, rerun
+from app import ollama
+from app.evaluations import rerun
 from app.evaluations.diff import DELETE, EQUAL, INSERT, Segment, segments_html, word_diff
 from app.evaluations.predictor import OllamaPredictor, PredictionError, prompt_messages
 from app.evaluations.rows import GridColumns, GridQuery, GridRow, Show, select

@@ -1,8 +1,9 @@
-"""Talking to an Ollama server for a rerun: its model list, and failures in words (no Qt).
+"""Asking an Ollama server which models it has, and its failures in words (no Qt).
 
-`list_models` runs in the job pool (`tasks.submit_job(fetch_models, url)`); a server that is
-down, a wrong URL or an answer that is not Ollama's becomes an `OllamaUnavailable` whose message
-the rerun dialog shows as it is.
+`model_names(url)` is the one request for the list (Settings → Test Connection, the prompt
+Try It pane, the rerun dialog). `list_models` runs it for a rerun (in the job pool:
+`tasks.submit_job(fetch_models, url)`): a server that is down, a wrong URL or an answer that is
+not Ollama's becomes an `OllamaUnavailable` whose message the rerun dialog shows as it is.
 """
 
 from __future__ import annotations
@@ -30,15 +31,29 @@ def normalized_url(url: str) -> str:
     return text
 
 
+def model_names(url: str, timeout_s: float = LIST_TIMEOUT_S) -> list[str]:
+    """The names of the models the server at `url` has pulled, sorted (`GET /api/tags`).
+
+    Raises httpx's errors, or ValueError for an answer that is not Ollama's."""
+    import httpx
+
+    response = httpx.get(url.strip().rstrip("/") + TAGS_PATH, timeout=timeout_s)
+    response.raise_for_status()
+    payload: Any = response.json()
+    models = payload.get("models") if isinstance(payload, dict) else None
+    if not isinstance(models, list):
+        raise ValueError(f"{url} did not answer like Ollama")
+    names = {str(m.get("name") or m.get("model")) for m in models if isinstance(m, dict)}
+    return sorted(n for n in names if n and n != "None")
+
+
 def list_models(url: str, timeout_s: float = LIST_TIMEOUT_S) -> list[str]:
-    """The names of the models the server has pulled, sorted."""
+    """`model_names`, its failures as an `OllamaUnavailable` that says what to do."""
     import httpx
 
     base = normalized_url(url)
     try:
-        response = httpx.get(base + TAGS_PATH, timeout=timeout_s)
-        response.raise_for_status()
-        payload: Any = response.json()
+        return model_names(base, timeout_s)
     except httpx.HTTPStatusError as error:
         raise OllamaUnavailable(
             f"The server at {base} answered HTTP {error.response.status_code} for the model "
@@ -51,11 +66,6 @@ def list_models(url: str, timeout_s: float = LIST_TIMEOUT_S) -> list[str]:
             f"Cannot list the models: {describe_failure(error, base)}. Is Ollama running "
             "(`ollama serve`)?"
         ) from error
-    models = payload.get("models") if isinstance(payload, dict) else None
-    if not isinstance(models, list):
-        raise OllamaUnavailable(f"The server at {base} did not answer like Ollama.")
-    names = {str(m.get("name") or m.get("model")) for m in models if isinstance(m, dict)}
-    return sorted(n for n in names if n and n != "None")
 
 
 def fetch_models(_token: object, url: str) -> list[str]:
