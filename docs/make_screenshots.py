@@ -3,7 +3,8 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python docs/make_screenshots.py [--theme light|dark]
 
 It builds the demo database in a temporary folder, opens it in the real `MainWindow` (with
-throwaway settings), walks to each view the guide shows and saves `docs/images/<name>.png`.
+throwaway settings), walks to each view the guide shows and saves `docs/images/<name>.png`
+(`<name>-dark.png` with `--theme dark`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
+
+from app.main_window import MainWindow
 
 IMAGES = Path(__file__).resolve().parent / "images"
 SIZE = (1500, 900)
@@ -52,21 +55,75 @@ def newest(db: Path, where: str) -> tuple[str, str]:
     return str(row[0]), str(row[1])
 
 
-def shoot(window: object, name: str) -> None:
-    settle()
-    IMAGES.mkdir(parents=True, exist_ok=True)
-    path = IMAGES / f"{name}.png"
-    window.grab().save(str(path))  # type: ignore[attr-defined]
-    print(f"wrote {path}")
+class Tour:
+    """The views the guide shows, one screenshot each, in the real window on the demo."""
 
+    def __init__(self, window: MainWindow, db: Path, suffix: str) -> None:
+        self.window, self.db, self.suffix = window, db, suffix
 
-def show_trace(window: object, db: Path, name: str, where: str) -> None:
-    experiment_id, trace_id = newest(db, where)
-    window.experiment_view.select_experiment(experiment_id)  # type: ignore[attr-defined]
-    settle(500)
-    window.commands.go_to_trace(trace_id)  # type: ignore[attr-defined]
-    wait_for(lambda: window.shown_trace_id == trace_id)  # type: ignore[attr-defined]
-    shoot(window, name)
+    def shoot(self, name: str) -> None:
+        settle()
+        IMAGES.mkdir(parents=True, exist_ok=True)
+        path = IMAGES / f"{name}{self.suffix}.png"
+        self.window.grab().save(str(path))
+        print(f"wrote {path}")
+
+    def walk(self) -> None:
+        tool_spans = (
+            "EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.request_id AND s.type='TOOL')"
+        )
+        self.trace("explorer-agent", f"{tool_spans} AND trace_name = 'support_agent'")
+        self.trace("explorer-rag", "trace_name = 'rag_pipeline' AND status = 'OK'")
+        self.trace("explorer-error", "status = 'ERROR'")
+        self.evaluations()
+        self.prompts()
+        self.window.modes.setCurrentWidget(self.window.agents_page)
+        settle(800)
+        self.shoot("tab-agents")
+        self.window.modes.setCurrentIndex(0)
+
+    def trace(self, name: str, where: str) -> None:
+        experiment_id, trace_id = newest(self.db, where)
+        self.window.experiment_view.select_experiment(experiment_id)
+        settle(500)
+        self.window.commands.go_to_trace(trace_id)
+        wait_for(lambda: self.window.shown_trace_id == trace_id)
+        self.shoot(name)
+
+    def evaluations(self) -> None:
+        """The demo's two runs: the baseline's results, then the baseline against the new prompt."""
+        page = self.window.evaluations_page
+        self.window.experiment_view.select_experiment(experiment_id(self.db, "rag-qa"))
+        self.window.modes.setCurrentWidget(page)
+        wait_for(lambda: page.runs_model.rowCount() >= 2)
+        runs = [page.runs_model.run(row) for row in range(page.runs_model.rowCount())]
+        ids = {run.name: run.run_id for run in runs if run is not None}
+        page.runs_view.select_runs([ids["baseline"]])
+        wait_for(lambda: page.grid.model.rowCount() > 0)
+        settle(800)
+        self.shoot("tab-evaluations")
+        shown: list[object] = []
+        page.comparison_shown.connect(shown.append)
+        page.runs_view.select_runs([ids["baseline"], ids["new prompt"]])
+        page.compare(ids["baseline"], ids["new prompt"])
+        wait_for(lambda: bool(shown))
+        settle(800)
+        self.shoot("evaluations-compare")
+
+    def prompts(self) -> None:
+        """`support-triage` with its aliases, then the diff of its last two versions."""
+        page = self.window.prompts_page
+        self.window.modes.setCurrentWidget(page)
+        settle(500)
+        page.show_prompt("support-triage")
+        wait_for(lambda: not page.versions.history.is_loading)
+        settle(800)
+        self.shoot("tab-prompts")
+        page.tabs.setCurrentWidget(page.diff)
+        page.diff.compare(2, 3)
+        settle(500)
+        self.shoot("prompt-diff")
+        page.tabs.setCurrentIndex(0)
 
 
 def experiment_id(db: Path, name: str) -> str:
@@ -77,81 +134,30 @@ def experiment_id(db: Path, name: str) -> str:
     return str(row[0])
 
 
-def show_evaluations(window: object, db: Path) -> None:
-    """The demo's two runs: the baseline's results, then the baseline against the new prompt."""
-    page = window.evaluations_page  # type: ignore[attr-defined]
-    window.experiment_view.select_experiment(experiment_id(db, "rag-qa"))  # type: ignore[attr-defined]
-    window.modes.setCurrentWidget(page)  # type: ignore[attr-defined]
-    wait_for(lambda: page.runs_model.rowCount() >= 2)
-    runs = [page.runs_model.run(row) for row in range(page.runs_model.rowCount())]
-    ids = {run.name: run.run_id for run in runs if run is not None}
-    page.runs_view.select_runs([ids["baseline"]])
-    wait_for(lambda: page.grid.model.rowCount() > 0)
-    settle(800)
-    shoot(window, "tab-evaluations")
-    shown: list[object] = []
-    page.comparison_shown.connect(shown.append)
-    page.runs_view.select_runs([ids["baseline"], ids["new prompt"]])
-    page.compare(ids["baseline"], ids["new prompt"])
-    wait_for(lambda: bool(shown))
-    settle(800)
-    shoot(window, "evaluations-compare")
-
-
-def show_prompts(window: object) -> None:
-    """`support-triage` with its aliases, then the diff of its last two versions."""
-    page = window.prompts_page  # type: ignore[attr-defined]
-    window.modes.setCurrentWidget(page)  # type: ignore[attr-defined]
-    settle(500)
-    page.show_prompt("support-triage")
-    wait_for(lambda: not page.versions.history.is_loading)
-    settle(800)
-    shoot(window, "tab-prompts")
-    page.tabs.setCurrentWidget(page.diff)
-    page.diff.compare(2, 3)
-    settle(500)
-    shoot(window, "prompt-diff")
-    page.tabs.setCurrentIndex(0)
-
-
-def walk(window: object, db: Path) -> None:
-    tool_spans = "EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.request_id AND s.type='TOOL')"
-    show_trace(window, db, "explorer-agent", f"{tool_spans} AND trace_name = 'support_agent'")
-    show_trace(window, db, "explorer-rag", "trace_name = 'rag_pipeline' AND status = 'OK'")
-    show_trace(window, db, "explorer-error", "status = 'ERROR'")
-    show_evaluations(window, db)
-    show_prompts(window)
-    modes = window.modes  # type: ignore[attr-defined]
-    modes.setCurrentWidget(window.agents_page)  # type: ignore[attr-defined]
-    settle(800)
-    shoot(window, "tab-agents")
-    modes.setCurrentIndex(0)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--theme", choices=["light", "dark"], default="light")
     args = parser.parse_args(argv)
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    existing = QApplication.instance()
+    app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     QCoreApplication.setOrganizationName("TraceDeskScreenshots")
     QCoreApplication.setApplicationName("TraceDeskScreenshots")
     with tempfile.TemporaryDirectory() as folder:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
-        from app.main_window import MainWindow
         from app.theme import ThemeApplier
         from resources.demo_data import build_demo_database
 
         db = Path(folder) / "demo" / "mlflow.db"
         db.parent.mkdir()
         build_demo_database(db)
-        ThemeApplier(app).apply(args.theme, None)  # type: ignore[arg-type]
+        ThemeApplier(app).apply(args.theme, None)
         window = MainWindow()
         window.resize(*SIZE)
         window.show()
         window.open_location(db)
         wait_for(lambda: window.trace_model.rowCount() > 0)
-        walk(window, db)
+        Tour(window, db, "" if args.theme == "light" else f"-{args.theme}").walk()
         window.close()
     return 0
 
