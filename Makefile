@@ -28,17 +28,11 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Tests that run the whole application's `main()` in-process (process-wide: gc.freeze, crash
-# hooks, logging, the Ctrl+C handler) and the window's PostgreSQL tests each get a pytest process
-# of their own. In one shared process, window tests run after `main()` (following the crash-handler
-# tests) timed out waiting for a database open; the cause is not found yet, each file passes alone.
-OWN_PROCESS := tests/app/test_main.py tests/app/test_smoke.py tests/app/test_open_url.py
 PYTEST := QT_QPA_PLATFORM=offscreen TRACEDESK_MLFLOW_PYTHON=$(CURDIR)/$(MLFLOW_VENV)/bin/python \
 	$(BIN)/python -m pytest
 
 test: lint $(MLFLOW_EXTRAS)
-	$(PYTEST) $(addprefix --ignore=,$(OWN_PROCESS))
-	for tests in $(OWN_PROCESS); do $(PYTEST) $$tests || exit 1; done
+	$(PYTEST)
 
 # A one-folder bundle (PyInstaller) in dist/tracedesk/, then its smoke tests (packaging/README.md).
 $(PACKAGE_STAMP): $(STAMP)

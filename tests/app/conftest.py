@@ -92,7 +92,7 @@ def shot(qtbot: QtBot, tmp_path: Path) -> Shot:
 
 @pytest.fixture
 def restore_app_state(qapp: QApplication) -> Iterator[None]:
-    """`main` names the application and handles Ctrl+C; put both back afterwards."""
+    """`main` names the application, handles Ctrl+C and runs `qapp.exec()`: undo all three."""
     names = qapp.organizationName(), qapp.applicationName(), qapp.applicationDisplayName()
     handler = signal.getsignal(signal.SIGINT)
     yield
@@ -100,6 +100,20 @@ def restore_app_state(qapp: QApplication) -> Iterator[None]:
     qapp.setApplicationName(names[1])
     qapp.setApplicationDisplayName(names[2])
     signal.signal(signal.SIGINT, handler)
+    clear_pending_quit(qapp)
+
+
+def clear_pending_quit(qapp: QApplication) -> None:
+    """Leave no quit behind `main`'s event loop for the tests that follow.
+
+    Closing the last window posts a Quit event; when the loop ends on another quit first (the
+    smoke run's own), that event stays queued. Delivered later outside any `exec()`, it sets
+    Qt's "quit now" flag for good, and from then on every event loop — each `qtbot.waitSignal`
+    — returns at once, so every later wait times out. One short `exec()` consumes any pending
+    quit and clears the flag (Qt resets it when `exec()` returns).
+    """
+    QTimer.singleShot(0, qapp.quit)
+    qapp.exec()
 
 
 @pytest.fixture(scope="session")

@@ -96,6 +96,9 @@ def test_main_starts_on_the_demo(
         seen["visible"] = window.isVisible()
         window.close()  # the last window: the application quits
 
+    # Closing the window quits only if it is the last one on screen: a window an earlier test
+    # left open would keep `main` running until `give_up`, and its quit would reach later tests.
+    assert not [w.windowTitle() for w in qapp.topLevelWidgets() if w.isVisible()]
     poll.timeout.connect(check_then_quit)
     poll.start(20)
     give_up = QTimer()
