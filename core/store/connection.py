@@ -191,8 +191,10 @@ def _begin_immediate(connection: Connection) -> None:
 
 
 #: Memory-mapped reads skip a system call per page: reading a 5,000-span trace takes a third
-#: less time. SQLite keeps this safe while other processes write to the file.
-MMAP_BYTES = 256 * 1024 * 1024
+#: less time. SQLite keeps this safe while other processes write to the file. Pages past the
+#: mapped size are read the slow way, so map as much as SQLite allows (its default cap,
+#: SQLITE_MAX_MMAP_SIZE): a 100,000-trace file is 1.6 GB. Only address space is reserved.
+MMAP_BYTES = 0x7FFF0000
 
 
 def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> None:

@@ -8,6 +8,8 @@ itself, `BEGIN IMMEDIATE` and the read-only sessions, is in `core.store.connecti
   PostgreSQL (whose LIKE would otherwise treat a backslash as one);
 * `json_number`, `json_member`, `json_valid`: JSON inside text columns;
 * `spans_of_trace`: SQLite's rowid order for reading a trace's spans;
+* `needs_page_per_experiment`: whether a page over several experiments is sent as one keyset
+  subquery per experiment (SQLite) or as one `experiment_id IN (...)` query (PostgreSQL);
 * `lock_versions`: how two writers of the next version number of one registered model queue;
 * `insert_experiment`: who picks a new experiment's id (PostgreSQL's sequence);
 * `change_marker`: the cheap "was anything written?" reading of live mode on a server.
@@ -188,6 +190,18 @@ def spans_of_trace(spans: Any, trace_id: str) -> ColumnElement[bool]:
     halves the time to read a 5,000-span trace. Other engines get the plain comparison.
     """
     return TraceSpans(spans.c.trace_id, literal(trace_id))
+
+
+def needs_page_per_experiment(dialect_name: str) -> bool:
+    """Whether a page over several experiments needs one keyset subquery per experiment.
+
+    SQLite answers `experiment_id IN (...) ORDER BY timestamp_ms DESC LIMIT n` by seeking each
+    experiment in MLflow's `(experiment_id, timestamp_ms)` index and then sorting every matching
+    row, so it gets a merge of per-experiment pages. PostgreSQL scans the
+    `(timestamp_ms, request_id)` index backwards and stops after `n` rows: one query, and no
+    five-part statement to build (which cost more than the query itself on a million traces).
+    """
+    return dialect_name == "sqlite"
 
 
 class TraceSpans(FunctionElement[bool]):

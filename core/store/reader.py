@@ -48,7 +48,12 @@ from core.store.columns import (
     trace_columns,
 )
 from core.store.connection import database_errors
-from core.store.dialect import insertion_order, json_valid, spans_of_trace
+from core.store.dialect import (
+    insertion_order,
+    json_valid,
+    needs_page_per_experiment,
+    spans_of_trace,
+)
 from core.store.schema import Layout
 from core.store.span_codec import span_from_row, spans_from_traces_json, tree_order
 
@@ -180,17 +185,30 @@ class StoreReader:
     ) -> TracePage:
         """One page of trace rows in order; pass the previous page's `next_key` as `after`."""
         keys = compile_order_by(order_by, self.layout)
-        if experiment_ids is not None and len(experiment_ids) > 1:
-            statement = self._page_per_experiment(experiment_ids, filter_string, keys, after, limit)
-        else:
-            statement = self._page_select(experiment_ids, filter_string, keys, after, limit)
-        rows = self._rows(statement)
+        rows = self._rows(self._page_statement(experiment_ids, filter_string, keys, after, limit))
         more = len(rows) > limit
         rows = rows[:limit]
         page = tuple(self._trace_row(r) for r in rows)
         last = rows[-1]._mapping if rows else None
         next_key = tuple(last[f"_k{i}"] for i in range(len(keys))) if more and last else None
         return TracePage(page, next_key)
+
+    def _page_statement(
+        self,
+        experiment_ids: Sequence[str] | None,
+        filter_string: str | None,
+        keys: Sequence[OrderKey],
+        after: Sequence[Any] | None,
+        limit: int,
+    ) -> Select[Any]:
+        """The query of one page of trace rows, in the form this database runs fastest."""
+        if (
+            experiment_ids is not None
+            and len(experiment_ids) > 1
+            and needs_page_per_experiment(self._engine.dialect.name)
+        ):
+            return self._page_per_experiment(experiment_ids, filter_string, keys, after, limit)
+        return self._page_select(experiment_ids, filter_string, keys, after, limit)
 
     def _page_select(
         self,

@@ -7,11 +7,13 @@ shape. Rows keep their JSON text undecoded; the tree needs only the columns.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 from core.entities import SPAN_TYPE_KEY, PayloadSource, Span, base64_to_hex, hex_to_base64
 from core.jsonutil import decode_attribute
 
+_START_AND_ID = attrgetter("start_time_ns", "span_id")
 _STATUS_FROM_OTEL = {
     "STATUS_CODE_OK": "OK",
     "STATUS_CODE_ERROR": "ERROR",
@@ -143,20 +145,31 @@ def _optional_int(value: Any) -> int | None:
 
 
 def tree_order(spans: Sequence[Span]) -> list[Span]:
-    """Spans in depth-first order: roots first, siblings by start time, orphans after."""
+    """Spans in depth-first order: roots first, siblings by start time (then id).
+
+    A span whose parent was never recorded is a root. Spans whose parents form a loop (bad
+    data) are reached from no root: each loop is shown from its earliest span, so none is lost
+    and nothing is walked twice.
+    """
+    by_start = sorted(spans, key=_START_AND_ID)  # one sort in C; stable for equal keys
     ids = {s.span_id for s in spans}
-    children: dict[str | None, list[tuple[int, str, int, Span]]] = {}
-    for index, span in enumerate(spans):
+    children: dict[str | None, list[Span]] = {}
+    for span in by_start:
         parent = span.parent_id if span.parent_id in ids else None
-        # Tuples sort in C (a key function would be a Python call per span); the index keeps
-        # duplicate ids from ever comparing two spans.
-        children.setdefault(parent, []).append((span.start_time_ns, span.span_id, index, span))
+        children.setdefault(parent, []).append(span)
     ordered: list[Span] = []
-    stack = sorted(children.get(None, []), reverse=True)
-    while stack:
-        span = stack.pop()[3]
-        ordered.append(span)
-        kids = children.get(span.span_id)
-        if kids:
-            stack.extend(sorted(kids, reverse=True))
+    placed: set[int] = set()  # by identity: two spans may share an id
+    for start in (children.get(None, []), by_start):
+        stack = start[::-1]
+        while stack:
+            span = stack.pop()
+            if id(span) in placed:
+                continue
+            placed.add(id(span))
+            ordered.append(span)
+            kids = children.get(span.span_id)
+            if kids:
+                stack.extend(reversed(kids))
+        if len(ordered) == len(spans):
+            break
     return ordered

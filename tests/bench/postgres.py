@@ -403,12 +403,12 @@ def _plans(store: Store, big_id: str) -> dict[str, str]:
     reader, keys, out = store.reader, _keys(store), {}
     spans = t.spans
     statements = {
-        "first page, all experiments": reader._page_select(None, None, keys, None, PAGE),
-        "first page, one experiment": reader._page_select(["1"], None, keys, None, PAGE),
-        "first page, 5 active experiments": reader._page_per_experiment(
-            SCOPES[2].ids or [], None, keys, None, PAGE
+        "first page, all experiments": reader._page_statement(None, None, keys, None, PAGE),
+        "first page, one experiment": reader._page_statement(["1"], None, keys, None, PAGE),
+        "first page, 5 active experiments": reader._page_statement(
+            SCOPES[2].ids, None, keys, None, PAGE
         ),
-        "first page filtered on a tag": reader._page_select(["1"], TAG_FILTER, keys, None, PAGE),
+        "first page filtered on a tag": reader._page_statement(["1"], TAG_FILTER, keys, None, PAGE),
         "get_trace: the spans' columns": select(spans.c.span_id, spans.c.parent_span_id).where(
             spans_of_trace(spans, big_id)
         ),
@@ -425,12 +425,13 @@ def _plans(store: Store, big_id: str) -> dict[str, str]:
 
 
 def indexes_used(plan: str) -> list[str]:
-    """The indexes a PostgreSQL plan reads, in order of first use ("Seq Scan on t" for none)."""
+    """The indexes a PostgreSQL plan reads, in order of first use ("Seq Scan on t" for none);
+    the system catalogs' own are left out."""
     import re
 
-    found = re.findall(r"(?:Index|Index Only) Scan(?: Backward)? using (\w+)", plan)
+    found = re.findall(r"Index (?:Only )?Scan(?: Backward)? (?:using|on) (\w+)", plan)
     found += [f"Seq Scan on {name}" for name in re.findall(r"Seq Scan on (\w+)", plan)]
-    return list(dict.fromkeys(found))
+    return [name for name in dict.fromkeys(found) if not name.split()[-1].startswith("pg_")]
 
 
 def _keys(store: Store) -> Any:

@@ -167,6 +167,32 @@ def test_missing_root_span_keeps_the_children(db318: Path) -> None:
         assert any("root span is missing" in p for p in trace.problems)
 
 
+def test_parents_that_loop_neither_hang_nor_hide_spans(db318: Path) -> None:
+    with sqlite3.connect(db318) as connection:
+        ids = dict(
+            connection.execute(
+                "SELECT name, span_id FROM spans WHERE trace_id = ?", (NESTED_TRACE,)
+            ).fetchall()
+        )
+        connection.execute(  # each of the two children names the other as its parent
+            "UPDATE spans SET parent_span_id = CASE name WHEN 'my_span' THEN ? ELSE ? END"
+            " WHERE trace_id = ? AND name IN ('my_span', 'reranker_span')",
+            (ids["reranker_span"], ids["my_span"], NESTED_TRACE),
+        )
+    with Store.open(db318) as store:
+        names = [s.name for s in store.reader.get_trace(NESTED_TRACE).data.spans]
+    assert sorted(names) == sorted(ids) and len(names) == len(ids)
+
+    with sqlite3.connect(db318) as connection:
+        connection.execute(
+            "UPDATE spans SET parent_span_id = span_id WHERE trace_id = ?", (NESTED_TRACE,)
+        )
+    with Store.open(db318) as store:
+        trace = store.reader.get_trace(NESTED_TRACE)
+    assert sorted(s.name for s in trace.data.spans) == sorted(ids)  # each its own parent
+    assert any("root span is missing" in p for p in trace.problems)
+
+
 def test_missing_traces_json_says_where_it_looked(db31: Path) -> None:
     trace_id = "f83d789b1c264b819a85f69e07088f60"
     shutil.rmtree(db31.parent / "mlruns" / "1" / "traces" / trace_id)

@@ -30,6 +30,7 @@ from core.errors import (
     StoreNotFoundError,
     UnreachableStoreError,
 )
+from core.query import compile_order_by
 from core.store import dialect
 from core.store import schema as t
 from core.store.changes import SERVER_MAX_INTERVAL_S, SERVER_MIN_INTERVAL_S, ChangeDetector
@@ -197,14 +198,14 @@ def test_search_traces_equals_sqlite(pg_fixture318: str, sqlite318: Store) -> No
     assert list(ours.dtypes) == list(theirs.dtypes)
 
 
-def _walk(store: Store, **kwargs: Any) -> list[Any]:
+def _walk(store: Store, experiments: list[str] | None = None, **kwargs: Any) -> list[Any]:
     rows: list[Any] = []
-    page = store.reader.trace_page(None, limit=5, **kwargs)
+    page = store.reader.trace_page(experiments, limit=5, **kwargs)
     while True:
         rows += page.rows
         if page.next_key is None:
             return rows
-        page = store.reader.trace_page(None, limit=5, after=page.next_key, **kwargs)
+        page = store.reader.trace_page(experiments, limit=5, after=page.next_key, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -217,6 +218,20 @@ def test_keyset_pages_equal_sqlite(pg318: Store, sqlite318: Store, order: list[s
         pg318.reader.trace_page(["0", "1", "2"], **multi).rows
         == sqlite318.reader.trace_page(["0", "1", "2"], **multi).rows
     )
+    several = ["0", "1", "2"]
+    assert _walk(pg318, several, order_by=order) == _walk(sqlite318, several, order_by=order)
+
+
+def test_several_experiments_are_one_query_on_postgresql(pg318: Store, sqlite318: Store) -> None:
+    """SQLite gets a merge of per-experiment pages; PostgreSQL plans `IN (...)` well itself."""
+    keys = compile_order_by(None, pg318.layout)
+
+    def sql(store: Store) -> str:
+        statement = store.reader._page_statement(["0", "1", "2"], None, keys, None, 10)
+        return str(statement.compile(dialect=store.engine.dialect))
+
+    assert "UNION ALL" not in sql(pg318) and "IN (" in sql(pg318)
+    assert sql(sqlite318).count("UNION ALL") == 2
 
 
 def test_experiments_counts_and_spans_equal_sqlite(pg318: Store, sqlite318: Store) -> None:
