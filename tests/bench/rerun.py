@@ -1,4 +1,4 @@
-"""Evaluations benchmark: the GUI thread during a rerun, and a 1,000-row result grid vs 10 rows.
+"""Evaluations benchmark: the GUI thread during a rerun; a 1,000-row result grid vs a 50-row one.
 
     .venv/bin/python -m tests.bench.rerun
     .venv/bin/python -m tests.bench.rerun --quick --rows 20 --chunk-delay 0.02
@@ -13,12 +13,13 @@ QT_QPA_PLATFORM says otherwise) on a fresh database built with `core.evaluate`:
   streamed word, as a slow model) with exact match, a length limit and the LLM judge,
   `--workers` rows at once; that clock runs from the start of the job to the comparison with
   the original run on screen;
-* grid: selecting a 10-row run, then a 1,000-row run, until the first page of the grid is there
-  (the model pages lazily), repeated.
+* grid: selecting a 50-row run, then a 1,000-row run, until the first page of the grid is there
+  (the model pages lazily), repeated. Both first pages hold the same 50 rows
+  (`app.evaluations.rows.FIRST_PAGE`), so the difference is what grows with the run.
 
 A QTimer beats every 5 ms on the GUI thread during each phase; the longest gap between two beats
 is the GUI's longest stall. Bars: no stall over 100 ms during the rerun; the 1,000-row grid
-opens in the same time class as the 10-row one (at most 2x its median, plus 10 ms).
+opens in the same time class as the 50-row one (at most 2x its median, plus 10 ms).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ import core
 from app import settings
 from app.evaluations import rerun
 from app.evaluations.page import EvaluationsPage
+from app.evaluations.rows import FIRST_PAGE
 from app.main_window import MainWindow
 from core import tracking
 from core.scorers import ExactMatch, MaxLength
@@ -62,7 +64,7 @@ class BenchDb:
     experiment_id: str
     source: str  # the run to rerun
     big: str  # 1,000 rows
-    small: str  # 10 rows
+    small: str  # one first page of rows (50)
 
 
 def _evaluate(count: int, name: str, experiment_id: str) -> str:
@@ -89,7 +91,7 @@ def build_database(folder: Path, rows: int) -> BenchDb:
     try:
         experiment = core.set_experiment("bench-evaluations").experiment_id
         big = _evaluate(1000, "thousand", experiment)
-        small = _evaluate(10, "ten", experiment)
+        small = _evaluate(FIRST_PAGE, "one page", experiment)
         source = _evaluate(rows, "to-rerun", experiment)
     finally:
         tracking.reset()
@@ -198,7 +200,7 @@ def measure_rerun(db: BenchDb, workers: int, chunk_delay: float) -> RerunFigures
 
 @dataclass
 class GridFigures:
-    small: Sample  # select the 10-row run -> its first page in the grid
+    small: Sample  # select the 50-row run -> its first page in the grid
     big: Sample  # select the 1,000-row run -> its first page in the grid
     big_rows_shown: int
     stall_ms: float
@@ -255,7 +257,7 @@ def bars(findings: RerunFindings) -> list[report.Bar]:
     if (g := findings.grid) is not None:
         out.append(
             report.Bar(
-                "Evaluations: a 1,000-row grid opens in the time class of a 10-row one",
+                f"Evaluations: a 1,000-row grid opens in the time class of a {FIRST_PAGE}-row one",
                 f"{g.big.median * 1e3:.1f} ms vs {g.small.median * 1e3:.1f} ms",
                 g.same_class,
             )
@@ -281,7 +283,7 @@ def markdown(findings: RerunFindings) -> str:
         gaps = ", ".join(f"{gap:.0f}" for gap in r.slowest_gaps)
         rows.append(["… the five longest GUI gaps (ms)", gaps, ""])
     if (g := findings.grid) is not None:
-        rows.append(["open the 10-row grid: first page shown (ms)", g.small.ms(), ""])
+        rows.append([f"open the {FIRST_PAGE}-row grid: first page shown (ms)", g.small.ms(), ""])
         rows.append(
             [
                 f"open the 1,000-row grid: first page ({g.big_rows_shown} rows) shown (ms)",
@@ -314,7 +316,7 @@ def run(
             print(f"rerunning {rows} rows against the stand-in Ollama", flush=True)
             rerun_figures = measure_rerun(db, workers, chunk_delay)
         if "grid" in phases:
-            print("opening the 10-row and 1,000-row grids", flush=True)
+            print(f"opening the {FIRST_PAGE}-row and 1,000-row grids", flush=True)
             grid = measure_grid(db, repeats)
     return RerunFindings(rerun_figures, grid)
 
