@@ -204,15 +204,28 @@ def _sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: object) -> No
     cursor.close()
 
 
+#: PostgreSQL settings of TraceDesk's sessions. Parallel workers only for queries costly enough
+#: to repay starting them (the planner's default setup cost is 1,000): TraceDesk mostly asks for
+#: pages (`LIMIT 101`), and on a million traces the planner gave a tag-filtered page two workers
+#: that took 5-10 ms to start for a 2 ms query. Counts and scans of the whole table keep theirs
+#: (BENCHMARKS.md, PostgreSQL).
+SESSION_SETTINGS = ("parallel_setup_cost=10000",)
+
+
 def _create_server_engine(location: StoreLocation, *, read_only: bool) -> Engine:
     """An engine for a database server; PostgreSQL reading sessions are read-only server-side."""
     url = location.connect_url()
     connect_args: dict[str, object] = {}
     if url.get_backend_name() == "postgresql":
-        connect_args = {"connect_timeout": CONNECT_TIMEOUT_S, "application_name": "TraceDesk"}
+        options = list(SESSION_SETTINGS)
         if read_only:
             # The server refuses every write of every transaction of these sessions.
-            connect_args["options"] = "-c default_transaction_read_only=on"
+            options.append("default_transaction_read_only=on")
+        connect_args = {
+            "connect_timeout": CONNECT_TIMEOUT_S,
+            "application_name": "TraceDesk",
+            "options": " ".join(f"-c {option}" for option in options),
+        }
     try:
         return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:

@@ -82,6 +82,17 @@ def test_a_url_without_a_driver_uses_psycopg(pg_cluster: PostgresCluster, pg318:
         assert len(store.reader.experiments()) == 3
 
 
+def test_sessions_start_parallel_workers_only_for_costly_queries(
+    pg318: Store, pg_fixture318: str
+) -> None:
+    """Pages are too quick to repay starting workers; reading and writing sessions agree."""
+    with Store.open(pg_fixture318, read_only=False) as writable:
+        for store in (pg318, writable):
+            with store.engine.connect() as connection:
+                setting = connection.exec_driver_sql("SHOW parallel_setup_cost").scalar()
+            assert setting == "10000"
+
+
 def test_reading_never_writes(pg318: Store) -> None:
     """The read engine's sessions are read-only on the server: a write fails, nothing changes."""
     before = pg318.reader.trace_counts()
