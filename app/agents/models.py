@@ -1,28 +1,20 @@
 """Item models of the Agents page: registered models (not prompts) and one model's versions.
 
-Both read in the database thread and replace their rows when the read finishes; a read that a
-newer one superseded is dropped.
+Both are `LoadingModel`s: read in the database thread, their rows replaced when the read
+finishes; a read that a newer one superseded is dropped.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from app.agents.data import AgentVersion, load_models, load_versions
 from app.formatting import local_time, rich_tooltip
-from app.tasks import LatestRead, TaskRunner
-from core.store.models import RegisteredModel
+from app.row_models import LoadingModel
+from app.tasks import TaskRunner
 from core.store.store import Store
 
 MODEL_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -31,52 +23,31 @@ ALIASES_ROLE = Qt.ItemDataRole.UserRole + 3
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
-_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 MISSING_COLOR = QColor("#dc2626")
 
 
-class AgentListModel(QAbstractListModel):
-    """One row per registered model that is not a prompt, by name."""
+class AgentListModel(LoadingModel):
+    """One row per registered model that is not a prompt, by name (one column, for a list)."""
 
-    loaded = Signal()  # the rows were read and replaced
-    load_failed = Signal(str)
-
-    def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._read = LatestRead(tasks)
-        self._items: list[RegisteredModel] = []
+    HEADERS = ("Model",)
 
     def load(self, store: Store | None) -> None:
         """Read the registered models of `store` (clear the list when None)."""
         if store is None:
-            self._read.cancel()
-            self._replace([])
+            self.clear()
             return
-        self._read.start(load_models, store, on_done=self._loaded, on_failed=self._failed)
+        self._load(load_models, store)
 
-    def _loaded(self, items: list[RegisteredModel]) -> None:
-        self._replace(items)
-        self.loaded.emit()
-
-    def _failed(self, error: BaseException) -> None:
-        self.load_failed.emit(f"The registered models could not be read: {error}")
-
-    def _replace(self, items: list[RegisteredModel]) -> None:
-        self.beginResetModel()
-        self._items = list(items)
-        self.endResetModel()
-
-    def item(self, row: int) -> RegisteredModel | None:
-        return self._items[row] if 0 <= row < len(self._items) else None
+    def failure_message(self, error: BaseException) -> str:
+        return f"The registered models could not be read: {error}"
 
     def row_of(self, name: str) -> int | None:
         return next((i for i, m in enumerate(self._items) if m.name == name), None)
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.rowCount
-        return 0 if parent.isValid() else len(self._items)
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:  # QAbstractItemModel.flags
-        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
+    def index(
+        self, row: int, column: int = 0, parent: _Index = _ROOT
+    ) -> QModelIndex:  # QAbstractItemModel.index; one column, as a list model's
+        return super().index(row, column, parent)
 
     def data(
         self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole
@@ -100,67 +71,31 @@ COLUMNS = ("Version", "Aliases", "Registered", "Files")
 VERSION_COLUMN, ALIASES_COLUMN, REGISTERED_COLUMN, FILES_COLUMN = range(len(COLUMNS))
 
 
-class VersionTableModel(QAbstractTableModel):
+class VersionTableModel(LoadingModel):
     """The versions of one registered model, newest first, with their aliases and files."""
 
-    loaded = Signal()  # the rows were read and replaced
-    load_failed = Signal(str)
+    HEADERS = COLUMNS
 
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._read = LatestRead(tasks)
+        super().__init__(tasks, parent)
         self.model_name: str | None = None
-        self._items: list[AgentVersion] = []
 
     def load(self, store: Store | None, name: str | None) -> None:
         """Read the versions of model `name` (clear the table when there is none)."""
         self.model_name = name
         if store is None or name is None:
-            self._read.cancel()
-            self._replace([])
+            self.clear()
             return
-        self._read.start(load_versions, store, name, on_done=self._loaded, on_failed=self._failed)
+        self._load(load_versions, store, name)
 
-    def _loaded(self, items: list[AgentVersion]) -> None:
-        self._replace(items)
-        self.loaded.emit()
-
-    def _failed(self, error: BaseException) -> None:
-        self.load_failed.emit(f"The versions could not be read: {error}")
-
-    def _replace(self, items: list[AgentVersion]) -> None:
-        self.beginResetModel()
-        self._items = list(items)
-        self.endResetModel()
-
-    def item(self, row: int) -> AgentVersion | None:
-        return self._items[row] if 0 <= row < len(self._items) else None
+    def failure_message(self, error: BaseException) -> str:
+        return f"The versions could not be read: {error}"
 
     def row_of(self, version: int) -> int | None:
         return next((i for i, v in enumerate(self._items) if v.number == version), None)
 
     def versions(self) -> list[int]:
         return [v.number for v in self._items]
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.rowCount
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.columnCount
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:  # QAbstractItemModel.flags
-        return _FLAGS if index.isValid() else Qt.ItemFlag.NoItemFlags
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:  # QAbstractItemModel.headerData
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(COLUMNS)
-        ):
-            return COLUMNS[section]
-        return None
 
     def data(
         self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole

@@ -7,23 +7,19 @@ A newer `load` drops the result of an older one that is still running.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     Qt,
-    Signal,
 )
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
 from app.formatting import EMPTY, local_time, local_time_detail, one_line, rich_tooltip
 from app.prompts import data
-from app.tasks import LatestRead, TaskRunner
+from app.row_models import LoadingModel
 from core.prompt_version import PromptVersion
 from core.store.registry import PromptSummary
 from core.store.store import Store
@@ -34,76 +30,6 @@ NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 VERSION_ROLE = Qt.ItemDataRole.UserRole + 3
 
 _Index = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
-
-
-class LoadingModel(QAbstractTableModel):
-    """Rows replaced as a whole by a read in the database thread; headers from `HEADERS`."""
-
-    HEADERS: tuple[str, ...] = ()
-    loaded = Signal()  # the rows were replaced
-    load_failed = Signal(str)  # a message for the user
-
-    def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._items: list[Any] = []
-        self._read = LatestRead(tasks)
-
-    @property
-    def is_loading(self) -> bool:
-        return self._read.pending
-
-    def _load(self, fn: Callable[..., Sequence[Any]], *args: Any) -> None:
-        self._read.start(fn, *args, on_done=self._on_loaded, on_failed=self._on_failed)
-
-    def clear(self) -> None:
-        """No rows and no read pending (`loaded` is not emitted: nothing was read)."""
-        self._read.cancel()
-        self.beginResetModel()
-        self._items = []
-        self.endResetModel()
-
-    def _on_loaded(self, items: Sequence[Any]) -> None:
-        self.replace(items)
-
-    def _on_failed(self, error: BaseException) -> None:
-        self.clear()  # rows of an earlier read must not pass for the answer
-        self.load_failed.emit(str(error))
-
-    def replace(self, items: Sequence[Any]) -> None:
-        self.beginResetModel()
-        self._items = list(items)
-        self.endResetModel()
-        self.loaded.emit()
-
-    def item(self, row: int) -> Any:
-        return self._items[row] if 0 <= row < len(self._items) else None
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.rowCount
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.columnCount
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:  # QAbstractItemModel.flags
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:  # QAbstractItemModel.headerData
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.HEADERS)
-        ):
-            return self.HEADERS[section]
-        return None
 
 
 def _muted_brush() -> Any:

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from app.formatting import EMPTY, duration, local_time, one_line, rich_tooltip
 from app.prompts import data
-from app.prompts.models import LoadingModel
+from app.row_models import LoadingModel
 from app.tasks import TaskRunner
 from app.widgets import set_up_row_table
 from core.entities import TraceRow
