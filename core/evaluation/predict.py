@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.entities.span_type import SpanType
 from core.tracing import export
 from core.tracing.fluent import start_span
 from core.tracing.live_span import FUNCTION_NAME_KEY, LiveSpan, TraceRecord
-from core.tracing.span_type import SpanType
 
 EVAL_REQUEST_TAG = "mlflow.eval.requestId"
 SOURCE_RUN_METADATA = "mlflow.sourceRun"

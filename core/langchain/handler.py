@@ -19,6 +19,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk, LLMResult
 from tenacity import RetryCallState
 
+from core.entities.span_type import SpanType
 from core.langchain.messages import (
     CHAT_TOOLS_KEY,
     MESSAGE_FORMAT_KEY,
@@ -42,7 +43,6 @@ from core.tracing.live_span import (
     LOG_LEVEL_KEY,
     LiveSpan,
 )
-from core.tracing.span_type import SpanType
 
 # --------------------------------------------------------------------------- spans of runs
 

@@ -1,5 +1,6 @@
 """The write side of `core`: spans, the `@trace` decorator, and the writer that stores them."""
 
+from core.entities.span_type import SpanType
 from core.tracing.export import disable, enable, flush
 from core.tracing.fluent import (
     get_current_active_span,
@@ -9,7 +10,6 @@ from core.tracing.fluent import (
     update_current_trace,
 )
 from core.tracing.live_span import LiveSpan
-from core.tracing.span_type import SpanType
 
 __all__ = [
     "LiveSpan",

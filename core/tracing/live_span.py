@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, is_dataclass
 from typing import Any
 
 from core.entities import INPUTS_KEY, OUTPUTS_KEY, SPAN_TYPE_KEY, hex_to_base64
+from core.entities.span_type import SpanType
 from core.jsonutil import decode_attribute
-from core.tracing.span_type import SpanType
 
 TRACE_REQUEST_ID_KEY = "mlflow.traceRequestId"
 FUNCTION_NAME_KEY = "mlflow.spanFunctionName"

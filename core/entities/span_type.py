@@ -1,4 +1,4 @@
-"""Span types with MLflow's names. Any other string is a valid (custom) span type too."""
+"""Span types with MLflow's names (`mlflow.entities.SpanType`); other strings are custom types."""
 
 from __future__ import annotations
 
