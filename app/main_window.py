@@ -44,6 +44,7 @@ from app.traces.view import TraceListView
 from app.welcome import WelcomePage
 from app.widgets import NoticeBar
 from app.workspace import TraceWorkspace
+from core.client import Client
 from core.errors import LoginRefusedError, StoreError, StoreNotFoundError
 from core.store.connection import DEFAULT_BUSY_TIMEOUT_S
 from core.store.store import Store
@@ -84,13 +85,17 @@ class MainWindow(QMainWindow):
         self.read_only = read_only
         self.busy_timeout_s = DEFAULT_BUSY_TIMEOUT_S
         self.store: Store | None = None
+        #: The open store's core client: the pages write traces (reruns, prompt tries) with it.
+        self.client: Client | None = None
         self.tasks = TaskRunner(self)
         self.recent = RecentFiles()
         self.logins = Logins()  # server passwords, in memory only
         self.shown_trace_id: str | None = None  # the trace the explorer shows or loads
         self.theme: ThemeApplier | None = None  # set by `main` (tests run with Qt's defaults)
         self._open_generation = 0
-        self._retired: list[Store] = []  # replaced stores, closed in the database thread
+        #: Replaced stores and their clients: closed in the database thread, and once more when
+        #: the window closes (a rerun still ending may have handed its client a last trace).
+        self._retired: list[tuple[Client, Store]] = []
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
@@ -240,7 +245,7 @@ class MainWindow(QMainWindow):
     def _show_store(self, store: Store) -> None:
         self.status.clearMessage()
         self._release_store()
-        self.store = store
+        self.store, self.client = store, Client(store=store)
         path = store.location.path
         self.recent.add(str(path) if path is not None else store.display_name)  # no password
         self.status.show_store(store)
@@ -250,7 +255,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.modes)
         self.menu_actions.enable_editing.setEnabled(store.read_only and store.layout.writable)
         for page in self.pages:
-            page.set_store(store)
+            page.set_client(self.client)
         self.queries.open_store(store)
         self.live.watch(store)
         self._show_live_state()
@@ -287,15 +292,16 @@ class MainWindow(QMainWindow):
     def _release_store(self) -> None:
         """Forget the shown store; it is closed in the database thread after pending reads."""
         old, self.store = self.store, None
+        client, self.client = self.client, None
         for page in self.pages:
-            page.set_store(None)
+            page.set_client(None)
         self.live.watch(None)
         self.queries.open_store(None)
         self.trace_model.clear()
         self.show_trace(None)
-        if old is not None:
-            self._retired.append(old)
-            self.tasks.submit(old.close).finished.connect(lambda _: self._retired.remove(old))
+        if old is not None and client is not None:
+            self._retired.append((client, old))
+            self.tasks.submit(_close, client, old)
 
     def _show_no_store(self) -> None:
         self.experiment_model.load(None)
@@ -365,7 +371,7 @@ class MainWindow(QMainWindow):
         page.trace_requested.connect(self.open_trace)
         page.status_message.connect(lambda text: self.status.showMessage(text, 8000))
         page.editing_requested.connect(self.enable_editing)
-        page.set_store(self.store)
+        page.set_client(self.client)
 
     def _offer_drafts(self, store: Store) -> None:
         """Prompt edits left unsaved in an earlier session (or before a crash) are still here."""
@@ -505,11 +511,12 @@ class MainWindow(QMainWindow):
         self.status.clearMessage()  # stops the timer of a message shown for a while
         self.tasks.shutdown()  # joins the threads: nothing reads a store after this
         self.live.shutdown()  # closes the change detectors the threads did not
-        for store in [*self._retired, self.store]:
-            if store is not None:
-                store.close()
+        # The clients write their last traces (a rerun's, say) before their stores close.
+        open_now = [(self.client, self.store)] if self.client and self.store else []
+        for client, store in [*self._retired, *open_now]:
+            _close(client, store)
         self._retired.clear()
-        self.store = None
+        self.store, self.client = None, None
         super().closeEvent(event)
 
 
@@ -526,3 +533,9 @@ def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
         if url.isLocalFile():
             return url.toLocalFile()
     return None
+
+
+def _close(client: Client, store: Store) -> None:
+    """Database thread: write the client's pending traces, then close the store."""
+    client.close()
+    store.close()

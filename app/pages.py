@@ -1,8 +1,9 @@
 """The window's pages beside the trace workspace: Evaluations, Prompts, Agents.
 
-Each page is one feature folder's top widget. The main window gives it the open store and the
-selected experiment, and listens to its requests (open a trace, open a prompt version); a page
-with unsaved work can refuse to be closed.
+Each page is one feature folder's top widget. The main window gives it the open store's
+client (`client.store()` is the store; the client also writes traces) and the selected
+experiment, and listens to its requests (open a trace, open a prompt version); a page with
+unsaved work can refuse to be closed.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import ClassVar
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
-from core.store.store import Store
+from core.client import Client
 
 
 class Page(QWidget):
@@ -26,8 +27,8 @@ class Page(QWidget):
     status_message = Signal(str)  # a short note for the status bar
     editing_requested = Signal()  # the page needs the database opened for writing
 
-    def set_store(self, store: Store | None) -> None:
-        """The open store (None when none is open); the page reloads what it shows."""
+    def set_client(self, client: Client | None) -> None:
+        """The open store's client (None when none is open); the page reloads what it shows."""
 
     def set_experiment(self, experiment_id: str | None) -> None:
         """The experiment selected in the sidebar (pages that are per experiment follow it)."""

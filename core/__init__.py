@@ -1,17 +1,23 @@
-"""TraceDesk's tracing library: read (and write) MLflow tracking databases without MLflow.
+"""TraceDesk's tracing library: read and write MLflow tracking databases without MLflow.
 
-The names follow MLflow's so that MLflow users feel at home:
+Code written for MLflow runs with `import core as mlflow` (and `from core.X import Y` in place
+of `from mlflow.X import Y`):
 
-    import core
-    core.set_tracking_uri("sqlite:///mlflow.db")
-    frame = core.search_traces(filter_string="trace.status = 'ERROR'")
-    trace = core.get_trace(frame.trace_id[0])
+    import core as mlflow
+    mlflow.set_tracking_uri("sqlite:///mlflow.db")
+    frame = mlflow.search_traces(filter_string="trace.status = 'ERROR'")
+    trace = mlflow.get_trace(frame.trace_id[0])
+
+The module-level calls act on a default client; `core.Client` is the explicit one (MLflow's
+`MlflowClient`): several clients on several stores live side by side in one process.
+
+Layout, as MLflow's: `core.entities`, `core.tracing`, `core.genai` (+ `core.genai.scorers`),
+`core.pyfunc`, `core.models`, `core.types.responses`, `core.langchain` (loaded on first use).
 """
 
-from core import scorers
-from core.agents.agent import ResponsesAgent, set_model
-from core.agents.loader import LoadedModel, load_model
-from core.agents.registry import delete_model_alias, set_model_alias
+from core import entities, genai, models, pyfunc, tracing, types
+from core.active_run import ActiveRun
+from core.agents.loader import LoadedModel
 from core.agents.responses import (
     ResponsesAgentRequest,
     ResponsesAgentResponse,
@@ -21,12 +27,16 @@ from core.agents.responses import (
     create_text_delta,
     create_text_output_item,
 )
-from core.agents.save import ModelInfo, log_model
+from core.client import Client
 from core.entities import (
     Assessment,
+    AssessmentSource,
+    Expectation,
     Experiment,
+    Run,
     Span,
     SpanEvent,
+    SpanType,
     TokenUsage,
     Trace,
     TraceData,
@@ -46,21 +56,24 @@ from core.errors import (
     TraceDeskError,
 )
 from core.evaluation.entities import EvaluationResult, Feedback
-from core.evaluation.evaluate import evaluate
 from core.evaluation.scorer import Scorer, scorer
-from core.prompt_version import MissingVariablesError, PromptVersion
-from core.prompts import (
+from core.genai import (
     delete_prompt_alias,
+    evaluate,
     load_prompt,
     register_prompt,
+    scorers,
     search_prompts,
     set_prompt_alias,
 )
+from core.models import ModelInfo, set_model
+from core.prompt_version import MissingVariablesError, PromptVersion
+from core.pyfunc import ResponsesAgent, delete_model_alias, load_model, log_model, set_model_alias
 from core.store.store import Store
 from core.tracing import (
     LiveSpan,
-    SpanType,
     get_current_active_span,
+    get_last_active_trace_id,
     start_span,
     start_span_no_context,
     trace,
@@ -68,18 +81,35 @@ from core.tracing import (
 )
 from core.tracing import flush as flush_trace_async_logging
 from core.tracking import (
+    active_run,
+    create_experiment,
+    delete_trace_tag,
+    end_run,
+    get_experiment,
+    get_experiment_by_name,
+    get_registry_uri,
+    get_run,
     get_trace,
     get_tracking_uri,
+    log_expectation,
+    log_feedback,
     search_experiments,
     search_traces,
     set_experiment,
+    set_registry_uri,
+    set_trace_tag,
     set_tracking_uri,
+    start_run,
 )
 
 __all__ = [
+    "ActiveRun",
     "Assessment",
+    "AssessmentSource",
+    "Client",
     "CorruptStoreError",
     "EvaluationResult",
+    "Expectation",
     "Experiment",
     "Feedback",
     "LiveSpan",
@@ -96,6 +126,7 @@ __all__ = [
     "ResponsesAgentRequest",
     "ResponsesAgentResponse",
     "ResponsesAgentStreamEvent",
+    "Run",
     "Scorer",
     "Span",
     "SpanEvent",
@@ -110,20 +141,35 @@ __all__ = [
     "TraceDeskError",
     "TraceInfo",
     "TraceRow",
+    "active_run",
+    "create_experiment",
     "create_function_call_item",
     "create_function_call_output_item",
     "create_text_delta",
     "create_text_output_item",
     "delete_model_alias",
     "delete_prompt_alias",
+    "delete_trace_tag",
+    "end_run",
+    "entities",
     "evaluate",
     "flush_trace_async_logging",
+    "genai",
     "get_current_active_span",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_last_active_trace_id",
+    "get_registry_uri",
+    "get_run",
     "get_trace",
     "get_tracking_uri",
     "load_model",
     "load_prompt",
+    "log_expectation",
+    "log_feedback",
     "log_model",
+    "models",
+    "pyfunc",
     "register_prompt",
     "scorer",
     "scorers",
@@ -134,10 +180,15 @@ __all__ = [
     "set_model",
     "set_model_alias",
     "set_prompt_alias",
+    "set_registry_uri",
+    "set_trace_tag",
     "set_tracking_uri",
+    "start_run",
     "start_span",
     "start_span_no_context",
     "trace",
+    "tracing",
+    "types",
     "update_current_trace",
 ]
 

@@ -7,6 +7,7 @@ literal: `\\{{ name }}` formats to `{{ name }}`.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -52,7 +53,11 @@ def fill(text: str, values: Mapping[str, Any]) -> str:
     return VARIABLE.sub(replace, text)
 
 
-@dataclass(frozen=True)
+#: How much of a template `repr` shows (MLflow's `PROMPT_TEXT_DISPLAY_LIMIT`).
+DISPLAY_LIMIT = 30
+
+
+@dataclass(frozen=True, repr=False)
 class PromptVersion:
     """A registered prompt version (`prompts:/name/version`); never edited after it is written."""
 
@@ -65,6 +70,17 @@ class PromptVersion:
     tags: Mapping[str, str] = field(default_factory=dict)
     response_format: Any = None
     model_config: Any = None
+
+    def __repr__(self) -> str:
+        """MLflow's: `PromptVersion(name=qa, version=2, template=Answer {{ question }})`."""
+        text = self.template if isinstance(self.template, str) else json.dumps(self.template)
+        shown = text[:DISPLAY_LIMIT] + "..." if len(text) > DISPLAY_LIMIT else text
+        return f"PromptVersion(name={self.name}, version={self.version}, template={shown})"
+
+    @property
+    def creation_timestamp(self) -> int | None:
+        """MLflow's name of `creation_time` (ms)."""
+        return self.creation_time
 
     @property
     def prompt_type(self) -> str:

@@ -1,11 +1,13 @@
-"""The prompt registry with MLflow's calls: register, load, search, aliases.
+"""The prompt registry with MLflow's calls: register, load, search, on a store's `Registry`.
 
     core.register_prompt("qa", "Answer {{ question }}", commit_message="first")
     prompt = core.load_prompt("prompts:/qa@production")
     text = prompt.format(question="Why?")
 
-Loading a prompt inside a span links it to that trace (trace tag `mlflow.linkedPrompts`, as
-MLflow records it), so TraceDesk can show which prompt version produced a trace.
+`Client.register_prompt` and friends (and, through the default client, `core.genai`'s
+functions) call these with the client's registry store. Loading a prompt inside a span links
+it to that trace (trace tag `mlflow.linkedPrompts`, as MLflow records it), so TraceDesk can
+show which prompt version produced a trace.
 """
 
 from __future__ import annotations
@@ -15,22 +17,21 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from core import tracking
 from core.errors import NotFoundError
 from core.prompt_version import PromptVersion, Template
 from core.store.registry import PromptSummary, Registry
+from core.tracing.spans import get_current_active_span, trace_record
 
 URI = re.compile(r"^prompts:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w-]+))?$")
 LINKED_PROMPTS = "mlflow.linkedPrompts"
 
 
-def _registry(write: bool = False) -> Registry:
-    return Registry(tracking._store(write=write))
-
-
 def register_prompt(
+    registry: Registry,
     name: str,
     template: Template,
+    *,
+    experiment_id: str,
     commit_message: str | None = None,
     tags: Mapping[str, str] | None = None,
     response_format: Any = None,
@@ -40,12 +41,12 @@ def register_prompt(
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name or ""):
         raise ValueError(f"{name!r} cannot be a prompt name: use letters, digits, '_', '-', '.'.")
     _check_template(template)
-    return _registry(write=True).register_version(
+    return registry.register_version(
         name,
         template,
         commit_message=commit_message,
         tags=tags,
-        experiment_id=tracking.active_experiment_id(),
+        experiment_id=experiment_id,
         response_format=response_format,
         model_config=model_config,
     )
@@ -80,11 +81,13 @@ def parse_prompt_uri(
 
 
 def load_prompt(
-    name_or_uri: str, version: int | str | None = None, allow_missing: bool = False
+    registry: Registry,
+    name_or_uri: str,
+    version: int | str | None = None,
+    allow_missing: bool = False,
 ) -> PromptVersion | None:
     """A prompt version by URI or name (latest when no version or alias is given)."""
     name, alias, number = parse_prompt_uri(name_or_uri, version)
-    registry = _registry()
     try:
         if alias is not None and alias.lower() != "latest":
             aliases = registry.aliases(name)
@@ -100,18 +103,16 @@ def load_prompt(
         if allow_missing:
             return None
         raise
-    _link_to_current_trace(prompt)
+    link_to_current_trace(prompt)
     return prompt
 
 
-def _link_to_current_trace(prompt: PromptVersion) -> None:
-    from core.tracing.export import tracer
-    from core.tracing.fluent import get_current_active_span
-
+def link_to_current_trace(prompt: PromptVersion) -> None:
+    """Link the trace of the current span to `prompt` (tag and span attribute, as MLflow)."""
     span = get_current_active_span()
     if span is None:
         return
-    record = tracer().record(span.trace_id)
+    record = trace_record(span)
     entry = {"name": prompt.name, "version": str(prompt.version)}
     with record.lock:
         linked = json.loads(record.tags.get(LINKED_PROMPTS, "[]"))
@@ -121,7 +122,7 @@ def _link_to_current_trace(prompt: PromptVersion) -> None:
     span.set_attribute(LINKED_PROMPTS, linked)
 
 
-def search_prompts(filter_string: str | None = None) -> list[PromptSummary]:
+def search_prompts(registry: Registry, filter_string: str | None = None) -> list[PromptSummary]:
     """Prompts, optionally those whose name matches `name LIKE '%text%'` or contains a text."""
     text = None
     if filter_string:
@@ -129,12 +130,4 @@ def search_prompts(filter_string: str | None = None) -> list[PromptSummary]:
             r"\s*name\s+(?:I?LIKE)\s+'%?([^%']*)%?'\s*", filter_string, re.IGNORECASE
         )
         text = match.group(1) if match else filter_string.strip()
-    return _registry().prompts(text)
-
-
-def set_prompt_alias(name: str, alias: str, version: int) -> None:
-    _registry(write=True).set_alias(name, alias, int(version))
-
-
-def delete_prompt_alias(name: str, alias: str) -> None:
-    _registry(write=True).delete_alias(name, alias)
+    return registry.prompts(text)

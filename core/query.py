@@ -968,7 +968,9 @@ _ORDER_ALIASES = {
 }
 
 
-def compile_order_by(items: Sequence[str] | None, layout: Layout) -> list[OrderKey]:
+def compile_order_by(
+    items: Sequence[str] | None, layout: Layout, *, ids_ascending: bool = False
+) -> list[OrderKey]:
     """Parse MLflow-style order-by items (`"timestamp_ms DESC"`, `"tag.env"`) into sort keys.
 
     Every key is a never-NULL expression, as keyset pagination needs. Like MLflow, missing
@@ -976,7 +978,8 @@ def compile_order_by(items: Sequence[str] | None, layout: Layout) -> list[OrderK
     (timestamp_ms DESC is appended unless given). The trace id ends every order so pages are
     exact; it follows the direction of the key before it, so the default order
     (`timestamp_ms DESC, request_id DESC`) is one backward scan of the (timestamp_ms,
-    request_id) index. MLflow breaks exact timestamp ties by ascending id instead.
+    request_id) index. MLflow breaks exact timestamp ties by ascending id instead:
+    `ids_ascending` gives its order (what `search_traces` returns).
     """
     fields = _order_fields(layout)
     keys: dict[str, list[OrderKey]] = {}
@@ -989,7 +992,8 @@ def compile_order_by(items: Sequence[str] | None, layout: Layout) -> list[OrderK
         keys["timestamp_ms"] = [OrderKey(trace_info.c.timestamp_ms, descending=True)]
     ordered = [key for group in keys.values() for key in group]
     if "request_id" not in keys:
-        ordered.append(OrderKey(trace_info.c.request_id, ordered[-1].descending))
+        descending = False if ids_ascending else ordered[-1].descending
+        ordered.append(OrderKey(trace_info.c.request_id, descending))
     return ordered
 
 

@@ -1,32 +1,5 @@
-"""`core.scorers`: scorers for `core.evaluate`, as `mlflow.genai.scorers` (see
-`core.evaluation.scorers`)."""
+"""`core.scorers`: TraceDesk's earlier name of `core.genai.scorers` (MLflow's
+`mlflow.genai.scorers`), kept for code that imports it."""
 
-from core.evaluation.scorers import (
-    Contains,
-    ExactMatch,
-    Feedback,
-    FunctionScorer,
-    Judge,
-    JudgeError,
-    MaxLength,
-    Scorer,
-    contains,
-    exact_match,
-    output_text,
-    scorer,
-)
-
-__all__ = [
-    "Contains",
-    "ExactMatch",
-    "Feedback",
-    "FunctionScorer",
-    "Judge",
-    "JudgeError",
-    "MaxLength",
-    "Scorer",
-    "contains",
-    "exact_match",
-    "output_text",
-    "scorer",
-]
+from core.evaluation.scorers import *  # noqa: F403
+from core.evaluation.scorers import __all__ as __all__  # noqa: PLC0414 (re-exported)

@@ -1,111 +1,94 @@
-"""The MLflow-style module API: a current tracking URI and experiment, and calls that read them.
+"""MLflow's module-level tracking API (`mlflow.set_tracking_uri`, `mlflow.search_traces`, ...),
+each call a thin wrapper over the default client (`core.context`).
 
-`core.set_tracking_uri("sqlite:///mlflow.db")`, then `core.search_traces()` or
-`core.get_trace(id)`, exactly as with `mlflow`. Stores are opened lazily and cached per URI.
+    core.set_tracking_uri("sqlite:///mlflow.db")
+    core.set_experiment("support-agent")
+    frame = core.search_traces()
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
 
 import pandas as pd
 
-from core.dataframe import traces_to_frame
-from core.entities import Experiment, Trace
-from core.errors import NotFoundError, StoreNotFoundError
-from core.store.store import Store
+from core import context
+from core.active_run import ActiveRun
+from core.context import (
+    get_registry_uri,
+    get_tracking_uri,
+    reset,
+    set_registry_uri,
+    set_tracking_uri,
+)
+from core.entities import Assessment, AssessmentSource, Experiment, Run, Trace
+from core.store.experiment_search import ViewType
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
-DEFAULT_EXPERIMENT_ID = "0"
-
-
-@dataclass
-class _Context:
-    """What the module-level API remembers between calls, as MLflow's fluent API does."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    tracking_uri: str | None = None
-    experiment_id: str | None = None
-    stores: dict[tuple[str, bool], Store] = field(default_factory=dict)
-
-
-_context = _Context()
-
-
-def set_tracking_uri(uri: str | Path) -> None:
-    """Use `uri` from now on: `sqlite:///path`, a plain path, or any SQLAlchemy URL."""
-    with _context.lock:
-        _context.tracking_uri = str(uri)
-        _context.experiment_id = None
-
-
-def get_tracking_uri() -> str:
-    """The URI in use: the last one set, else `$MLFLOW_TRACKING_URI`, else `sqlite:///mlflow.db`."""
-    return _context.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
-
-
-def _store(write: bool = False) -> Store:
-    """The current URI's store, opened once; `write` creates the database when missing."""
-    uri = get_tracking_uri()
-    with _context.lock:
-        store = _context.stores.get((uri, write))
-        if store is None:
-            store = Store.open(uri, read_only=not write, create=write)
-            _context.stores[(uri, write)] = store
-        return store
-
-
-def reset() -> None:
-    """Write pending traces, close every cached store, forget the URI and experiment."""
-    from core.tracing.export import tracer
-
-    tracer().shutdown()
-    with _context.lock:
-        for store in _context.stores.values():
-            store.close()
-        _context.stores.clear()
-        _context.tracking_uri = None
-        _context.experiment_id = None
-
-
-def search_experiments(include_deleted: bool = False) -> list[Experiment]:
-    """Experiments of the current store, newest first."""
-    return _store().reader.experiments(include_deleted=include_deleted)
+__all__ = [
+    "active_experiment_id",
+    "active_run",
+    "create_experiment",
+    "delete_trace_tag",
+    "end_run",
+    "get_experiment",
+    "get_experiment_by_name",
+    "get_registry_uri",
+    "get_run",
+    "get_trace",
+    "get_tracking_uri",
+    "log_expectation",
+    "log_feedback",
+    "reset",
+    "search_experiments",
+    "search_traces",
+    "set_experiment",
+    "set_registry_uri",
+    "set_trace_tag",
+    "set_tracking_uri",
+    "start_run",
+]
 
 
 def set_experiment(
     experiment_name: str | None = None, experiment_id: str | None = None
 ) -> Experiment:
     """Make an experiment the active one, creating it (and the database) when missing."""
-    if experiment_name is None and experiment_id is None:
-        raise ValueError("set_experiment() needs an experiment name or id.")
-    found = _find_experiment(experiment_name, experiment_id)
-    if found is None and experiment_name is not None:
-        _store(write=True).writer.create_experiment(experiment_name)
-        found = _find_experiment(experiment_name, None)
-    if found is None:
-        raise NotFoundError(f"Experiment {experiment_id!r} does not exist in {get_tracking_uri()}.")
-    _context.experiment_id = found.experiment_id
-    return found
-
-
-def _find_experiment(name: str | None, experiment_id: str | None) -> Experiment | None:
-    try:
-        experiments = _store().reader.experiments()
-    except StoreNotFoundError:
-        return None
-    return next(
-        (e for e in experiments if e.name == name or e.experiment_id == experiment_id), None
-    )
+    return context.default_client().set_experiment(experiment_name, experiment_id)
 
 
 def active_experiment_id() -> str:
     """The experiment `set_experiment` chose, else `$MLFLOW_EXPERIMENT_ID`, else Default (0)."""
-    return _context.experiment_id or os.environ.get("MLFLOW_EXPERIMENT_ID") or DEFAULT_EXPERIMENT_ID
+    return context.default_client().experiment_id
+
+
+def get_experiment(experiment_id: str) -> Experiment:
+    """The experiment with this id (`NotFoundError` when there is none)."""
+    return context.default_client().get_experiment(experiment_id)
+
+
+def get_experiment_by_name(name: str) -> Experiment | None:
+    """The experiment with this name, or None."""
+    return context.default_client().get_experiment_by_name(name)
+
+
+def create_experiment(
+    name: str, artifact_location: str | None = None, tags: Mapping[str, str] | None = None
+) -> str:
+    """Create experiment `name` and return its id."""
+    return context.default_client().create_experiment(name, artifact_location, tags)
+
+
+def search_experiments(
+    view_type: ViewType | int | str = ViewType.ACTIVE_ONLY,
+    max_results: int | None = None,
+    filter_string: str | None = None,
+    order_by: Sequence[str] | None = None,
+) -> list[Experiment]:
+    """Experiments of the current store, newest first (see `Client.search_experiments`)."""
+    return context.default_client().search_experiments(
+        view_type, max_results, filter_string, order_by
+    )
 
 
 def search_traces(
@@ -113,27 +96,117 @@ def search_traces(
     filter_string: str | None = None,
     max_results: int | None = None,
     order_by: Sequence[str] | None = None,
+    extract_fields: Sequence[str] | None = None,
+    run_id: str | None = None,
+    return_type: Literal["pandas", "list"] | None = None,
+    model_id: str | None = None,
+    sql_warehouse_id: str | None = None,
     include_spans: bool = True,
     locations: Sequence[str] | None = None,
-) -> pd.DataFrame:
-    """Traces as a DataFrame with MLflow 3.18's columns, newest first by default.
-
-    `experiment_ids` (or MLflow 3's `locations`) default to the active experiment.
-    """
-    ids = list(locations or experiment_ids or [active_experiment_id()])
-    reader = _store().reader
-    trace_ids = reader.search_trace_ids(
-        [str(i) for i in ids],
-        filter_string=filter_string,
-        order_by=order_by,
-        max_results=max_results,
+    flush: bool = False,
+) -> pd.DataFrame | list[Trace]:
+    """Traces as a DataFrame with MLflow 3.18's columns, newest first by default (see
+    `Client.search_traces`)."""
+    return context.default_client().search_traces(
+        experiment_ids,
+        filter_string,
+        max_results,
+        order_by,
+        extract_fields,
+        run_id,
+        return_type,
+        model_id,
+        sql_warehouse_id,
+        include_spans,
+        locations,
+        flush,
     )
-    return traces_to_frame(reader.traces(trace_ids, include_spans=include_spans))
 
 
-def get_trace(trace_id: str) -> Trace | None:
+def get_trace(trace_id: str, silent: bool = False) -> Trace | None:
     """The whole trace, or None when no trace has this id (as `mlflow.get_trace`)."""
-    try:
-        return _store().reader.get_trace(trace_id)
-    except NotFoundError:
-        return None
+    return context.default_client().get_trace(trace_id)
+
+
+def set_trace_tag(trace_id: str, key: str, value: Any) -> None:
+    """Set (or replace) tag `key` of a stored trace."""
+    context.default_client().set_trace_tag(trace_id, key, value)
+
+
+def delete_trace_tag(trace_id: str, key: str) -> None:
+    """Remove tag `key` of a stored trace."""
+    context.default_client().delete_trace_tag(trace_id, key)
+
+
+def log_feedback(
+    *,
+    trace_id: str,
+    name: str = "feedback",
+    value: Any = None,
+    source: AssessmentSource | None = None,
+    error: BaseException | Mapping[str, Any] | str | None = None,
+    rationale: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    span_id: str | None = None,
+) -> Assessment:
+    """Log a feedback (a score, a human label) on a trace; keyword arguments only, as MLflow."""
+    return context.default_client().log_feedback(
+        trace_id=trace_id,
+        name=name,
+        value=value,
+        source=source,
+        error=error,
+        rationale=rationale,
+        metadata=metadata,
+        span_id=span_id,
+    )
+
+
+def log_expectation(
+    *,
+    trace_id: str,
+    name: str,
+    value: Any,
+    source: AssessmentSource | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    span_id: str | None = None,
+) -> Assessment:
+    """Log an expectation (a ground truth) on a trace; keyword arguments only, as MLflow."""
+    return context.default_client().log_expectation(
+        trace_id=trace_id,
+        name=name,
+        value=value,
+        source=source,
+        metadata=metadata,
+        span_id=span_id,
+    )
+
+
+def start_run(
+    run_id: str | None = None,
+    experiment_id: str | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+    tags: Mapping[str, Any] | None = None,
+    description: str | None = None,
+) -> ActiveRun:
+    """Start a run in the active experiment and make it active (`with core.start_run(): ...`);
+    traces and models logged meanwhile link to it."""
+    return context.default_client().start_run(
+        run_id, experiment_id, run_name, nested, tags, description
+    )
+
+
+def end_run(status: str = "FINISHED") -> None:
+    """End the active run."""
+    context.default_client().end_run(status)
+
+
+def active_run() -> ActiveRun | None:
+    """The active run, or None."""
+    return context.default_client().active_run()
+
+
+def get_run(run_id: str) -> Run:
+    """A run by id, with its tags, params and metrics."""
+    return context.default_client().get_run(run_id)

@@ -3,8 +3,9 @@
     python examples/walkthrough_agents.py /tmp/demo/mlflow.db
 
 Cell "write some_code.py + log_model x2 (registered_model_name=agent)": a ResponsesAgent is
-written to a temporary some_code.py ("models from code"), then logged twice; each log makes a
-run, a logged model folder (MLmodel, the code file, requirements and environment files, input
+written to a temporary some_code.py ("models from code"), then logged twice, each time inside
+`with core.start_run():` as the tutorial does; each log goes in its run and makes a logged
+model folder (MLmodel, the code file, requirements and environment files, input
 examples) and a version of the registered model `agent`. The temporary file is gone afterwards,
 as the tutorial's /tmp/some_code.py was: MLmodel still names it, and the copy in the model
 folder is what runs.
@@ -54,10 +55,15 @@ def log_agents() -> list[core.ModelInfo]:
     with tempfile.TemporaryDirectory() as folder:
         code_path = Path(folder) / "some_code.py"
         code_path.write_text(AGENT_CODE, "utf-8")
-        return [
-            core.log_model(python_model=code_path, name="agent", registered_model_name="agent")
-            for _ in range(2)
-        ]
+        infos = []
+        for _ in range(2):
+            with core.start_run():
+                infos.append(
+                    core.pyfunc.log_model(
+                        python_model=code_path, name="agent", registered_model_name="agent"
+                    )
+                )
+        return infos
 
 
 def load_and_predict() -> tuple[dict[str, object], str | None]:

@@ -277,12 +277,13 @@ def add_agent() -> None:
             code = Path(folder) / f"v{number}" / "support_agent.py"
             code.parent.mkdir()
             code.write_text(AGENT_CODE.format(greeting=greeting), "utf-8")
-            core.log_model(
-                python_model=code,
-                name="agent",
-                registered_model_name=AGENT_MODEL,
-                input_example=example,
-            )
+            with core.start_run(run_name=f"support-agent-v{number}"):
+                core.pyfunc.log_model(
+                    python_model=code,
+                    name="agent",
+                    registered_model_name=AGENT_MODEL,
+                    input_example=example,
+                )
     core.set_model_alias(AGENT_MODEL, "champion", 1)
 
 

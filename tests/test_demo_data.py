@@ -187,6 +187,16 @@ def test_recovered_errors_leave_the_trace_ok(traces: list[Trace]) -> None:
     assert retried, "a rate-limited call followed by a successful retry"
 
 
+def request(trace: Trace) -> Any:
+    """The root's inputs: `TraceData.request` is their JSON text, as in MLflow."""
+    return json.loads(trace.data.request) if trace.data.request is not None else None
+
+
+def response(trace: Trace) -> Any:
+    """The root's outputs, decoded from `TraceData.response`."""
+    return json.loads(trace.data.response) if trace.data.response is not None else None
+
+
 def test_sessions_and_users(rows: list[TraceRow], traces: list[Trace]) -> None:
     per_session = Counter(r.session_id for r in rows if r.session_id)
     assert len(per_session) >= 20
@@ -194,7 +204,7 @@ def test_sessions_and_users(rows: list[TraceRow], traces: list[Trace]) -> None:
     users = {t.info.trace_metadata.get("mlflow.trace.user") for t in traces} - {None}
     assert len(users) >= 10
     for trace in named(traces, "predict"):  # a ResponsesAgent's conversation is the session
-        conversation = trace.data.request["request"]["context"]["conversation_id"]
+        conversation = request(trace)["request"]["context"]["conversation_id"]
         assert trace.info.trace_metadata["mlflow.trace.session"] == conversation
 
 
@@ -245,12 +255,12 @@ def test_openai_tool_calls_and_tool_messages(traces: list[Trace]) -> None:
 def test_responses_agent_items(traces: list[Trace]) -> None:
     predicts = [t for t in named(traces, "predict") if t.info.state == "OK"]
     assert len(predicts) >= 10
-    types = Counter(item["type"] for t in predicts for item in t.data.response["output"])
+    types = Counter(item["type"] for t in predicts for item in response(t)["output"])
     assert {"message", "function_call", "function_call_output"} <= set(types)
     sample = predicts[0]
-    question = sample.data.request["request"]["input"][-1]["content"]
+    question = request(sample)["request"]["input"][-1]["content"]
     assert sample.info.request_preview == question[:1000]
-    final = sample.data.response["output"][-1]["content"][0]
+    final = response(sample)["output"][-1]["content"][0]
     assert final["type"] == "output_text"
     assert sample.info.response_preview == final["text"]  # answers are under 1,000 characters
 
@@ -277,10 +287,10 @@ def test_retrievers_return_documents(traces: list[Trace]) -> None:
 
 
 def test_long_payloads(traces: list[Trace]) -> None:
-    sizes = sorted(len(json.dumps(t.data.request, ensure_ascii=False)) for t in traces)
+    sizes = sorted(len(json.dumps(request(t), ensure_ascii=False)) for t in traces)
     assert sizes[-1] >= 1_000_000
     assert sum(1 for size in sizes if size >= 100_000) >= 3
-    answers = [t.data.response["answer"] for t in named(traces, "rag_pipeline") if t.data.response]
+    answers = [response(t)["answer"] for t in named(traces, "rag_pipeline") if response(t)]
     fences = {
         line.strip("`")
         for a in answers
@@ -292,8 +302,8 @@ def test_long_payloads(traces: list[Trace]) -> None:
 
 def test_unicode_round_trips(traces: list[Trace]) -> None:
     (probe,) = named(traces, demo_data.UNICODE_NAME)[:1]
-    assert probe.data.request == demo_data.UNICODE_TEXT  # byte for byte: no normalisation
-    assert probe.data.request["combining"].startswith("e\u0301 n\u0303")
+    assert request(probe) == demo_data.UNICODE_TEXT  # byte for byte: no normalisation
+    assert request(probe)["combining"].startswith("e\u0301 n\u0303")
     assert {k: probe.info.tags[k] for k in demo_data.UNICODE_TAGS} == demo_data.UNICODE_TAGS
     names = {s.name for s in spans(traces)}
     assert {"検索 🔍", "تحليل النص", "e\u0301te\u0301"} <= names
@@ -303,7 +313,7 @@ def test_unicode_round_trips(traces: list[Trace]) -> None:
 
 def test_markup_is_stored_verbatim(traces: list[Trace]) -> None:
     (probe,) = named(traces, "markup_rendering_check")[:1]
-    assert probe.data.request["payloads"] == list(demo_data.MARKUP_TEXT.values())
+    assert request(probe)["payloads"] == list(demo_data.MARKUP_TEXT.values())
     assert probe.info.tags["note"] == "<script>alert(1)</script>"
     previews = [t.info.request_preview or "" for t in traces]
     for text in demo_data.INJECTIONS:

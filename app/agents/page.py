@@ -35,6 +35,7 @@ from app.agents.runbar import RunnerBar
 from app.pages import Page
 from app.tasks import TaskRunner
 from app.widgets import set_up_row_table
+from core.client import Client
 from core.store.store import Store
 
 
@@ -149,12 +150,12 @@ class AgentsPage(Page):
     def settings_changed(self) -> None:
         self.controller.show_settings()
 
-    def set_store(self, store: Store | None) -> None:
-        """Show `store`'s agents; another database stops the agent of the previous one.
+    def set_client(self, client: Client | None) -> None:
+        """Show the store's agents; another database stops the agent of the previous one.
 
         The window passes None before each new store: the same file reopened (for writing)
         keeps the agent, its conversation and the selection."""
-        self.store = store
+        store = self.store = client.store() if client is not None else None
         if store is None:
             return  # the window shows no page now; the next store decides
         same_file = store.location.display == self._location

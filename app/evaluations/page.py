@@ -31,6 +31,7 @@ from app.evaluations.runs_model import RunListModel
 from app.evaluations.runs_view import RunListView
 from app.pages import Page
 from app.tasks import Task, TaskRunner
+from core.client import Client
 from core.evaluation.entities import EvaluationRun
 from core.store.store import Store
 
@@ -56,6 +57,7 @@ class EvaluationsPage(Page):
         super().__init__(parent)
         self.setObjectName("evaluationsPage")
         self.tasks = tasks
+        self.client: Client | None = None
         self.store: Store | None = None
         self.experiment_id: str | None = None
         self._compare_task: Task | None = None
@@ -117,9 +119,10 @@ class EvaluationsPage(Page):
 
     # -- Page -------------------------------------------------------------------------------
 
-    def set_store(self, store: Store | None) -> None:
+    def set_client(self, client: Client | None) -> None:
         """Another store (or the same file reopened for writing): read the runs again."""
-        self.store = store
+        self.client = client
+        store = self.store = client.store() if client is not None else None
         if store is None or not store.read_only:
             self.editing_bar.hide()
         self.grid.show_run(None, None)

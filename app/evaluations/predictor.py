@@ -1,7 +1,9 @@
 """The predict function of a rerun: a registered prompt version, filled per row, sent to Ollama.
 
 Each row's call is one span, `predict`, whose inputs are the row's dataset inputs and whose
-output is the answer text; the `ChatOllama` calls (autologged) nest under it. So the new run's
+output is the answer text; the `ChatOllama` calls nest under it (traced, when the predictor
+is given the rerun's client, by a `CoreLangchainTracer` passed with each call, as autologging
+would trace them). So the new run's
 rows record the same inputs as the run they were rebuilt from, and the two runs join on them.
 
 A text prompt is sent as one user message, a chat prompt as its messages. A prompt variable the
@@ -24,9 +26,10 @@ from typing import Any
 
 from app.evaluations.values import chat_question
 from app.ollama import is_retryable
+from core.client import Client
+from core.entities import SpanType
 from core.evaluation.judge import describe_failure
 from core.prompt_version import PromptVersion
-from core.tracing import SpanType, start_span
 
 #: Pauses before the second and third attempt of a failed call.
 RETRY_DELAYS_S: tuple[float, ...] = (0.5, 2.0)
@@ -77,17 +80,23 @@ class OllamaPredictor:
         *,
         retry_delays: tuple[float, ...] | None = None,
         timeout_s: float = CHAT_TIMEOUT_S,
+        client: Client | None = None,
     ) -> None:
         self.url = url
         self.model = model
         self.prompt = prompt
         self.retry_delays = RETRY_DELAYS_S if retry_delays is None else retry_delays
         self.timeout_s = timeout_s
+        self._tracing_client = client
         self._chat: Any = None
+        self._callbacks: list[Any] = []
         self._lock = threading.Lock()
 
     def __call__(self, **inputs: Any) -> str:
-        with start_span(SPAN_NAME, span_type=SpanType.CHAIN) as span:
+        client = self._tracing_client
+        if client is None:  # untraced
+            return self.ask(prompt_messages(self.prompt, inputs))
+        with client.start_span(SPAN_NAME, span_type=SpanType.CHAIN) as span:
             span.set_inputs(dict(inputs))
             answer = self.ask(prompt_messages(self.prompt, inputs))
             span.set_outputs(answer)
@@ -109,14 +118,19 @@ class OllamaPredictor:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _invoke(self, messages: list[dict[str, str]]) -> str:
-        content = self._client().invoke(messages).content
+        chat = self._chat_model()
+        content = chat.invoke(messages, config={"callbacks": self._callbacks}).content
         return content if isinstance(content, str) else str(content)
 
-    def _client(self) -> Any:
+    def _chat_model(self) -> Any:
         with self._lock:
             if self._chat is None:
                 from langchain_ollama import ChatOllama
 
+                from core.langchain import CoreLangchainTracer
+
+                traces = self._tracing_client
+                self._callbacks = [CoreLangchainTracer(traces)] if traces is not None else []
                 self._chat = ChatOllama(
                     model=self.model,
                     base_url=self.url,

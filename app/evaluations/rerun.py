@@ -1,34 +1,25 @@
 """A local rerun of a stored evaluation: its dataset, its plan, and the job that runs it (no Qt).
 
-`rebuild_dataset` (database thread) turns a run's rows back into `core.evaluate` data: the
-inputs its traces recorded and the expectations assessed on them. `run_rerun` (job pool) loads
-the custom scorers the user confirmed, then evaluates with `OllamaPredictor` into a new run.
-
-Why setting core's tracking URI is safe here: `core.evaluate` and the tracing it does write
-through core's process-global tracking URI, and LangChain autologging is process-global too.
-The app itself never uses core's module-level API (it reads and writes through its own `Store`
-objects), and a rerun holds `WRITER_LOCK` while the URI is set: a second rerun in the same
-process is refused (`one_writer` raises `RerunBusy`) rather than queued, so no two jobs ever
-share the URI.
-When the job ends, `core.tracking.reset()` writes the pending traces, stops the trace writer
-thread and closes core's stores, and autologging is switched off again.
+`rebuild_dataset` (database thread) turns a run's rows back into evaluation data: the inputs
+its traces recorded and the expectations assessed on them. `run_rerun` (job pool) loads the
+custom scorers the user confirmed, then evaluates with `OllamaPredictor` into a new run through
+the open store's `core.Client`, which writes the run, its traces and their scores into that
+store and nowhere else. Nothing process-wide changes (no tracking URI, no autologging), so
+reruns of several stores, or several of one store, run at once.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.evaluations.predictor import OllamaPredictor
 from app.evaluations.scorer_files import CodeFile, load_scorers
 from app.formatting import duration
-from core import tracking
+from core.client import Client
 from core.evaluation.entities import EvaluationResult, EvaluationRun
-from core.evaluation.evaluate import evaluate
 from core.prompt_version import PromptVersion
 from core.scorers import Contains, ExactMatch, Judge, MaxLength, Scorer
 from core.store.evaluations import Evaluations
@@ -37,11 +28,6 @@ from core.store.store import Store
 READ_PAGE = 500
 DEFAULT_WORKERS = 2
 MAX_WORKERS = 4
-WRITER_LOCK = threading.Lock()
-
-
-class RerunBusy(RuntimeError):
-    """Another rerun is writing; one at a time shares core's tracking URI."""
 
 
 @dataclass(frozen=True)
@@ -103,14 +89,6 @@ def prepare(store: Store, run_id: str) -> tuple[Dataset, list[PromptVersion]]:
     return rebuild_dataset(store.evaluations, run_id), prompt_versions(store)
 
 
-def tracking_uri_of(store: Store) -> str:
-    """The URI core writes a rerun to: the store's own file (or server)."""
-    location = store.location
-    if location.path is not None:
-        return f"sqlite:///{location.path.resolve()}"
-    return location.connect_url().render_as_string(hide_password=False)
-
-
 @dataclass(frozen=True)
 class ScorerChoice:
     """The scorers the user picked; `code` is a custom scorer file they confirmed."""
@@ -129,9 +107,9 @@ class ScorerChoice:
 
 @dataclass(frozen=True)
 class RerunPlan:
-    """Everything a rerun needs, decided on the GUI thread."""
+    """Everything a rerun needs, decided on the GUI thread; `client` writes the new run."""
 
-    tracking_uri: str
+    client: Client
     experiment_id: str
     source: EvaluationRun
     dataset: Dataset
@@ -206,40 +184,11 @@ def _duration(seconds: float) -> str:
     return duration(round(seconds) * 1000)
 
 
-@contextmanager
-def one_writer() -> Iterator[None]:
-    """Hold `WRITER_LOCK` for the block; refuse at once when another rerun holds it."""
-    if not WRITER_LOCK.acquire(blocking=False):
-        raise RerunBusy("Another rerun is still writing: wait for it to end, or cancel it.")
-    try:
-        yield
-    finally:
-        WRITER_LOCK.release()
-
-
-@contextmanager
-def tracking_session(uri: str) -> Iterator[None]:
-    """Core writes to `uri`, with LangChain calls traced, while the block runs (hold
-    `one_writer()` around it)."""
-    import core.langchain
-    from core.tracing.export import tracer
-
-    if not tracer().enabled:  # the rows' traces would be dropped, their scores kept
-        raise RerunBusy("Tracing is switched off in this process, so a rerun cannot record.")
-    tracking.set_tracking_uri(uri)
-    core.langchain.autolog()
-    try:
-        yield
-    finally:
-        core.langchain.autolog(disable=True)
-        tracking.reset()  # writes pending traces, stops the writer thread, closes stores
-
-
 def run_rerun(token: Any, plan: RerunPlan, counters: Counters) -> EvaluationResult:
     """Job pool: evaluate the rebuilt dataset into a new run; cancelled runs end KILLED.
 
-    The custom scorer file runs before the tracking URI is set, so code in it that sets a URI
-    of its own cannot send the new run elsewhere.
+    The run goes to the plan's client, whatever the custom scorer file does with core's
+    module-level API (it may set a tracking URI of its own).
     """
 
     def report(done: int, total: int, errors: int) -> None:
@@ -250,17 +199,15 @@ def run_rerun(token: Any, plan: RerunPlan, counters: Counters) -> EvaluationResu
         return bool(token.cancelled)
 
     counters.update(0, len(plan.dataset.items), 0)
-    with one_writer():
-        scorers = build_scorers(plan)
-        predictor = OllamaPredictor(plan.ollama_url, plan.model, plan.prompt)
-        with tracking_session(plan.tracking_uri):
-            return evaluate(
-                list(plan.dataset.items),
-                scorers,
-                predictor,
-                max_workers=max(1, min(plan.max_workers, MAX_WORKERS)),
-                progress=report,
-                cancel=cancelled,
-                experiment_id=plan.experiment_id,
-                run_name=plan.run_name,
-            )
+    scorers = build_scorers(plan)
+    predictor = OllamaPredictor(plan.ollama_url, plan.model, plan.prompt, client=plan.client)
+    return plan.client.evaluate(
+        list(plan.dataset.items),
+        scorers,
+        predictor,
+        max_workers=max(1, min(plan.max_workers, MAX_WORKERS)),
+        progress=report,
+        cancel=cancelled,
+        experiment_id=plan.experiment_id,
+        run_name=plan.run_name,
+    )

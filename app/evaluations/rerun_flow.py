@@ -4,8 +4,9 @@
 rebuilds the run's dataset and lists the prompt versions in the database thread, opens the
 Rerun dialog, and `start`s the job in the pool. Progress goes to the page's strip; the end is
 said there and in the status bar, the runs are read again, and a finished rerun opens its
-comparison with the original run. The page allows one rerun at a time; the job itself refuses a
-second one in the process (`rerun.RerunBusy`).
+comparison with the original run. The page runs one rerun at a time (its strip shows one);
+reruns of other windows, or of other stores, run beside it: each writes through its own
+store's client.
 """
 
 from __future__ import annotations
@@ -135,10 +136,11 @@ class RerunFlow(QObject):
         except OllamaUnavailable as error:
             self._report(str(error))
             return
-        if prompt is None or store is not self.page.store:
+        client = self.page.client
+        if prompt is None or client is None or store is not self.page.store:
             return
         plan = rerun.RerunPlan(
-            tracking_uri=rerun.tracking_uri_of(store),
+            client=client,
             experiment_id=run.experiment_id,
             source=run,
             dataset=dialog.dataset,
@@ -187,8 +189,8 @@ class RerunFlow(QObject):
             text = f"Rerun finished{late}: run {name}, {total:,} rows{problems}."
         self.page.strip.finish(text)
         self.page.status_message.emit(text)
-        store = self.page.store
-        if store is not None and rerun.tracking_uri_of(store) == plan.tracking_uri:
+        client = self.page.client
+        if client is not None and client.tracking_uri == plan.client.tracking_uri:
             self.page.refresh(select=[plan.source.run_id, result.run_id])
             if result.status == FINISHED:
                 self.page.compare(plan.source.run_id, result.run_id)

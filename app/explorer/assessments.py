@@ -44,9 +44,8 @@ def details(assessment: Assessment) -> str:
     if assessment.rationale:
         lines.append(f"Rationale: {assessment.rationale}")
     if assessment.error:
-        lines.append(
-            f"Error: {json.dumps(dict(assessment.error), ensure_ascii=False, default=str)}"
-        )
+        error = assessment.error.to_dictionary()
+        lines.append(f"Error: {json.dumps(error, ensure_ascii=False, default=str)}")
     if assessment.span_id:
         lines.append(f"Span: {assessment.span_id}")
     if not assessment.valid:
@@ -64,7 +63,7 @@ def remark_text(assessment: Assessment) -> str:
     """The error when the assessment failed, else its rationale."""
     if assessment.error:
         error = assessment.error
-        return f"Error: {error.get('error_message') or error.get('error_code') or dict(error)}"
+        return f"Error: {error.error_message or error.error_code or error.to_dictionary()}"
     return assessment.rationale or ""
 
 

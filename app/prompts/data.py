@@ -54,11 +54,6 @@ def database_key(store: Store) -> str:
     return str(path.resolve()) if path is not None else store.display_name
 
 
-def tracking_uri(store: Store) -> str:
-    """The store's URL as `core` opens it (`sqlite:////abs/path/mlflow.db`)."""
-    return store.location.url.render_as_string(hide_password=False)
-
-
 # -- reading ---------------------------------------------------------------------------------
 
 

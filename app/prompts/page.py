@@ -28,6 +28,7 @@ from app.prompts.keys import PageKeys
 from app.prompts.style import STYLE
 from app.prompts.view import PromptsView
 from app.tasks import TaskRunner
+from core.client import Client
 from core.prompt_version import PromptVersion
 from core.store.store import Store
 
@@ -46,6 +47,7 @@ class PromptsPage(Page):
         self.setObjectName("promptsPage")
         self.setStyleSheet(STYLE)
         self._tasks = tasks
+        self._client: Client | None = None
         self._store: Store | None = None
         self._database = ""  # data.database_key of the store shown (or last shown)
         self._experiment_id: str | None = None
@@ -96,8 +98,10 @@ class PromptsPage(Page):
 
     # -- Page API -------------------------------------------------------------------------------
 
-    def set_store(self, store: Store | None) -> None:
-        """Show `store`'s prompts; reopening the same file keeps the selection and the edit."""
+    def set_client(self, client: Client | None) -> None:
+        """Show the store's prompts; reopening the same file keeps the selection and the edit."""
+        self._client = client
+        store = client.store() if client is not None else None
         if store is None:
             if self._name is not None:
                 self._remember_selection(self._name)
@@ -366,10 +370,9 @@ class PromptsPage(Page):
         else:
             self.editor.read_only_bar.hide_bar()
         self.editor.set_saving(self.session.is_saving)
-        writable = self._store if state is data.WriteState.WRITABLE else None
-        uri = data.tracking_uri(writable) if writable is not None else None
+        writable = self._client if state is data.WriteState.WRITABLE else None
         untraced = trying.NOT_SAVED_LAYOUT if state is data.WriteState.OLD_LAYOUT else ""
-        self.try_it.set_target(uri, self._experiment_id, untraced)
+        self.try_it.set_target(writable, self._experiment_id, untraced)
         if state is data.WriteState.OLD_LAYOUT and self._name is not None:
             self._show_layout_message()
 

@@ -30,6 +30,7 @@ from app.messages.markdown import to_html
 from app.prompts import trying
 from app.prompts.template_html import error_html, formatted_html, message_block, muted
 from app.tasks import Task, TaskRunner
+from core.client import Client
 from core.prompt_version import MissingVariablesError, PromptVersion, Template
 
 FIELD_LINES = 2
@@ -49,7 +50,7 @@ class TryItPane(QWidget):
         self._version: PromptVersion | None = None
         self._values: dict[str, str] = {}
         self._fields: dict[str, QPlainTextEdit] = {}
-        self._target: tuple[str | None, str] = (None, "0")
+        self._target: tuple[Client | None, str] = (None, "0")
         self._untraced_note = trying.NOT_SAVED
         self._call: Task | None = None
         self._listing: Task | None = None
@@ -135,10 +136,11 @@ class TryItPane(QWidget):
     # -- the prompt -----------------------------------------------------------------------------
 
     def set_target(
-        self, tracking_uri: str | None, experiment_id: str | None, untraced_note: str = ""
+        self, client: Client | None, experiment_id: str | None, untraced_note: str = ""
     ) -> None:
-        """Where calls are traced; None (and why) when the store cannot be written."""
-        self._target = (tracking_uri, experiment_id or "0")
+        """Where calls are traced: the open store's client; None (and why) when the store
+        cannot be written."""
+        self._target = (client, experiment_id or "0")
         self._untraced_note = untraced_note or trying.NOT_SAVED
 
     def set_version(self, version: PromptVersion | None) -> None:
@@ -243,14 +245,14 @@ class TryItPane(QWidget):
         formatted, _problem = self.formatted()
         if formatted is None or self._version is None or self._call is not None:
             return
-        uri, experiment = self._target
+        client, experiment = self._target
         request = trying.TryRequest(
             settings.ollama_url(),
             self.model.currentText().strip(),
             self._version,
             self.filled(),
             formatted,
-            uri,
+            client,
             experiment,
             self._untraced_note,
         )

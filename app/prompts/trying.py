@@ -1,40 +1,29 @@
 """Trying a prompt on an Ollama model, traced into the open database (no Qt; job-pool code).
 
-How the call is traced without touching the process-wide tracking URI
------------------------------------------------------------------------
-`core` writes a finished trace to the tracking URI its `TraceRecord` names, and that record
-takes `core.get_tracking_uri()` when the root span starts. Setting the URI with
-`core.set_tracking_uri()` would change it for every other thread of the app (an evaluation
-rerun, a user's code), and changing it back races with them. Instead `traced_into()` opens the
-root span with the public `core.start_span`, then, before any span of the trace has ended,
-points that one record at the open store's URL and experiment. Nothing global changes; the
-trace writer for that URL writes the trace (and its `entity_associations` link to the prompt
-version) in its own short transaction, as it does for any traced program.
+The call's root span is opened with the open store's `core.Client` (`client.start_span`), so
+its trace is written by that client into that store and experiment, whatever else the process
+traces; the client's writer stores it (with its `entity_associations` link to the prompt
+version) in its own short transaction.
 
 The chat model call nests under the root span through `core.langchain.CoreLangchainTracer`,
 passed as the call's callback (so nothing depends on whether `autolog()` is on), which records
 the CHAT_MODEL span MLflow's LangChain autolog would. The prompt version is linked as
-`core.load_prompt` links it inside a span: trace tag `mlflow.linkedPrompts` and the span
-attribute of the same name. (`core.load_prompt` itself reads through the global URI, so the
-page passes the version it already read from the open store.)
+`load_prompt` links it inside a span: trace tag `mlflow.linkedPrompts` and the span attribute
+of the same name (`core.prompts.link_to_current_trace`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
 
-import core
 from app.ollama import model_names
+from core.client import Client
+from core.entities import SpanType
 from core.prompt_version import PromptVersion, Template
-from core.prompts import LINKED_PROMPTS
-from core.tracing.export import tracer
-from core.tracing.live_span import LiveSpan
+from core.prompts import link_to_current_trace
 
 #: Seconds to wait for the model list, and for a model's answer to start or continue.
 LIST_TIMEOUT_S = 5.0
@@ -66,9 +55,9 @@ class TryRequest:
     prompt: PromptVersion
     values: dict[str, str]
     formatted: Template
-    tracking_uri: str | None  # None: nothing is traced (read-only store or older layout)
+    client: Client | None  # None: nothing is traced (read-only store or older layout)
     experiment_id: str = "0"
-    untraced_note: str = NOT_SAVED  # said with the answer when `tracking_uri` is None
+    untraced_note: str = NOT_SAVED  # said with the answer when `client` is None
 
 
 @dataclass(frozen=True)
@@ -112,24 +101,6 @@ def chat_messages(formatted: Template) -> list[tuple[str, str]]:
     return [(str(m.get("role") or "user"), str(m.get("content", ""))) for m in formatted]
 
 
-@contextlib.contextmanager
-def traced_into(tracking_uri: str, experiment_id: str, name: str) -> Iterator[LiveSpan]:
-    """A root span whose trace goes to `tracking_uri`, whatever the global URI is (see above)."""
-    with core.start_span(name, span_type=core.SpanType.CHAIN) as span:
-        record = tracer().record(span.trace_id)
-        with record.lock:
-            record.tracking_uri = tracking_uri
-            record.experiment_id = experiment_id
-        yield span
-
-
-def link_prompt(span: LiveSpan, prompt: PromptVersion) -> None:
-    """Link the current trace to `prompt` exactly as `core.load_prompt` does inside a span."""
-    linked = [{"name": prompt.name, "version": str(prompt.version)}]
-    core.update_current_trace(tags={LINKED_PROMPTS: json.dumps(linked)})
-    span.set_attribute(LINKED_PROMPTS, linked)
-
-
 def _stream(token: TokenLike, request: TryRequest, callbacks: list[Any]) -> str:
     """The model's answer, streamed so a cancel stops it between chunks."""
     from langchain_ollama import ChatOllama
@@ -150,24 +121,25 @@ def _stream(token: TokenLike, request: TryRequest, callbacks: list[Any]) -> str:
 
 def run_prompt(token: TokenLike, request: TryRequest) -> TryResult:
     """Job pool: send the filled-in prompt to the model; trace it when the store is writable."""
-    if request.tracking_uri is None:
+    client = request.client
+    if client is None:
         return TryResult(_stream(token, request, []), note=request.untraced_note)
     from core.langchain import CoreLangchainTracer
 
     name = f"prompt {request.prompt.name} v{request.prompt.version}"
-    with traced_into(request.tracking_uri, request.experiment_id, name) as span:
+    with client.start_span(name, SpanType.CHAIN, experiment_id=request.experiment_id) as span:
         span.set_inputs({"prompt": request.prompt.uri, "variables": request.values})
-        link_prompt(span, request.prompt)
-        answer = _stream(token, request, [CoreLangchainTracer()])
+        link_to_current_trace(request.prompt)
+        answer = _stream(token, request, [CoreLangchainTracer(client)])
         span.set_outputs(answer)
-    return _written(answer, span.trace_id)
+    return _written(client, answer, span.trace_id)
 
 
-def _written(answer: str, trace_id: str) -> TryResult:
-    """Wait for the trace writer; say whether the trace is in the database."""
-    if not core.flush_trace_async_logging(WRITE_TIMEOUT_S):
+def _written(client: Client, answer: str, trace_id: str) -> TryResult:
+    """Wait for the client's trace writer; say whether the trace is in the database."""
+    if not client.flush_traces(WRITE_TIMEOUT_S):
         return TryResult(answer, trace_id, "The trace is still being written.", saved=False)
-    failures = dict(tracer().failures())
-    if trace_id in failures:
-        return TryResult(answer, trace_id, f"The trace could not be saved: {failures[trace_id]}")
+    failure = client.trace_failure(trace_id)
+    if failure is not None:
+        return TryResult(answer, trace_id, f"The trace could not be saved: {failure}")
     return TryResult(answer, trace_id, f"Traced as {trace_id}.", saved=True)

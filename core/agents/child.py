@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, BinaryIO
 
-from core import tracking
+from core import context, tracking
 from core.agents.loader import LoadedModel, open_model
 from core.agents.protocol import (
     ERROR,
@@ -92,7 +92,7 @@ def _load(arguments: argparse.Namespace, channel: Channel) -> LoadedModel | None
     """Load the model and report it (`load` result or error); None when it failed."""
     try:
         tracking.set_tracking_uri(arguments.tracking_uri)
-        resolved = tracking._store().models.resolve(arguments.model_uri)
+        resolved = context.default_client().registry_store().models.resolve(arguments.model_uri)
         _use_experiment(channel, arguments.experiment_id or resolved.experiment_id)
         model = open_model(resolved, trace=not arguments.no_trace)
     except Exception as error:
@@ -115,7 +115,7 @@ def _load_info(model: LoadedModel) -> dict[str, Any]:
         "model_id": model.model_id,
         "code_file": str(model.code_file) if model.code_file else None,
         "artifact_dir": str(facts.folder) if facts is not None else None,
-        "experiment_id": tracking.active_experiment_id(),
+        "experiment_id": context.default_client().experiment_id,
         "pid": os.getpid(),
         "python": sys.executable,
         "python_version": sys.version.split()[0],

@@ -32,7 +32,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from core import tracking
+from core import context
 from core.agents.agent import MODEL_SLOT, prediction_context
 from core.agents.codefile import inspect_code_file
 from core.agents.errors import AgentLoadError
@@ -51,9 +51,9 @@ def mlflow_available() -> bool:
 
 
 def traces_writable() -> str | None:
-    """None when traces may go to the current store, else why not (an older MLflow layout)."""
+    """None when traces may go to the default client's store, else why not (an older layout)."""
     try:
-        layout = tracking._store().layout
+        layout = context.default_client().store().layout
     except StoreError:
         return None  # no database yet: tracing creates it in MLflow 3.18's layout
     if layout.is_head:
@@ -156,10 +156,9 @@ class CoreRuntime:
 
     def flush(self, trace_id: str | None, timeout_s: float | None) -> str | None:
         """Write pending traces; the reason `trace_id` could not be written, if it could not."""
-        from core.tracing.export import tracer
-
-        tracer().flush(timeout_s)
-        return next((why for tid, why in tracer().failures() if tid == trace_id), None)
+        client = context.default_client()
+        client.flush_traces(timeout_s)
+        return client.trace_failure(trace_id) if trace_id is not None else None
 
 
 class MlflowRuntime:
@@ -170,8 +169,9 @@ class MlflowRuntime:
     def __init__(self, folder: Path, traced: bool) -> None:
         self._mlflow: Any = importlib.import_module("mlflow")
         if traced:
-            self._mlflow.set_tracking_uri(mlflow_tracking_uri(tracking.get_tracking_uri()))
-            self._mlflow.set_experiment(experiment_id=tracking.active_experiment_id())
+            client = context.default_client()
+            self._mlflow.set_tracking_uri(mlflow_tracking_uri(client.tracking_uri))
+            self._mlflow.set_experiment(experiment_id=client.experiment_id)
         else:  # never point MLflow at an older database: it would upgrade it in place
             self._mlflow.tracing.disable()
         try:
@@ -349,5 +349,7 @@ def open_model(resolved: ResolvedModel, trace: bool = True) -> LoadedModel:
 
 
 def load_model(model_uri: str) -> LoadedModel:
-    """Load a logged agent from the current tracking store (see the module docstring)."""
-    return open_model(tracking._store().models.resolve(model_uri))
+    """Load a logged agent from the default client's registry (see the module docstring);
+    its calls are traced by the default client."""
+    store = context.default_client().registry_store()
+    return open_model(store.models.resolve(model_uri))

@@ -151,7 +151,7 @@ class NewModelFolder:
     folder: Path
     code_path: Path
     model_id: str
-    run_id: str
+    run_id: str | None  # None: logged outside a run (MLmodel then has no run_id)
     input_example: Mapping[str, Any]
     requirements: Sequence[str]
 
@@ -177,7 +177,7 @@ def write_model_folder(new: NewModelFolder) -> None:
 
 def mlmodel_dict(new: NewModelFolder, size: int) -> dict[str, Any]:
     """The MLmodel content MLflow 3.18 writes for a ResponsesAgent logged from code."""
-    return {
+    content = {
         "artifact_path": str(new.folder),
         "flavors": {PYFUNC: _pyfunc_flavor(new.code_path)},
         "is_signature_from_type_hint": False,
@@ -197,6 +197,9 @@ def mlmodel_dict(new: NewModelFolder, size: int) -> dict[str, Any]:
         "type_hint_from_example": False,
         "utc_time_created": str(datetime.datetime.now(datetime.UTC).replace(tzinfo=None)),
     }
+    if new.run_id is None:
+        del content["run_id"]
+    return content
 
 
 def _pyfunc_flavor(code_path: Path) -> dict[str, Any]:

@@ -1,10 +1,12 @@
 """`log_model`: log an agent from its code file, writing what MLflow 3.18's `log_model` writes.
 
-    info = core.log_model(python_model="agent.py", name="agent", registered_model_name="agent")
+    info = core.pyfunc.log_model(python_model="agent.py", name="agent",
+                                 registered_model_name="agent")
 
 Files first, then one transaction: the model folder
 `<experiment artifact root>/models/m-<32 hex>/artifacts/` gets MLmodel, a copy of the code file,
-requirements and environment files and the input examples; then the run, the logged model and
+requirements and environment files and the input examples; then the logged model (linked to the
+active run, when there is one: MLflow 3.18 makes no run for a model logged outside a run) and
 (with `registered_model_name`) the next registered version are stored together. A failed write
 removes the folder again. The code file is read, never run: MLflow runs it once to validate it,
 TraceDesk leaves running code to `load_model` and `AgentRunner`.
@@ -21,12 +23,12 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from core import tracking
 from core.agents.codefile import CodeFile, infer_requirements, inspect_code_file
 from core.agents.mlmodel import DEFAULT_INPUT_EXAMPLE, NewModelFolder, write_model_folder
 from core.agents.responses import ResponsesAgentRequest
-from core.evaluation.lineage import context_tags, run_name
+from core.evaluation.lineage import context_tags
 from core.store.models import NewLoggedModel
+from core.store.store import Store
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class ModelInfo:
 
     model_uri: str
     model_id: str
-    run_id: str
+    run_id: str | None  # the run it was logged in (None outside a run, as MLflow)
     name: str
     experiment_id: str
     #: The model folder, absolute, as recorded in the database and in MLmodel.
@@ -90,13 +92,18 @@ def _requirements(code: CodeFile, pip_requirements: Iterable[str] | str | None) 
 
 
 def log_model(
+    store: Store,
     python_model: str | os.PathLike[str],
+    *,
+    experiment_id: str,
+    run_id: str | None = None,
     name: str = "model",
     registered_model_name: str | None = None,
     input_example: Mapping[str, Any] | ResponsesAgentRequest | None = None,
     pip_requirements: Iterable[str] | str | None = None,
 ) -> ModelInfo:
-    """Log the agent defined by code file `python_model` in a new run of the active experiment.
+    """Log the agent defined by code file `python_model` in `experiment_id`, in run `run_id`
+    (the active run; a run's model belongs to the run's experiment) or in none.
 
     With `registered_model_name`, also register it as that model's next version. Without
     `input_example`, MLflow's default (`{"input": [{"role": "user", "content": "Hello!"}]}`)
@@ -107,9 +114,8 @@ def log_model(
         _check_name(registered_model_name, "registered model name")
     code = _code_file(python_model)
     example, requirements = _input_example(input_example), _requirements(code, pip_requirements)
-    models = tracking._store(write=True).models
-    experiment_id = tracking.active_experiment_id()
-    new = _new_model(name, experiment_id, models.artifact_folder(experiment_id))
+    models = store.models
+    new = _new_model(name, experiment_id, run_id, models.artifact_folder(experiment_id))
     folder = Path(new.artifact_location)
     try:
         write_model_folder(
@@ -139,19 +145,17 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def _new_model(name: str, experiment_id: str, experiment_dir: Path) -> NewLoggedModel:
-    """The rows of a new logged model in `experiment_dir`, with fresh ids, starting now."""
-    tags = context_tags()
-    model_id, run_id = f"m-{uuid.uuid4().hex}", uuid.uuid4().hex
+def _new_model(
+    name: str, experiment_id: str, run_id: str | None, experiment_dir: Path
+) -> NewLoggedModel:
+    """The rows of a new logged model in `experiment_dir`, with a fresh id, starting now."""
+    model_id = f"m-{uuid.uuid4().hex}"
     return NewLoggedModel(
         model_id=model_id,
         run_id=run_id,
-        run_name=run_name(),
         name=name,
         experiment_id=experiment_id,
         artifact_location=str(experiment_dir / "models" / model_id / "artifacts"),
-        run_artifact_uri=f"{experiment_dir}/{run_id}/artifacts",
-        user=tags["mlflow.user"],
-        tags=tags,
+        tags=context_tags(),
         start_ms=_now_ms(),
     )

@@ -5,9 +5,20 @@ They hold values, not database rows or sessions; `from core.entities import Trac
 works as `from mlflow.entities import Trace, SpanType` does.
 """
 
-from core.entities.assessment import Assessment
+from core.entities.assessment import (
+    Assessment,
+    Expectation,
+    ExpectationValue,
+    Feedback,
+    FeedbackValue,
+    IssueReference,
+)
+from core.entities.assessment_error import AssessmentError
+from core.entities.assessment_source import AssessmentSource, AssessmentSourceType
 from core.entities.experiment import Experiment
 from core.entities.ids import base64_to_hex, hex_to_base64, iso_time_ms
+from core.entities.link import Link
+from core.entities.run import Run, RunData, RunInfo
 from core.entities.span import (
     INPUTS_KEY,
     OUTPUTS_KEY,
@@ -17,11 +28,20 @@ from core.entities.span import (
     Span,
     SpanEvent,
 )
+from core.entities.span_log_level import SpanLogLevel
+from core.entities.span_status import SpanStatus, SpanStatusCode
 from core.entities.span_type import SpanType
 from core.entities.token_usage import TokenUsage
-from core.entities.trace import Trace, TraceData
+from core.entities.trace import Trace
+from core.entities.trace_data import TraceData
 from core.entities.trace_info import TraceInfo
+from core.entities.trace_location import (
+    MlflowExperimentLocation,
+    TraceLocation,
+    TraceLocationType,
+)
 from core.entities.trace_row import TraceRow
+from core.entities.trace_state import TraceState, TraceStatus
 
 __all__ = [
     "INPUTS_KEY",
@@ -29,16 +49,36 @@ __all__ = [
     "SPAN_TYPE_KEY",
     "TOKEN_USAGE_KEY",
     "Assessment",
+    "AssessmentError",
+    "AssessmentSource",
+    "AssessmentSourceType",
+    "Expectation",
+    "ExpectationValue",
     "Experiment",
+    "Feedback",
+    "FeedbackValue",
+    "IssueReference",
+    "Link",
+    "MlflowExperimentLocation",
     "PayloadSource",
+    "Run",
+    "RunData",
+    "RunInfo",
     "Span",
     "SpanEvent",
+    "SpanLogLevel",
+    "SpanStatus",
+    "SpanStatusCode",
     "SpanType",
     "TokenUsage",
     "Trace",
     "TraceData",
     "TraceInfo",
+    "TraceLocation",
+    "TraceLocationType",
     "TraceRow",
+    "TraceState",
+    "TraceStatus",
     "base64_to_hex",
     "hex_to_base64",
     "iso_time_ms",

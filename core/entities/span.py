@@ -1,37 +1,43 @@
-"""`Span`: one step of a trace, its payload decoded on demand; `SpanEvent`.
+"""`Span`: one step of a trace, its payload decoded on demand (MLflow's `mlflow.entities.Span`).
 
 Span payloads are decoded lazily: a span built from a database row keeps its JSON text until
-someone asks for its attributes, so a tree of 10,000 spans costs no JSON decoding at all.
+someone asks for its attributes, so a tree of 10,000 spans costs no JSON decoding at all. What
+MLflow computes from the payload (`status`, `events`, `links`, `log_level`...) is computed on
+access too.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core import jsonutil
 from core.entities.ids import hex_to_base64
+from core.entities.link import Link
+from core.entities.span_dict import SPAN_TYPE_KEY, TRACE_REQUEST_ID_KEY, span_fields
+from core.entities.span_event import SpanEvent
+from core.entities.span_log_level import SpanLogLevel
+from core.entities.span_status import SpanStatus, SpanStatusCode
 from core.entities.token_usage import TokenUsage
+
+__all__ = [
+    "INPUTS_KEY",
+    "OUTPUTS_KEY",
+    "SPAN_TYPE_KEY",
+    "TOKEN_USAGE_KEY",
+    "TRACE_REQUEST_ID_KEY",
+    "PayloadSource",
+    "Span",
+    "SpanEvent",
+]
 
 INPUTS_KEY = "mlflow.spanInputs"
 OUTPUTS_KEY = "mlflow.spanOutputs"
-SPAN_TYPE_KEY = "mlflow.spanType"
 TOKEN_USAGE_KEY = "mlflow.chat.tokenUsage"
-
-
-@dataclass(frozen=True)
-class SpanEvent:
-    name: str
-    timestamp_ns: int
-    attributes: Mapping[str, Any]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "time_unix_nano": self.timestamp_ns,
-            "attributes": dict(self.attributes),
-        }
+DESCRIPTION_KEY = "mlflow.spanDescription"
+LOG_LEVEL_KEY = "mlflow.spanLogLevel"
+MODEL_KEY = "mlflow.llm.model"
+LLM_COST_KEY = "mlflow.llm.cost"
 
 
 class PayloadSource(Protocol):
@@ -94,7 +100,27 @@ class Span:
         self._events: tuple[SpanEvent, ...] | None = None
 
     def __repr__(self) -> str:
-        return f"Span(name={self.name!r}, span_id={self.span_id!r}, parent_id={self.parent_id!r})"
+        return (
+            f"Span(name={self.name!r}, trace_id={self.trace_id!r}, "
+            f"span_id={self.span_id!r}, parent_id={self.parent_id!r})"
+        )
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Span:
+        """A span from MLflow's span dictionary (`Span.to_dict()`, MLflow 3 or 2 shape).
+
+        Raises ValueError when `data` is no span dictionary.
+        """
+        try:
+            return cls(*span_fields(data))
+        except (KeyError, TypeError, ValueError) as exc:
+            message = f"Failed to create a Span object from the given dictionary: {exc}"
+            raise ValueError(message) from exc
+
+    @property
+    def request_id(self) -> str:
+        """MLflow 2's name of `trace_id`."""
+        return self.trace_id
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Span):
@@ -182,10 +208,62 @@ class Span:
         return ""
 
     @property
-    def events(self) -> tuple[SpanEvent, ...]:
+    def status(self) -> SpanStatus:
+        """The status code and, for an error, its description (as OpenTelemetry keeps it)."""
+        try:
+            code = SpanStatusCode(self.status_code)
+        except ValueError:
+            code = SpanStatusCode.UNSET
+        if code is not SpanStatusCode.ERROR:  # known without reading the payload
+            return SpanStatus(code)
+        return SpanStatus(code, self.status_message)
+
+    @property
+    def events(self) -> list[SpanEvent]:
         if self._events is None:
             self._events = _events(self.content.get("events"))
-        return self._events
+        return list(self._events)
+
+    @property
+    def links(self) -> list[Link]:
+        """Links to spans of other traces (MLflow ≥ 3.6 records them)."""
+        raw = self.content.get("links")
+        if not isinstance(raw, list):
+            return []
+        links = []
+        for item in raw:
+            try:
+                links.append(Link.from_dict(item))
+            except (KeyError, TypeError, AttributeError):
+                continue
+        return links
+
+    @property
+    def description(self) -> str | None:
+        value = self.get_attribute(DESCRIPTION_KEY)
+        return value if isinstance(value, str) else None
+
+    @property
+    def model_name(self) -> str | None:
+        value = self.get_attribute(MODEL_KEY)
+        return value if isinstance(value, str) else None
+
+    @property
+    def llm_cost(self) -> dict[str, float] | None:
+        """`input_cost` / `output_cost` / `total_cost` in USD, when MLflow priced the call."""
+        value = self.get_attribute(LLM_COST_KEY)
+        return value if isinstance(value, dict) else None
+
+    @property
+    def log_level(self) -> SpanLogLevel | None:
+        """The span's severity, or None when it was not classified."""
+        value = self.get_attribute(LOG_LEVEL_KEY)
+        if value is None:
+            return None
+        try:
+            return SpanLogLevel.from_value(value)
+        except (TypeError, ValueError):
+            return None
 
     @property
     def duration_ns(self) -> int | None:
@@ -220,8 +298,8 @@ def _events(raw: Any) -> tuple[SpanEvent, ...]:
         events.append(
             SpanEvent(
                 name=str(item.get("name", "")),
-                timestamp_ns=int(item.get("time_unix_nano") or 0),
-                attributes=attributes if isinstance(attributes, Mapping) else {},
+                timestamp=int(item.get("time_unix_nano") or 0),
+                attributes=dict(attributes) if isinstance(attributes, Mapping) else {},
             )
         )
     return tuple(events)

@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from core import jsonutil
 from core.entities import Assessment, Trace
 from core.evaluation.entities import SCORER_DIGEST_KEY, SOURCE_RUN_KEY, Feedback
+from core.store.assessment_codec import assessment_from_row
 
 FEEDBACK, EXPECTATION = "feedback", "expectation"
 DEFAULT_SOURCE_ID = "default"  # MLflow's `AssessmentSource.source_id` default
@@ -35,7 +35,7 @@ def feedback_row(
         name=feedback.name or "feedback",
         kind=FEEDBACK,
         value=feedback.value,
-        source=(feedback.source_type, feedback.source_id or DEFAULT_SOURCE_ID),
+        source=(feedback.source.source_type, feedback.source.source_id or DEFAULT_SOURCE_ID),
         now_ms=now_ms,
         extra={
             "error": json.dumps(error) if error is not None else None,
@@ -113,20 +113,5 @@ def aggregate_value(value: Any) -> tuple[float | None, bool]:
 
 
 def as_assessment(row: Mapping[str, Any]) -> Assessment:
-    """The `Assessment` entity of a row built here (what reading it back would give)."""
-    error = jsonutil.loads(row["error"]) if row["error"] else None
-    return Assessment(
-        assessment_id=row["assessment_id"],
-        name=row["name"],
-        trace_id=row["trace_id"],
-        assessment_type=row["assessment_type"],
-        value=jsonutil.loads(row["value"]),
-        source_type=row["source_type"],
-        source_id=row["source_id"],
-        create_time_ms=row["created_timestamp"],
-        last_update_time_ms=row["last_updated_timestamp"],
-        span_id=row["span_id"],
-        rationale=row["rationale"],
-        error=error,
-        metadata=jsonutil.loads(row["assessment_metadata"]),
-    )
+    """The `Feedback` / `Expectation` of a row built here (what reading it back would give)."""
+    return assessment_from_row(row)

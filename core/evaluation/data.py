@@ -132,10 +132,11 @@ def _trace_or_id(value: Any, trace_id: Any = None) -> Trace | str | None:
 
 def _add_columns_from_traces(frame: pd.DataFrame, traces: list[Trace]) -> None:
     """Add `inputs` / `outputs` / `expectations` from the traces where no column gives them."""
+    roots = [t.data.root_span for t in traces]
     if "inputs" not in frame.columns:
-        frame["inputs"] = _column([t.data.request for t in traces])
+        frame["inputs"] = _column([r.inputs if r is not None else None for r in roots])
     if "outputs" not in frame.columns:
-        frame["outputs"] = _column([t.data.response for t in traces])
+        frame["outputs"] = _column([r.outputs if r is not None else None for r in roots])
     if "expectations" not in frame.columns:
         found = [trace_expectations(t) for t in traces]
         if any(found):

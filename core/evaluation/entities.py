@@ -1,20 +1,48 @@
 """What evaluations hand out: scorer feedback, `core.evaluate`'s result, stored runs and rows.
 
-`Feedback` is what a scorer may return (MLflow's `mlflow.entities.Feedback`). The read side
+`Feedback` is what a scorer may return: MLflow's `mlflow.entities.Feedback`, the same class
+`core.entities.Feedback` that assessments read back from a store are. The read side
 (`EvaluationRun`, `EvaluationRow`, `Score`, `EvaluationPage`) is what `Store.evaluations` gives
 the app's Evaluations view: plain values, with a row's inputs and outputs decoded only when asked.
 """
 
 from __future__ import annotations
 
-import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
-from core.entities import Span
+from core.entities import AssessmentError, AssessmentSource, Feedback, Span
+from core.entities.assessment import SOURCE_RUN_KEY
+from core.entities.assessment_error import ASSESSMENT_ERROR, as_assessment_error
+
+__all__ = [
+    "AGENT_DIGEST_TAG",
+    "AGENT_FUNCTION_TAG",
+    "ASSESSMENT_ERROR",
+    "FAILED",
+    "FINISHED",
+    "KILLED",
+    "RUNNING",
+    "RUN_TYPE_EVALUATE",
+    "RUN_TYPE_TAG",
+    "SCORERS_DIGEST_TAG",
+    "SCORER_DIGEST_KEY",
+    "SCORER_ERROR",
+    "SOURCE_RUN_KEY",
+    "AssessmentError",
+    "AssessmentSource",
+    "EvaluationColumns",
+    "EvaluationPage",
+    "EvaluationResult",
+    "EvaluationRow",
+    "EvaluationRun",
+    "Feedback",
+    "Score",
+    "assessment_error",
+]
 
 #: Run tag that marks an evaluation run, and its value.
 RUN_TYPE_TAG = "mlflow.runType"
@@ -22,60 +50,20 @@ RUN_TYPE_EVALUATE = "genai_evaluate"
 AGENT_FUNCTION_TAG = "mlflow.genaiEvaluate.agent.function"
 AGENT_DIGEST_TAG = "mlflow.genaiEvaluate.agent.digest"
 SCORERS_DIGEST_TAG = "mlflow.genaiEvaluate.scorersDigest"
-#: Assessment metadata keys MLflow's evaluation writes.
-SOURCE_RUN_KEY = "mlflow.assessment.sourceRunId"
+#: Assessment metadata key MLflow's evaluation writes besides `SOURCE_RUN_KEY`.
 SCORER_DIGEST_KEY = "mlflow.assessment.scorerDigest"
 #: Error code of a scorer that raised.
 SCORER_ERROR = "SCORER_ERROR"
-#: Error code of an error given as text (MLflow's `Feedback(error="...")`).
-ASSESSMENT_ERROR = "ASSESSMENT_ERROR"
 #: Run statuses (MLflow's `RunStatus`).
 RUNNING, FINISHED, FAILED, KILLED = "RUNNING", "FINISHED", "FAILED", "KILLED"
 
 
-@dataclass
-class Feedback:
-    """A scorer's verdict on one row: a value, why, and (when scoring failed) an error.
-
-    `name` defaults to the scorer's name. `error` may be an exception, a message, or a mapping
-    with `error_code` / `error_message` / `stack_trace`. The source defaults to MLflow's
-    (`CODE`, `"default"`); an LLM judge sets `LLM_JUDGE` and its model.
-    """
-
-    value: Any = None
-    rationale: str | None = None
-    name: str | None = None
-    error: BaseException | str | Mapping[str, Any] | None = None
-    source_type: str = "CODE"
-    source_id: str | None = None
-    metadata: Mapping[str, str] | None = None
-
-    @property
-    def error_dict(self) -> dict[str, Any] | None:
-        """The error as MLflow stores it: `{error_code, error_message, stack_trace}`."""
-        return assessment_error(self.error)
-
-
 def assessment_error(
-    error: BaseException | str | Mapping[str, Any] | None,
+    error: BaseException | str | Mapping[str, Any] | AssessmentError | None,
 ) -> dict[str, Any] | None:
     """MLflow's `AssessmentError.to_dictionary()` of an exception, a message or a mapping."""
-    if error is None:
-        return None
-    if isinstance(error, BaseException):
-        stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
-        return {
-            "error_code": type(error).__name__,
-            "error_message": str(error),
-            "stack_trace": (repr(error) + stack).strip(),
-        }
-    if isinstance(error, str):
-        return {"error_code": ASSESSMENT_ERROR, "error_message": error, "stack_trace": None}
-    return {
-        "error_code": str(error.get("error_code") or ASSESSMENT_ERROR),
-        "error_message": error.get("error_message"),
-        "stack_trace": error.get("stack_trace"),
-    }
+    found = as_assessment_error(error)
+    return found.to_dictionary() if found is not None else None
 
 
 @dataclass(frozen=True)

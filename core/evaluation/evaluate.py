@@ -1,4 +1,5 @@
-"""`core.evaluate`: MLflow 3.18's `mlflow.genai.evaluate`, storing exactly what it stores.
+"""The evaluation behind `core.evaluate` / `Client.evaluate` (MLflow 3.18's
+`mlflow.genai.evaluate`), storing exactly what it stores.
 
     @core.scorer
     def short(outputs: str) -> bool:
@@ -29,11 +30,11 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core import tracking
 from core.evaluation.data import prepare
 from core.evaluation.entities import EvaluationResult
-from core.evaluation.job import EvaluationJob, Progress
+from core.evaluation.job import EvaluationJob, EvaluationTraces, Progress
 from core.evaluation.scorer import Scorer, as_scorer
+from core.store.store import Store
 
 DEFAULT_MAX_WORKERS = 4
 MAX_WORKERS_ENV = "MLFLOW_GENAI_EVAL_MAX_WORKERS"
@@ -41,18 +42,22 @@ MAX_WORKERS_ENV = "MLFLOW_GENAI_EVAL_MAX_WORKERS"
 Cancel = threading.Event | Callable[[], bool]
 
 
-def evaluate(
+def run_evaluation(
     data: Any,
     scorers: Sequence[Scorer | Callable[..., Any]] | None = None,
     predict_fn: Callable[..., Any] | None = None,
     *,
+    store: Store,
+    traces: EvaluationTraces,
+    experiment_id: str,
     max_workers: int | None = None,
     progress: Progress | None = None,
     cancel: Cancel | None = None,
-    experiment_id: str | None = None,
     run_name: str | None = None,
 ) -> EvaluationResult:
-    """Evaluate `data` with `scorers` into a new evaluation run; returns its result.
+    """Evaluate `data` with `scorers` into a new evaluation run of `store`; returns its result.
+
+    `traces` (the client: `Client.evaluate` calls this) starts and writes the rows' traces.
 
     `data`: a list of `{"inputs": {...}, "expectations": {...}}` dicts or a DataFrame with
     `inputs` / `expectations` / `outputs` / `trace` columns; or existing traces (a DataFrame from
@@ -62,18 +67,15 @@ def evaluate(
     `max_workers` rows run at once (default `$MLFLOW_GENAI_EVAL_MAX_WORKERS`, else 4); results
     keep the order of `data`. `progress(done, total, errors)` is called in this thread after
     each row; `cancel` (an Event, or a callable returning True) stops the evaluation: rows not
-    started are skipped and the run ends KILLED. The run goes to `experiment_id`, else the
-    active experiment; `run_name` defaults to a random MLflow-style name.
+    started are skipped and the run ends KILLED. The run goes to `experiment_id`; `run_name`
+    defaults to a random MLflow-style name.
     """
     checked = check_scorers(scorers)
-    store = tracking._store(write=True)
-    experiment = str(
-        experiment_id if experiment_id is not None else tracking.active_experiment_id()
-    )
     prepared = prepare(data, store.reader, needs_call_inputs=predict_fn is not None)
     job = EvaluationJob(
         store,
-        experiment,
+        traces,
+        experiment_id,
         checked,
         predict_fn,
         prepared,

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
 from core.entities import Trace
 from core.errors import StoreError
@@ -36,7 +36,7 @@ from core.evaluation.scorer import Scorer
 from core.evaluation.scoring import score_row
 from core.evaluation.traces import recorded_trace
 from core.store.store import Store
-from core.tracing import export
+from core.tracing.record import TraceSink
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +47,21 @@ WRITE_INTERVAL_S = 1.0
 Progress = Callable[[int, int, int], None]
 
 
+class EvaluationTraces(TraceSink, Protocol):
+    """Where the rows' traces start and are written: a `core.Client`."""
+
+    def flush_traces(self, timeout_s: float | None = None) -> bool: ...
+
+    def trace_failure(self, trace_id: str) -> str | None: ...
+
+
 class EvaluationJob:
     """Evaluates prepared rows into a new run of `experiment_id`."""
 
     def __init__(
         self,
         store: Store,
+        traces: EvaluationTraces,
         experiment_id: str,
         scorers: Sequence[Scorer],
         predict_fn: Callable[..., Any] | None,
@@ -63,6 +72,7 @@ class EvaluationJob:
         cancelled: Callable[[], bool],
     ) -> None:
         self.evaluations = store.evaluations
+        self.traces = traces
         self.experiment_id = experiment_id
         self.location = store.writer.experiment_artifact_location(experiment_id)
         self.scorers = list(scorers)
@@ -79,7 +89,7 @@ class EvaluationJob:
         run_id, name = uuid.uuid4().hex, name or lineage.run_name()
         self._start(run_id, name)
         try:
-            outcomes = self._evaluate(TraceLink(run_id, self.experiment_id))
+            outcomes = self._evaluate(TraceLink(run_id, self.experiment_id, self.traces))
         except BaseException as error:
             self._abandon(run_id, KILLED if isinstance(error, KeyboardInterrupt) else FAILED)
             raise
@@ -201,18 +211,19 @@ class EvaluationJob:
             return
         new_traces = {o.trace.info.trace_id for o in outcomes if not o.existing_trace}
         if new_traces:
-            _wait_for_traces(new_traces)
+            self._wait_for_traces(new_traces)
         self.evaluations.add_results(
             run_id,
             [row for o in outcomes for row in o.rows],
             [o.trace.info.trace_id for o in outcomes if o.existing_trace],
         )
 
-
-def _wait_for_traces(trace_ids: set[str]) -> None:
-    """Block until the background writer has stored these traces; raise if it could not."""
-    export.flush()
-    lost = [(i, why) for i, why in export.tracer().failures() if i in trace_ids]
-    if lost:
-        trace_id, reason = lost[0]
-        raise StoreError(f"The trace {trace_id} of this evaluation could not be written: {reason}")
+    def _wait_for_traces(self, trace_ids: set[str]) -> None:
+        """Block until the client has written these traces; raise if it could not."""
+        self.traces.flush_traces()
+        for trace_id in sorted(trace_ids):
+            reason = self.traces.trace_failure(trace_id)
+            if reason is not None:
+                raise StoreError(
+                    f"The trace {trace_id} of this evaluation could not be written: {reason}"
+                )

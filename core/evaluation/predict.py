@@ -8,8 +8,8 @@ function. When that span ends up with exactly one child (the function's own root
 child becomes the trace's root, so the stored trace is what the function produced, as MLflow
 stores it. Otherwise the wrapper is the root, with the call's inputs and result.
 
-`core.tracing` has no public hook for this, so `_adopt_only_child` edits the trace record
-while it is still being recorded (before its root ends).
+`_adopt_only_child` edits the trace record while it is still being recorded (before its root
+ends): nothing has been written yet.
 """
 
 from __future__ import annotations
@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.entities.span_type import SpanType
-from core.tracing import export
-from core.tracing.fluent import start_span
-from core.tracing.live_span import FUNCTION_NAME_KEY, LiveSpan, TraceRecord
+from core.tracing.live_span import FUNCTION_NAME_KEY, LiveSpan
+from core.tracing.record import TraceRecord, TraceSink
+from core.tracing.spans import start_span, trace_record
 
 EVAL_REQUEST_TAG = "mlflow.eval.requestId"
 SOURCE_RUN_METADATA = "mlflow.sourceRun"
@@ -34,10 +34,11 @@ MINIMAL_TRACE_NAME = "root_span"
 
 @dataclass(frozen=True)
 class TraceLink:
-    """What ties a new trace to its evaluation run."""
+    """What ties a new trace to its evaluation run, and where traces start (the client)."""
 
     run_id: str
     experiment_id: str
+    sink: TraceSink
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -55,7 +56,7 @@ def predict(function: Callable[..., Any], inputs: Mapping[str, Any], link: Trace
     name = getattr(function, "__name__", type(function).__name__)
     outputs: Any = None
     error: str | None = None
-    with start_span(name, attributes={FUNCTION_NAME_KEY: name}) as span:
+    with start_span(name, attributes={FUNCTION_NAME_KEY: name}, sink=link.sink) as span:
         record = claim(span, link)
         span.set_inputs(call_inputs(function, inputs))
         try:
@@ -71,7 +72,7 @@ def predict(function: Callable[..., Any], inputs: Mapping[str, Any], link: Trace
 
 def minimal_trace(inputs: Any, outputs: Any, link: TraceLink) -> TraceRecord:
     """A one-span trace holding given inputs and outputs (rows that come with outputs)."""
-    with start_span(MINIMAL_TRACE_NAME, span_type=SpanType.CHAIN) as span:
+    with start_span(MINIMAL_TRACE_NAME, span_type=SpanType.CHAIN, sink=link.sink) as span:
         record = claim(span, link)
         span.set_inputs(inputs)
         span.set_outputs(outputs)
@@ -80,12 +81,13 @@ def minimal_trace(inputs: Any, outputs: Any, link: TraceLink) -> TraceRecord:
 
 def claim(span: LiveSpan, link: TraceLink) -> TraceRecord:
     """Mark the trace of `span` as made by the run: request id tag, source run, experiment."""
-    record = export.tracer().record(span.trace_id)
+    record = trace_record(span)
     with record.lock:
         record.experiment_id = link.experiment_id
         record.tags.update(link.tags)
         record.tags[EVAL_REQUEST_TAG] = str(uuid.uuid4())
         record.metadata[SOURCE_RUN_METADATA] = link.run_id
+        record.linked_runs.append(link.run_id)
     return record
 
 

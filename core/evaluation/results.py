@@ -49,8 +49,8 @@ class RowOutcome:
         return [as_assessment(row) for row in self.rows]
 
     def trace_with_assessments(self) -> Trace:
-        known = tuple(self.trace.info.assessments)
-        info = replace(self.trace.info, assessments=known + tuple(self.assessments()))
+        known = self.trace.info.assessments
+        info = replace(self.trace.info, assessments=[*known, *self.assessments()])
         return replace(self.trace, info=info)
 
 

@@ -1,10 +1,15 @@
 """Everything to score with, in one place (MLflow's `mlflow.genai.scorers`).
 
 from core.scorers import scorer, Feedback, ExactMatch, Contains, MaxLength, Judge
+from core.scorers import Correctness, Guidelines, RetrievalGroundedness, Safety
 
 @scorer
 def short(outputs: str) -> bool:
     return len(outputs) < 10
+
+MLflow's built-in LLM judges (`Correctness`, `Guidelines`, `ExpectationsGuidelines`,
+`RelevanceToQuery`, `RetrievalGroundedness`, `RetrievalRelevance`, `RetrievalSufficiency`,
+`Safety`) ask a local Ollama model: `Correctness(model="ollama:/llama3.2")`.
 """
 
 from core.evaluation.builtin import (
@@ -17,16 +22,34 @@ from core.evaluation.builtin import (
 )
 from core.evaluation.entities import Feedback
 from core.evaluation.judge import Judge, JudgeError
+from core.evaluation.judges import (
+    Correctness,
+    ExpectationsGuidelines,
+    Guidelines,
+    RelevanceToQuery,
+    RetrievalGroundedness,
+    RetrievalRelevance,
+    RetrievalSufficiency,
+    Safety,
+)
 from core.evaluation.scorer import FunctionScorer, Scorer, scorer
 
 __all__ = [
     "Contains",
+    "Correctness",
     "ExactMatch",
+    "ExpectationsGuidelines",
     "Feedback",
     "FunctionScorer",
+    "Guidelines",
     "Judge",
     "JudgeError",
     "MaxLength",
+    "RelevanceToQuery",
+    "RetrievalGroundedness",
+    "RetrievalRelevance",
+    "RetrievalSufficiency",
+    "Safety",
     "Scorer",
     "contains",
     "exact_match",

@@ -7,17 +7,16 @@ unless it has none). A scorer that raises gives one `Feedback` with no value and
 
 from __future__ import annotations
 
+import copy
 import traceback
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from core.entities import Trace
+from core.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Trace
+from core.entities.assessment import DEFAULT_FEEDBACK_NAME, FeedbackValue
 from core.evaluation.entities import SCORER_ERROR, Feedback
 from core.evaluation.scorer import Scorer
-
-#: MLflow's default feedback name, replaced by the scorer's name.
-DEFAULT_FEEDBACK_NAME = "feedback"
 
 
 @dataclass(frozen=True)
@@ -58,10 +57,10 @@ def scorer_error(name: str, error: BaseException) -> Feedback:
     """The feedback MLflow records for a scorer that raised."""
     stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     return Feedback(
-        value=None,
         name=name,
-        error={"error_code": SCORER_ERROR, "error_message": str(error), "stack_trace": stack},
-        source_id=name,
+        value=None,
+        error=AssessmentError(error_code=SCORER_ERROR, error_message=str(error), stack_trace=stack),
+        source=_code_source(name),
     )
 
 
@@ -71,7 +70,7 @@ def standardize(name: str, value: Any) -> list[Feedback]:
     if value is None:
         return []
     if isinstance(value, bool | int | float | str):
-        return [Feedback(value=value, name=name, source_id=name)]
+        return [Feedback(name=name, value=value, source=_code_source(name))]
     if isinstance(value, Feedback):
         return [_named(value, name)]
     if isinstance(value, list | tuple) and value and all(isinstance(v, Feedback) for v in value):
@@ -82,12 +81,21 @@ def standardize(name: str, value: Any) -> list[Feedback]:
     )
 
 
+def _code_source(scorer_name: str) -> AssessmentSource:
+    """The source MLflow gives a scorer's plain value: `CODE`, the scorer's name."""
+    return AssessmentSource(source_type=AssessmentSourceType.CODE, source_id=scorer_name)
+
+
 def _named(feedback: Feedback, scorer_name: str) -> Feedback:
-    name = feedback.name
-    value = _python_scalar(feedback.value)
-    if not name or name == DEFAULT_FEEDBACK_NAME:
-        name = scorer_name
-    return replace(feedback, name=name, value=value)
+    """A copy named after the scorer unless it has its own name; NumPy values made Python's.
+
+    The scorer's own object is left as it was (it may be returned again, for another row).
+    """
+    named = copy.copy(feedback)
+    if not feedback.name or feedback.name == DEFAULT_FEEDBACK_NAME:
+        named.name = scorer_name
+    named.feedback = FeedbackValue(_python_scalar(feedback.value), feedback.error)
+    return named
 
 
 def _python_scalar(value: Any) -> Any:

@@ -15,13 +15,13 @@ from core.entities import Span, Trace, TraceData, TraceInfo
 from core.store.columns import SESSION_METADATA, TOKEN_USAGE_METADATA, TRACE_NAME_TAG
 from core.store.span_codec import span_from_row, tree_order
 from core.tracing.encode import TOKEN_FIELDS, TraceRows, encode_trace
-from core.tracing.live_span import TraceRecord
+from core.tracing.record import TraceRecord
 
 
 def recorded_trace(record: TraceRecord, artifact_location: str) -> Trace:
     """The `Trace` of a finished record, as it will read back from the store."""
     with record.lock:
-        experiment_id = record.experiment_id or "0"
+        experiment_id = record.experiment_id
         rows = encode_trace(record, experiment_id, artifact_location)
     return trace_of_rows(rows)
 

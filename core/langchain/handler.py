@@ -19,6 +19,7 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk, LLMResult
 from tenacity import RetryCallState
 
+from core import context
 from core.entities.span_type import SpanType
 from core.langchain.messages import (
     CHAT_TOOLS_KEY,
@@ -33,8 +34,8 @@ from core.langchain.messages import (
     token_usage,
     tool_input,
 )
-from core.tracing import export, fluent
-from core.tracing.fluent import start_span_no_context, update_current_trace
+from core.tracing import spans
+from core.tracing.active import registry
 from core.tracing.live_span import (
     DEBUG,
     ERROR,
@@ -43,27 +44,21 @@ from core.tracing.live_span import (
     LOG_LEVEL_KEY,
     LiveSpan,
 )
+from core.tracing.record import TraceSink
+from core.tracing.spans import get_current_active_span, set_current_span, update_current_trace
 
 # --------------------------------------------------------------------------- spans of runs
 
 
-def _current() -> LiveSpan | None:
-    return fluent._current_span.get()
-
-
-def _make_current(span: LiveSpan | None) -> None:
-    """Set the span `core.start_span` / `@core.trace` nest under.
-
-    core.tracing has no public call for this yet (MLflow's `set_span_in_context`), so this is
-    the one place that touches its context variable.
-    """
-    fluent._current_span.set(span)
+_current = get_current_active_span
+#: Set the span `core.start_span` / `@core.trace` nest under (MLflow's `set_span_in_context`).
+_make_current = set_current_span
 
 
 def _trace_spans(trace_id: str) -> dict[str, LiveSpan]:
     """The spans of a trace still being recorded, by id (empty once it is written)."""
     try:
-        record = export.tracer().record(trace_id)
+        record = registry.record(trace_id)
     except RuntimeError:
         return {}
     with record.lock:
@@ -153,14 +148,16 @@ class CoreLangchainTracer(BaseCallbackHandler):
 
     One instance serves every run in the process: per-run state is keyed by LangChain's run id.
     Callbacks take LangChain's keyword arguments as `**kwargs`; `_Start.of` sorts them out.
+    A run outside any span starts a trace in `client`, else in the default client.
     """
 
     # Callbacks run in the caller's task, not a worker thread, so the span made current on
     # start is what the run's own code (tools, lambdas, `@core.trace`) sees in async chains too.
     run_inline = True
 
-    def __init__(self) -> None:
+    def __init__(self, client: TraceSink | None = None) -> None:
         super().__init__()
+        self._client = client
         self._lock = threading.Lock()
         self._runs: dict[str, _Run] = {}
         self._by_span: dict[str, _Run] = {}
@@ -169,7 +166,9 @@ class CoreLangchainTracer(BaseCallbackHandler):
 
     def _start(self, start: _Start, span_type: str, inputs: Any) -> LiveSpan:
         parent = self._parent_for(start.parent_run_id)
-        span = start_span_no_context(start.name, span_type, parent_span=parent, inputs=inputs)
+        sink = self._client or context.default_client()
+        span = spans.begin_span(start.name, span_type, None, sink=sink, parent=parent)
+        span.set_inputs(inputs)
         span.set_attributes(start.attributes)  # after the inputs: MLflow's attribute order
         run = _Run(span, _current())
         _make_current(span)  # so code the run executes nests under it (MLflow attaches it too)

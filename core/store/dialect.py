@@ -12,6 +12,8 @@ itself, `BEGIN IMMEDIATE` and the read-only sessions, is in `core.store.connecti
   subquery per experiment (SQLite) or as one `experiment_id IN (...)` query (PostgreSQL);
 * `lock_versions`: how two writers of the next version number of one registered model queue;
 * `insert_experiment`: who picks a new experiment's id (PostgreSQL's sequence);
+* `insert_missing`: an INSERT that leaves an existing row with the same key alone, also when
+  another writer adds it at the same moment;
 * `change_marker`: the cheap "was anything written?" reading of live mode on a server.
 """
 
@@ -38,6 +40,7 @@ from sqlalchemy import (
     select,
     table,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -332,6 +335,30 @@ def insert_experiment(connection: Connection, experiments: Any, values: Mapping[
     new_id = int(newest or 0) + 1
     connection.execute(insert(experiments).values(experiment_id=new_id, **row))
     return new_id
+
+
+def insert_missing(connection: Connection, table: Any, values: Mapping[str, Any]) -> bool:
+    """Insert `values` into `table` unless a row with the same key is there; True if inserted.
+
+    SQLite and PostgreSQL get `INSERT ... ON CONFLICT DO NOTHING`: on PostgreSQL a concurrent
+    transaction inserting the same key makes this one wait for its commit and then insert
+    nothing, so two processes racing never fail (on SQLite `BEGIN IMMEDIATE` already queues
+    them). Any unique constraint counts as "there", not only the primary key. Other engines
+    get a look-up followed by a plain INSERT.
+    """
+    name = connection.dialect.name
+    if name in ("sqlite", "postgresql"):
+        builder = sqlite.insert if name == "sqlite" else postgresql.insert
+        statement = builder(table).values(**values).on_conflict_do_nothing()
+        return bool(connection.execute(statement).rowcount)
+    key = list(table.primary_key.columns)
+    found = connection.execute(
+        select(*key).where(*(column == values[column.name] for column in key))
+    ).first()
+    if found is not None:
+        return False
+    connection.execute(insert(table).values(**values))
+    return True
 
 
 # -- live mode ----------------------------------------------------------------------------------

@@ -20,14 +20,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
     and_,
     delete,
     func,
@@ -58,30 +51,6 @@ from core.store.span_codec import span_from_row
 if TYPE_CHECKING:
     from core.entities import Span
     from core.store.store import Store
-
-_metadata = MetaData()
-datasets = Table(
-    "datasets",
-    _metadata,
-    Column("dataset_uuid", String(36), nullable=False),
-    Column("experiment_id", Integer, primary_key=True),
-    Column("name", String(500), primary_key=True),
-    Column("digest", String(36), primary_key=True),
-    Column("dataset_source_type", String(36), nullable=False),
-    Column("dataset_source", Text, nullable=False),
-    Column("dataset_schema", Text),
-    Column("dataset_profile", Text),
-)
-inputs = Table(
-    "inputs",
-    _metadata,
-    Column("input_uuid", String(36), nullable=False),
-    Column("source_type", String(36), primary_key=True),
-    Column("source_id", String(36), primary_key=True),
-    Column("destination_type", String(36), primary_key=True),
-    Column("destination_id", String(36), primary_key=True),
-    Column("step", BigInteger, nullable=False),
-)
 
 TRACE, RUN = "trace", "run"
 PAGE_SIZE = 100
@@ -418,7 +387,7 @@ def _log_dataset(
 ) -> None:
     """The dataset row (reused when the experiment has one of that name and digest) and the
     DATASET → RUN input."""
-    d = datasets
+    d = t.datasets
     existing = connection.execute(
         select(d.c.dataset_uuid).where(
             d.c.experiment_id == experiment_id,
@@ -432,7 +401,7 @@ def _log_dataset(
             insert(d).values(dataset_uuid=dataset_uuid, experiment_id=experiment_id, **dataset)
         )
     connection.execute(
-        insert(inputs).values(
+        insert(t.inputs).values(
             input_uuid=uuid.uuid4().hex,
             source_type="DATASET",
             source_id=dataset_uuid,

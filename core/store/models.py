@@ -7,9 +7,16 @@ A registered model is a `registered_models` row that is not a prompt (no
 directly (SCHEMA.md §8). Recorded paths are absolute; they are re-based onto `mlruns/` beside a
 moved database with the store's `ArtifactResolver`.
 
-`log_model` adds, in one transaction: the run (FINISHED) with its tags, the logged model (READY)
-with its tags, the RUN_OUTPUT → MODEL_OUTPUT input, and with a registered model name the model
-(when new) and its next version, linked back by the logged model tag `mlflow.modelVersions`.
+`log_model` adds, in one transaction: the logged model (READY) with its tags, its run link, and
+with a registered model name the model (when new) and its next version, linked back by the
+logged model tag `mlflow.modelVersions`. Its run (`NewLoggedModel.run_id`) is, as in MLflow 3.18:
+
+* the active run, already stored: no run row or run tag is written, only `source_run_id`, the
+  RUN_OUTPUT → MODEL_OUTPUT input (step 0), the version's `run_id`, and copies of the run's
+  params (`logged_model_params`) and of its step-0 metric history (`logged_model_metrics`).
+  The model belongs to the run's experiment.
+* None, for a model logged outside any run: no run at all, `source_run_id` and the version's
+  `run_id` NULL, no input row.
 """
 
 from __future__ import annotations
@@ -23,21 +30,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, exists, func, insert, select, update
+from sqlalchemy import (
+    Connection,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    select,
+    update,
+)
 
 from core.agents.mlmodel import MLmodelFacts, read_mlmodel
 from core.errors import NotFoundError, StoreError
 from core.store import schema as t
 from core.store.artifacts import ArtifactResolver
 from core.store.dialect import lock_versions
-from core.store.evaluations import inputs as t_inputs
 
 if TYPE_CHECKING:
     from core.store.store import Store
 
 IS_PROMPT = "mlflow.prompt.is_prompt"
 MODEL_VERSIONS_TAG = "mlflow.modelVersions"
-RUN_NAME_TAG = "mlflow.runName"
+#: How a logged model relates to a run (see the module docstring).
 LOGGED_MODEL_READY = 2
 LOGGED_MODEL_STATUSES = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
 ALIAS = re.compile(r"[\w\-]{1,255}")
@@ -140,16 +155,16 @@ class ResolvedModel:
 
 @dataclass(frozen=True)
 class NewLoggedModel:
-    """Everything `Models.log_model` writes (the files are already in `artifact_location`)."""
+    """Everything `Models.log_model` writes (the files are already in `artifact_location`).
+
+    `run_id` is the active run the model is logged in, or None outside any run.
+    """
 
     model_id: str
-    run_id: str
-    run_name: str
+    run_id: str | None
     name: str
     experiment_id: str
     artifact_location: str
-    run_artifact_uri: str
-    user: str
     tags: Mapping[str, str]
     start_ms: int
     end_ms: int = field(default_factory=lambda: int(time.time() * 1000))
@@ -519,8 +534,11 @@ class Models:
             raise StoreError("TraceDesk logs models only into MLflow 3.18 databases.")
 
         def work(connection: Connection) -> int | None:
-            _insert_run(connection, new)
+            if new.run_id is not None:
+                _check_source_run(connection, new)
             _insert_logged_model(connection, new)
+            if new.run_id is not None:
+                _copy_run_params_and_metrics(connection, new)
             if registered_model_name is None:
                 return None
             return _register_version(connection, registered_model_name, new)
@@ -556,30 +574,45 @@ class Models:
         self._store.writer.transaction(work)
 
 
-def _insert_run(connection: Connection, new: NewLoggedModel) -> None:
-    """The run `log_model` made, as MLflow's `start_run` + `end_run` leave it."""
+def _check_source_run(connection: Connection, new: NewLoggedModel) -> None:
+    """The existing run must be there, not deleted, and in the model's experiment."""
+    r = t.runs
+    row = connection.execute(
+        select(r.c.experiment_id, r.c.lifecycle_stage).where(r.c.run_uuid == new.run_id)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"Run {new.run_id} does not exist.")
+    if row.lifecycle_stage == "deleted":
+        raise ValueError(f"Run {new.run_id} is deleted: a model cannot be logged into it.")
+    if str(row.experiment_id) != str(new.experiment_id):
+        raise ValueError(
+            f"Run {new.run_id} belongs to experiment {row.experiment_id}, not "
+            f"{new.experiment_id}: a model logged in a run belongs to the run's experiment."
+        )
+
+
+def _copy_run_params_and_metrics(connection: Connection, new: NewLoggedModel) -> None:
+    """What MLflow's `Model.log` copies from the active run onto the model: every param, and
+    the step-0 points of every metric's history (INSERT ... SELECT: the database copies)."""
+    p, m = t.params, t.metrics
+    experiment_id = int(new.experiment_id)
     connection.execute(
-        insert(t.runs).values(
-            run_uuid=new.run_id,
-            name=new.run_name,
-            source_type="UNKNOWN",
-            source_name="",
-            entry_point_name="",
-            user_id=new.user,
-            status="FINISHED",
-            start_time=new.start_ms,
-            end_time=new.end_ms,
-            source_version="",
-            lifecycle_stage="active",
-            artifact_uri=new.run_artifact_uri,
-            experiment_id=int(new.experiment_id),
-            deleted_time=None,
+        insert(t.logged_model_params).from_select(
+            ["model_id", "experiment_id", "param_key", "param_value"],
+            select(literal(new.model_id), literal(experiment_id), p.c.key, p.c.value).where(
+                p.c.run_uuid == new.run_id
+            ),
         )
     )
-    tags = {**new.tags, RUN_NAME_TAG: new.run_name}
+    columns = ["model_id", "metric_name", "metric_timestamp_ms", "metric_step", "metric_value"]
+    points = (
+        select(literal(new.model_id), m.c.key, m.c.timestamp, m.c.step, m.c.value)
+        .add_columns(literal(experiment_id), literal(new.run_id))
+        .where(m.c.run_uuid == new.run_id, m.c.step == 0)
+        .distinct()
+    )
     connection.execute(
-        insert(t.run_tags),
-        [{"key": k, "value": v, "run_uuid": new.run_id} for k, v in tags.items()],
+        insert(t.logged_model_metrics).from_select([*columns, "experiment_id", "run_id"], points)
     )
 
 
@@ -601,8 +634,10 @@ def _insert_logged_model(connection: Connection, new: NewLoggedModel) -> None:
         )
     )
     _set_logged_model_tags(connection, new.model_id, experiment_id, new.tags)
+    if new.run_id is None:
+        return
     connection.execute(
-        insert(t_inputs).values(
+        insert(t.inputs).values(
             input_uuid=uuid.uuid4().hex,
             source_type="RUN_OUTPUT",
             source_id=new.run_id,

@@ -35,12 +35,14 @@ from core.entities import (
     Trace,
     TraceData,
     TraceInfo,
+    TraceLocation,
     TraceRow,
 )
 from core.errors import NotFoundError, StoreError
 from core.query import OrderKey, compile_filter, compile_order_by
 from core.store import schema as t
 from core.store.artifacts import ArtifactResolver, read_traces_json
+from core.store.assessment_codec import assessment_from_row
 from core.store.columns import (
     SESSION_METADATA,
     TOKEN_USAGE_METADATA,
@@ -147,6 +149,7 @@ class StoreReader:
                 creation_time=r.creation_time,
                 last_update_time=r.last_update_time,
                 tags=tags.get(str(r.experiment_id), {}),
+                workspace=r._mapping.get("workspace") or "default",
             )
             for r in rows
         ]
@@ -308,9 +311,10 @@ class StoreReader:
         order_by: Sequence[str] | None = None,
         max_results: int | None = None,
     ) -> list[str]:
-        """Ids of the matching traces, in order, up to `max_results` (all when None)."""
+        """Ids of the matching traces in MLflow's order (exact ties by ascending id), up to
+        `max_results` (all when None)."""
         ti = t.trace_info
-        keys = compile_order_by(order_by, self.layout)
+        keys = compile_order_by(order_by, self.layout, ids_ascending=True)
         statement = (
             select(ti.c.request_id)
             .where(self._trace_filter(experiment_ids, filter_string))
@@ -351,7 +355,7 @@ class StoreReader:
             self._restore_column_facts(values, trace_tags, trace_metadata)
             out[trace_id] = TraceInfo(
                 trace_id=trace_id,
-                experiment_id=str(values["experiment_id"]),
+                trace_location=TraceLocation.from_experiment_id(str(values["experiment_id"])),
                 request_time=int(values["timestamp_ms"]),
                 execution_duration=values["execution_time_ms"],
                 state=values["status"],
@@ -360,7 +364,7 @@ class StoreReader:
                 response_preview=values.get("response_preview"),
                 trace_metadata=trace_metadata,
                 tags=trace_tags,
-                assessments=tuple(assessments.get(trace_id, ())),
+                assessments=assessments.get(trace_id),
             )
         return out
 
@@ -425,7 +429,7 @@ class StoreReader:
         )
         out: dict[str, list[Assessment]] = {}
         for row in self._rows(statement):
-            out.setdefault(row.trace_id, []).append(_assessment(row))
+            out.setdefault(row.trace_id, []).append(assessment_from_row(row._mapping))
         return out
 
     # -- spans ------------------------------------------------------------------------------
@@ -506,7 +510,7 @@ class StoreReader:
         problems += [
             f"Span {s.name!r}: {s.known_decode_error}" for s in spans if s.known_decode_error
         ]
-        data = TraceData(tuple(spans))
+        data = TraceData(spans)
         if not self.layout.has_trace_column("request_preview"):
             info = _previews_from_root(info, data)
         return Trace(info=info, data=data, problems=tuple(problems))
@@ -527,7 +531,7 @@ class StoreReader:
                 problems = self._missing(spans)
             else:
                 spans, problems = self.spans(info.trace_id, dict(info.tags))
-            data = TraceData(tuple(spans))
+            data = TraceData(spans)
             shown = info
             if not self.layout.has_trace_column("request_preview"):
                 shown = _previews_from_root(info, data)
@@ -609,29 +613,4 @@ def _previews_from_root(info: TraceInfo, data: TraceData) -> TraceInfo:
         info,
         request_preview=request if isinstance(request, str) else None,
         response_preview=response if isinstance(response, str) else None,
-    )
-
-
-def _assessment(row: Any) -> Assessment:
-    error = jsonutil.decode_attribute(row.error) if row.error else None
-    metadata = jsonutil.decode_attribute(row.assessment_metadata) if row.assessment_metadata else {}
-    return Assessment(
-        assessment_id=row.assessment_id,
-        name=row.name,
-        trace_id=row.trace_id,
-        assessment_type=row.assessment_type,
-        value=jsonutil.decode_attribute(row.value),
-        source_type=row.source_type,
-        source_id=row.source_id,
-        create_time_ms=int(row.created_timestamp),
-        last_update_time_ms=int(row.last_updated_timestamp),
-        span_id=row.span_id,
-        run_id=row.run_id,
-        rationale=row.rationale,
-        error=error
-        if isinstance(error, dict)
-        else ({"error_message": str(error)} if error else None),
-        overrides=row.overrides,
-        valid=bool(row.valid),
-        metadata=metadata if isinstance(metadata, dict) else {},
     )

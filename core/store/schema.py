@@ -291,6 +291,54 @@ logged_model_tags = Table(
     Column("tag_value", Text, nullable=False),
 )
 
+# -- written by evaluations and logged models (datasets, their inputs, model copies of run data)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("dataset_uuid", String(36), nullable=False),
+    Column("experiment_id", Integer, primary_key=True),
+    Column("name", String(500), primary_key=True),
+    Column("digest", String(36), primary_key=True),
+    Column("dataset_source_type", String(36), nullable=False),
+    Column("dataset_source", Text, nullable=False),
+    Column("dataset_schema", Text),
+    Column("dataset_profile", Text),
+)
+inputs = Table(
+    "inputs",
+    metadata,
+    Column("input_uuid", String(36), nullable=False),
+    Column("source_type", String(36), primary_key=True),
+    Column("source_id", String(36), primary_key=True),
+    Column("destination_type", String(36), primary_key=True),
+    Column("destination_id", String(36), primary_key=True),
+    Column("step", BigInteger, nullable=False),
+)
+
+logged_model_params = Table(
+    "logged_model_params",
+    metadata,
+    Column("model_id", String(36), primary_key=True),
+    Column("experiment_id", Integer, nullable=False),
+    Column("param_key", String(255), primary_key=True),
+    Column("param_value", Text, nullable=False),
+)
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    Column("model_id", String(36), primary_key=True),
+    Column("metric_name", String(500), primary_key=True),
+    Column("metric_timestamp_ms", BigInteger, primary_key=True),
+    Column("metric_step", BigInteger, primary_key=True),
+    Column("metric_value", Float),
+    Column("experiment_id", Integer, nullable=False),
+    Column("run_id", String(32), primary_key=True),
+    Column("dataset_uuid", String(36)),
+    Column("dataset_name", String(500)),
+    Column("dataset_digest", String(36)),
+)
+
 #: Tables without which a database is not an MLflow tracking store that holds traces.
 REQUIRED_TABLES = frozenset({"experiments", "trace_info", "trace_tags", "trace_request_metadata"})
 

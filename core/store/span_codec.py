@@ -10,8 +10,8 @@ from collections.abc import Mapping, Sequence
 from operator import attrgetter
 from typing import Any
 
-from core.entities import SPAN_TYPE_KEY, PayloadSource, Span, base64_to_hex, hex_to_base64
-from core.jsonutil import decode_attribute
+from core.entities import PayloadSource, Span
+from core.entities.span_dict import span_fields
 
 _START_AND_ID = attrgetter("start_time_ns", "span_id")
 _STATUS_FROM_OTEL = {
@@ -53,95 +53,10 @@ def spans_from_traces_json(trace_id: str, document: Any) -> tuple[list[Span], li
         try:
             if not isinstance(raw, Mapping):
                 raise TypeError("not an object")
-            spans.append(
-                _span_from_v2(trace_id, raw) if "context" in raw else _span_from_v3(trace_id, raw)
-            )
+            spans.append(Span(*span_fields(raw, trace_id)))
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(f"span #{index + 1} in traces.json cannot be read ({exc})")
     return spans, problems
-
-
-def _id_to_hex(value: Any) -> str | None:
-    """Span ids in traces.json are base64 (3.x) or hex (2.x); empty means no parent."""
-    if not value:
-        return None
-    text = str(value)
-    if len(text) in (16, 32) and all(c in "0123456789abcdefABCDEF" for c in text):
-        return text.lower()
-    return base64_to_hex(text)
-
-
-def _span_type(attributes: Mapping[str, Any]) -> str | None:
-    value = decode_attribute(attributes.get(SPAN_TYPE_KEY))
-    return value if isinstance(value, str) else None
-
-
-def _span_from_v3(trace_id: str, raw: Mapping[str, Any]) -> Span:
-    attributes = raw.get("attributes") or {}
-    status = raw.get("status") or {}
-    document = dict(raw)
-    parent = _id_to_hex(raw.get("parent_span_id"))
-    document["parent_span_id"] = raw.get("parent_span_id") or None
-    document.setdefault("events", [])
-    return Span(
-        trace_id=trace_id,
-        span_id=_id_to_hex(raw["span_id"]) or "",
-        parent_id=parent,
-        name=str(raw.get("name", "")),
-        span_type=_span_type(attributes),
-        status_code=_STATUS_FROM_OTEL.get(str(status.get("code", "")), "UNSET"),
-        start_time_ns=int(raw["start_time_unix_nano"]),
-        end_time_ns=_optional_int(raw.get("end_time_unix_nano")),
-        document=document,
-    )
-
-
-def _span_from_v2(trace_id: str, raw: Mapping[str, Any]) -> Span:
-    """MLflow 2.x: `context`, `parent_id`, `start_time`, `status_code`, events with `timestamp`."""
-    context = raw["context"]
-    span_id = _id_to_hex(context["span_id"]) or ""
-    otel_trace = _id_to_hex(context.get("trace_id")) or trace_id.removeprefix("tr-")
-    parent = _id_to_hex(raw.get("parent_id"))
-    attributes = raw.get("attributes") or {}
-    status_code = str(raw.get("status_code") or "UNSET").removeprefix("STATUS_CODE_")
-    events = [
-        {
-            "name": e.get("name", ""),
-            "time_unix_nano": e.get("timestamp", 0),
-            "attributes": e.get("attributes") or {},
-        }
-        for e in raw.get("events") or []
-        if isinstance(e, Mapping)
-    ]
-    document = {
-        "trace_id": hex_to_base64(otel_trace.rjust(32, "0")),
-        "span_id": hex_to_base64(span_id),
-        "parent_span_id": hex_to_base64(parent) if parent else None,
-        "name": raw.get("name", ""),
-        "start_time_unix_nano": raw.get("start_time"),
-        "end_time_unix_nano": raw.get("end_time"),
-        "events": events,
-        "status": {
-            "code": f"STATUS_CODE_{status_code}",
-            "message": raw.get("status_message") or "",
-        },
-        "attributes": dict(attributes),
-    }
-    return Span(
-        trace_id=trace_id,
-        span_id=span_id,
-        parent_id=parent,
-        name=str(raw.get("name", "")),
-        span_type=_span_type(attributes),
-        status_code=status_code,
-        start_time_ns=int(raw["start_time"]),
-        end_time_ns=_optional_int(raw.get("end_time")),
-        document=document,
-    )
-
-
-def _optional_int(value: Any) -> int | None:
-    return int(value) if value is not None else None
 
 
 def tree_order(spans: Sequence[Span]) -> list[Span]:

@@ -21,7 +21,9 @@ from core.store.evaluations import Evaluations
 from core.store.models import Models
 from core.store.reader import StoreReader
 from core.store.registry import Registry
+from core.store.runs import Runs
 from core.store.schema import REQUIRED_TABLES, Layout, detect_layout
+from core.store.trace_edits import TraceEdits
 from core.store.writer import LOCK_PATIENCE_S, StoreWriter
 
 #: What to do about a server database that has no MLflow tables yet.
@@ -129,6 +131,16 @@ class Store:
     def models(self) -> Models:
         """Registered models (not prompts) and logged models of this store, with their files."""
         return Models(self)
+
+    @property
+    def runs(self) -> Runs:
+        """Runs (`mlflow.start_run` / `end_run` / `set_tag`) of this store."""
+        return Runs(self)
+
+    @property
+    def trace_edits(self) -> TraceEdits:
+        """Tags and assessments users add to finished traces (`set_trace_tag`, `log_feedback`)."""
+        return TraceEdits(self)
 
     def change_detector(self) -> ChangeDetector:
         """A detector of writes by other programs (for live mode); close it when done."""

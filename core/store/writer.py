@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from core.errors import NotFoundError, StoreError, StoreLockedError, WriteConflictError
 from core.store import schema as t
 from core.store.connection import database_errors
-from core.store.dialect import insert_experiment
+from core.store.ddl import (
+    DEFAULT_EXPERIMENT_ID,
+    DEFAULT_EXPERIMENT_NAME,
+    DEFAULT_WORKSPACE,
+    DEFAULT_WORKSPACE_DESCRIPTION,
+    default_experiment_row,
+    workspaces,
+)
+from core.store.dialect import insert_experiment, insert_missing
 from core.store.schema import Layout
 
 Result = TypeVar("Result")
@@ -65,15 +75,84 @@ class StoreWriter:
 
     # -- experiments ------------------------------------------------------------------------
 
+    def default_artifact_root(self) -> str:
+        """Where the Default experiment of this store keeps artifacts when it has to be made.
+
+        A SQLite file: `mlruns/` beside the file (TraceDesk's rule, as for the files it creates,
+        so a database and its artifacts move together). A server: MLflow's own default,
+        `./mlruns` resolved against the current directory, as MLflow's `SqlAlchemyStore`
+        resolves its `default_artifact_root` when a client (not `mlflow server`) opens the URL.
+        """
+        if self._db_dir is not None:
+            return str(Path(self._db_dir) / "mlruns")
+        return str(Path.cwd() / "mlruns")
+
+    def ensure_default_experiment(self, artifact_root: str | Path | None = None) -> str:
+        """Create experiment 0 "Default" when the store has none; return its artifact location.
+
+        A store made by `mlflow db upgrade <url>` has MLflow's tables and the `default`
+        workspace row (the migration adds it) but no experiment: MLflow adds Default the first
+        time its `SqlAlchemyStore` is constructed (`_create_default_experiment`). This writes the
+        same row: id 0, name `Default`, lifecycle `active`, creation and last update time now,
+        workspace `default`, artifact location `<artifact root>/0`, where the root is
+        `artifact_root` when given (a relative local path resolved against the current
+        directory, as MLflow does), else `default_artifact_root()`: `mlruns/` beside a SQLite
+        file, `<current directory>/mlruns` for a server URL. The `default` workspace row is
+        added too when missing (older upgrades, hand-made schemas).
+
+        Idempotent and safe when processes race: both rows are inserted with
+        `ON CONFLICT DO NOTHING`, so a Default made meanwhile by another process (or by MLflow)
+        is kept as it is. A Default that exists is never changed, even when deleted. On
+        PostgreSQL the id 0 is given explicitly, as MLflow does: that does not touch the
+        `experiments_experiment_id_seq` sequence, which starts at 1 and never hands out 0, so
+        later experiments (ours through the sequence, or MLflow's) get 1, 2, ... unharmed.
+        """
+        root = _resolve_local(artifact_root) if artifact_root is not None else None
+
+        def work(connection: Connection) -> str:
+            return self._ensure_default(connection, root)
+
+        return self.transaction(work)
+
+    def _ensure_default(self, connection: Connection, root: str | None = None) -> str:
+        e = t.experiments
+        lookup = select(e.c.artifact_location).where(e.c.experiment_id == DEFAULT_EXPERIMENT_ID)
+        found = connection.execute(lookup).first()
+        if found is not None:
+            return str(found.artifact_location or "")
+        row = default_experiment_row(root or self.default_artifact_root(), _now_ms())
+        if self.layout.has_workspaces:
+            insert_missing(
+                connection,
+                workspaces,
+                {"name": DEFAULT_WORKSPACE, "description": DEFAULT_WORKSPACE_DESCRIPTION},
+            )
+        else:
+            row.pop("workspace")
+        insert_missing(connection, e, row)
+        found = connection.execute(lookup).first()
+        if found is None:
+            raise StoreError(
+                f"{self._location} has an experiment named {DEFAULT_EXPERIMENT_NAME!r} whose "
+                f"id is not {DEFAULT_EXPERIMENT_ID}, so the Default experiment cannot be made; "
+                "rename that experiment first."
+            )
+        return str(found.artifact_location or "")
+
     def artifact_root(self, connection: Connection) -> str:
         """Where new experiments put artifacts: beside Default's, else `mlruns/` by the file."""
         location = connection.execute(
-            select(t.experiments.c.artifact_location).where(t.experiments.c.experiment_id == 0)
+            select(t.experiments.c.artifact_location).where(
+                t.experiments.c.experiment_id == DEFAULT_EXPERIMENT_ID
+            )
         ).scalar()
         if location and location.rstrip("/").endswith("/0"):
             return str(location.rstrip("/")[:-2])
         if self._db_dir is None:
-            raise StoreError("This store has no Default experiment to take an artifact root from.")
+            raise StoreError(
+                "This store has no Default experiment to take an artifact root from "
+                "(make it with `StoreWriter.ensure_default_experiment()`)."
+            )
         return str(self._db_dir / "mlruns")
 
     def create_experiment(self, name: str, tags: Mapping[str, str] | None = None) -> str:
@@ -88,7 +167,8 @@ class StoreWriter:
             ).scalar()
             if existing is not None:
                 return str(existing)
-            now = int(time.time() * 1000)
+            self._ensure_default(connection)  # MLflow's store makes Default before anything
+            now = _now_ms()
             values: dict[str, Any] = {
                 "name": name,
                 "lifecycle_stage": "active",
@@ -154,6 +234,19 @@ class StoreWriter:
             return len(fresh)
 
         return self.transaction(work)
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _resolve_local(uri: str | Path) -> str:
+    """`uri` with a relative local path made absolute against the current directory (MLflow's
+    `resolve_uri_if_local`); URIs with a scheme (`s3://`, `file:///`) are kept as given."""
+    text = str(uri)
+    if urlparse(text).scheme or Path(text).is_absolute():
+        return text.rstrip("/") or "/"
+    return str(Path.cwd() / text)
 
 
 def _insert_key_values(

@@ -1,9 +1,11 @@
-"""The write side of `core`: spans, the `@trace` decorator, and the writer that stores them."""
+"""The write side of `core`: spans, the `@trace` decorator, and the writers that store them
+(MLflow's `mlflow.tracing`)."""
 
 from core.entities.span_type import SpanType
-from core.tracing.export import disable, enable, flush
+from core.tracing.active import disable, enable, flush, is_enabled
 from core.tracing.fluent import (
     get_current_active_span,
+    get_last_active_trace_id,
     start_span,
     start_span_no_context,
     trace,
@@ -18,6 +20,8 @@ __all__ = [
     "enable",
     "flush",
     "get_current_active_span",
+    "get_last_active_trace_id",
+    "is_enabled",
     "start_span",
     "start_span_no_context",
     "trace",

@@ -19,7 +19,8 @@ from typing import Any
 
 from core.entities import INPUTS_KEY, OUTPUTS_KEY, TOKEN_USAGE_KEY
 from core.jsonutil import decode_attribute
-from core.tracing.live_span import LiveSpan, TraceRecord
+from core.tracing.live_span import LiveSpan
+from core.tracing.record import TraceRecord
 
 PREVIEW_MAX = 1000
 METADATA_COPY_MAX = 250
@@ -241,12 +242,12 @@ def encode_trace(record: TraceRecord, experiment_id: str, artifact_location: str
     }
     tags.pop("mlflow.traceName", None)
     rows = [_span_row(s, d, experiment_id) for s, d in zip(spans, documents, strict=True)]
-    links = _associations(record.trace_id, tags, metadata, start_ns // 1_000_000)
+    links = _associations(record.trace_id, tags, record.linked_runs, start_ns // 1_000_000)
     return TraceRows(record.trace_id, experiment_id, info, tags, metadata, rows, links)
 
 
 def _associations(
-    trace_id: str, tags: dict[str, str], metadata: dict[str, str], now_ms: int
+    trace_id: str, tags: dict[str, str], runs: Sequence[str], now_ms: int
 ) -> list[dict[str, Any]]:
     """What MLflow links a trace to: the prompt versions it loaded and its evaluation run."""
     targets = []
@@ -254,8 +255,7 @@ def _associations(
     for entry in linked if isinstance(linked, list) else []:
         if isinstance(entry, Mapping) and "name" in entry and "version" in entry:
             targets.append(("prompt_version", f"{entry['name']}/{entry['version']}"))
-    if "mlflow.sourceRun" in metadata:
-        targets.append(("run", metadata["mlflow.sourceRun"]))
+    targets.extend(("run", run_id) for run_id in runs)
     return [
         {
             "association_id": uuid.uuid4().hex,

@@ -1,77 +1,39 @@
 """The tracing calls MLflow users know: `start_span`, `@trace`, `update_current_trace`.
 
-The current span lives in a `ContextVar`, so nesting follows the code: a span opened inside
-another is its child, across `await` and in asyncio tasks (which copy the context). A thread
-started inside a span begins a new trace unless it runs in a copied context
-(`contextvars.copy_context().run`), as with MLflow.
+A root span starts its trace in the default client (`core.set_tracking_uri`,
+`core.set_experiment`), as MLflow's fluent API does; a span opened inside another joins its
+parent's trace (`core.tracing.spans` has the rules). `Client.start_span` starts a trace in
+that client instead.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import functools
 import inspect
-import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any, TypeVar, overload
 
-from core.tracing import export
-from core.tracing.ids import new_span_id, new_trace_id
-from core.tracing.live_span import FUNCTION_NAME_KEY, LiveSpan, TraceRecord, default_span_type
+from core import context
+from core.tracing.active import registry
+from core.tracing.live_span import FUNCTION_NAME_KEY, LiveSpan
+from core.tracing.spans import get_current_active_span, update_current_trace
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_current_span: contextvars.ContextVar[LiveSpan | None] = contextvars.ContextVar(
-    "tracedesk_current_span", default=None
-)
+__all__ = [
+    "get_current_active_span",
+    "get_last_active_trace_id",
+    "start_span",
+    "start_span_no_context",
+    "trace",
+    "update_current_trace",
+]
 
 
-def get_current_active_span() -> LiveSpan | None:
-    """The innermost span open in this context, or None."""
-    return _current_span.get()
-
-
-def _begin(
-    name: str,
-    span_type: str | None,
-    attributes: Mapping[str, Any] | None,
-    parent: LiveSpan | None = None,
-    start_time_ns: int | None = None,
-    experiment_id: str | None = None,
-) -> LiveSpan:
-    if parent is not None and parent.end_time_ns is not None:
-        parent = None  # an ended span cannot take children: start a new trace instead
-    if parent is None:
-        record = export.tracer().begin_trace(new_trace_id(), experiment_id)
-        parent_id = None
-    else:
-        record = export.tracer().record(parent.trace_id)
-        parent_id = parent.span_id
-    span = LiveSpan(
-        trace_id=record.trace_id,
-        span_id=new_span_id(),
-        parent_id=parent_id,
-        name=name,
-        span_type=default_span_type(span_type),
-        start_time_ns=start_time_ns if start_time_ns is not None else time.time_ns(),
-    )
-    if attributes:
-        span.set_attributes(attributes)
-    if parent_id is None:
-        span.on_end = _finish_trace
-    record.add(span)
-    return span
-
-
-def _finish_trace(root: LiveSpan) -> None:
-    export.tracer().finish_trace(root.trace_id)
-
-
-def _finish(span: LiveSpan, error: BaseException | None) -> None:
-    if error is not None:
-        span.record_exception(error)
-    span.end()
+def get_last_active_trace_id(thread_local: bool = False) -> str | None:
+    """The id of the trace that ended last in this process (or thread), as MLflow's."""
+    return registry.last_trace_id(thread_local)
 
 
 def start_span_no_context(
@@ -87,30 +49,18 @@ def start_span_no_context(
 
     For callbacks and back-dated data, as MLflow's function of the same name.
     """
-    span = _begin(name, span_type, attributes, parent_span, start_time_ns, experiment_id)
-    if inputs is not None:
-        span.set_inputs(inputs)
-    return span
+    return context.default_client().start_span_no_context(
+        name, span_type, parent_span, inputs, attributes, start_time_ns, experiment_id
+    )
 
 
-@contextlib.contextmanager
 def start_span(
     name: str = "span",
     span_type: str | None = None,
     attributes: Mapping[str, Any] | None = None,
-) -> Iterator[LiveSpan]:
+) -> contextlib.AbstractContextManager[LiveSpan]:
     """Open a span for the `with` block; an exception marks it ERROR and propagates."""
-    span = _begin(name, span_type, attributes, _current_span.get())
-    token = _current_span.set(span)
-    try:
-        yield span
-    except BaseException as error:
-        _finish(span, error)
-        raise
-    else:
-        _finish(span, None)
-    finally:
-        _current_span.reset(token)
+    return context.default_client().start_span(name, span_type, attributes)
 
 
 @overload
@@ -248,32 +198,3 @@ def _wrap_async_generator(
                 span.set_outputs(produced)
 
     return wrapper
-
-
-def update_current_trace(
-    tags: Mapping[str, str] | None = None,
-    metadata: Mapping[str, str] | None = None,
-    session_id: str | None = None,
-    user: str | None = None,
-    request_preview: str | None = None,
-    response_preview: str | None = None,
-    client_request_id: str | None = None,
-) -> None:
-    """Add tags/metadata (and session, user, previews) to the trace of the current span."""
-    span = _current_span.get()
-    if span is None:
-        raise RuntimeError("update_current_trace() needs an active span: call it inside one.")
-    record: TraceRecord = export.tracer().record(span.trace_id)
-    with record.lock:
-        record.tags.update({k: str(v) for k, v in (tags or {}).items()})
-        record.metadata.update({k: str(v) for k, v in (metadata or {}).items()})
-        if session_id is not None:
-            record.metadata["mlflow.trace.session"] = str(session_id)
-        if user is not None:
-            record.metadata["mlflow.trace.user"] = str(user)
-        if request_preview is not None:
-            record.request_preview = request_preview
-        if response_preview is not None:
-            record.response_preview = response_preview
-        if client_request_id is not None:
-            record.client_request_id = client_request_id

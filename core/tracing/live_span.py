@@ -1,4 +1,4 @@
-"""Spans being recorded (`LiveSpan`) and the trace they belong to (`TraceRecord`).
+"""`LiveSpan`: a span being recorded, with MLflow's LiveSpan API.
 
 Attribute values are JSON-encoded when set, exactly as MLflow stores them ("JSON inside JSON"),
 so finishing a span costs nothing more than building its document.
@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, is_dataclass
 from typing import Any
 
 from core.entities import INPUTS_KEY, OUTPUTS_KEY, SPAN_TYPE_KEY, hex_to_base64
+from core.entities.span_event import SpanEvent
+from core.entities.span_status import SpanStatus, SpanStatusCode
 from core.entities.span_type import SpanType
 from core.jsonutil import decode_attribute
 
@@ -108,26 +110,42 @@ class LiveSpan:
 
     def add_event(
         self,
-        name: str,
+        event: SpanEvent | str,
         attributes: Mapping[str, Any] | None = None,
         timestamp_ns: int | None = None,
     ) -> None:
-        """Record an event; attribute values are kept as given (str, number, bool or lists)."""
-        event = {
+        """Record an event: MLflow's `add_event(SpanEvent(name, attributes=...))`, or a name
+        with its attributes. Attribute values are kept as given (str, number, bool or lists)."""
+        if isinstance(event, SpanEvent):
+            name, attributes, timestamp_ns = event.name, event.attributes, event.timestamp
+        else:
+            name = event
+        record = {
             "name": name,
             "time_unix_nano": timestamp_ns if timestamp_ns is not None else time.time_ns(),
             "attributes": {k: _event_value(v) for k, v in (attributes or {}).items()},
         }
         with self._lock:
-            self.events.append(event)
+            self.events.append(record)
 
-    def set_status(self, status: str, description: str = "") -> None:
-        """`"OK"`, `"ERROR"` or `"UNSET"` (MLflow's `SpanStatusCode`), with an optional message."""
-        code = str(getattr(status, "value", status)).upper().removeprefix("STATUS_CODE_")
+    def set_status(self, status: SpanStatus | SpanStatusCode | str, description: str = "") -> None:
+        """A `SpanStatus`, or a code: `"OK"`, `"ERROR"` or `"UNSET"` (`SpanStatusCode`), with
+        an optional description."""
+        if isinstance(status, SpanStatus):
+            description = status.description or description
+            given: SpanStatusCode | str = status.status_code
+        else:
+            given = status
+        code = str(getattr(given, "value", given)).upper().removeprefix("STATUS_CODE_")
         if code not in ("OK", "ERROR", "UNSET"):
             raise ValueError(f"Unknown span status {status!r}: use OK, ERROR or UNSET.")
         self.status_code = code
         self.status_message = description
+
+    @property
+    def status(self) -> SpanStatus:
+        """The status as MLflow's `SpanStatus` (`span.status.status_code`)."""
+        return SpanStatus(SpanStatusCode(self.status_code), self.status_message)
 
     def record_exception(self, error: BaseException) -> None:
         """Mark the span ERROR and add MLflow's `exception` event with the stack trace."""
@@ -213,30 +231,6 @@ def _event_value(value: Any) -> Any:
     ):
         return list(value)
     return encode_attribute(value)
-
-
-@dataclass
-class TraceRecord:
-    """A trace being recorded: its spans, tags and metadata, and where it will be written."""
-
-    trace_id: str
-    tracking_uri: str
-    experiment_id: str | None
-    spans: list[LiveSpan] = field(default_factory=list)
-    tags: dict[str, str] = field(default_factory=dict)
-    metadata: dict[str, str] = field(default_factory=dict)
-    request_preview: str | None = None
-    response_preview: str | None = None
-    client_request_id: str | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-
-    def add(self, span: LiveSpan) -> None:
-        with self.lock:
-            self.spans.append(span)
-
-    @property
-    def root(self) -> LiveSpan | None:
-        return next((s for s in self.spans if s.parent_id is None), None)
 
 
 def default_span_type(span_type: str | None) -> str:

@@ -1,4 +1,5 @@
-"""Feature pages in the window's mode tabs: store, experiment, requests, unsaved work, editing."""
+"""Feature pages in the window's mode tabs: the store's client, experiment, requests, unsaved
+work, editing."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
 from app.pages import Page
+from core.client import Client
 from core.store.store import Store
 from tests.app.helpers import open_and_wait, select_experiment
 
@@ -18,12 +20,12 @@ class RecordingPage(Page):
 
     def __init__(self) -> None:
         super().__init__()
-        self.stores: list[Store | None] = []
+        self.clients: list[Client | None] = []
         self.experiments: list[str | None] = []
         self.keep_unsaved = False
 
-    def set_store(self, store: Store | None) -> None:
-        self.stores.append(store)
+    def set_client(self, client: Client | None) -> None:
+        self.clients.append(client)
 
     def set_experiment(self, experiment_id: str | None) -> None:
         self.experiments.append(experiment_id)
@@ -40,11 +42,13 @@ def test_pages_follow_the_store_and_the_experiment(
     last = window.modes.count() - 1
     assert window.modes.widget(last) is page and window.modes.tabText(last) == "&Recording"
     store = open_and_wait(qtbot, window, db318)
-    assert page.stores[-1] is store
+    client = page.clients[-1]
+    assert client is window.client and client is not None
+    assert client.store() is store  # one client per open store, wrapping it
     select_experiment(qtbot, window, "1")
     assert page.experiments[-1] == "1"
     window.close_database()
-    assert page.stores[-1] is None
+    assert page.clients[-1] is None and window.client is None
 
 
 def test_a_page_can_open_a_trace_in_the_explorer(

@@ -131,13 +131,13 @@ class RerunFigures:
 
 
 def _plan(page: EvaluationsPage, db: BenchDb, url: str, workers: int) -> rerun.RerunPlan:
-    store = page.store
-    assert store is not None
+    store, client = page.store, page.client
+    assert store is not None and client is not None
     source = store.evaluations.run(db.source)
     dataset, prompts = rerun.prepare(store, db.source)  # outside the timed part
     prompt = next(p for p in prompts if p.name == "qa")
     return rerun.RerunPlan(
-        tracking_uri=rerun.tracking_uri_of(store),
+        client=client,
         experiment_id=db.experiment_id,
         source=source,
         dataset=dataset,

@@ -384,13 +384,16 @@ def check_logged_rows(db: Path, info: core.ModelInfo, version: int) -> None:
     ) == [(info.model_uri, info.run_id, info.artifact_path, "READY", "None")]
 
 
+def log_in_a_run(code: Path | str) -> core.ModelInfo:
+    """`with mlflow.start_run(): mlflow.pyfunc.log_model(...)`, as the tutorial logs it."""
+    with core.start_run():
+        return core.pyfunc.log_model(python_model=code, name="agent", registered_model_name="agent")
+
+
 def test_log_model_twice_into_a_fresh_db(agents_db: Path, tmp_path: Path) -> None:
     code = write_code(tmp_path)
     core.set_experiment("evaluation_test")
-    infos = [
-        core.log_model(python_model=code, name="agent", registered_model_name="agent")
-        for _ in range(2)
-    ]
+    infos = [log_in_a_run(code) for _ in range(2)]
     assert [i.registered_model_version for i in infos] == [1, 2]
     for number, info in enumerate(infos, start=1):
         assert info.model_uri == f"models:/{info.model_id}" and info.name == "agent"
@@ -407,8 +410,8 @@ def test_log_model_into_a_copy_of_the_318_fixture(db318: Path, tmp_path: Path) -
     core.set_tracking_uri(db318)
     try:
         core.set_experiment("evaluation_test")
-        third = core.log_model(python_model=str(code), name="agent", registered_model_name="agent")
-        fourth = core.log_model(python_model=code, name="agent", registered_model_name="agent")
+        third = log_in_a_run(str(code))
+        fourth = log_in_a_run(code)
     finally:
         tracking.reset()
     assert (third.registered_model_version, fourth.registered_model_version) == (3, 4)
@@ -424,6 +427,29 @@ def test_log_model_into_a_copy_of_the_318_fixture(db318: Path, tmp_path: Path) -
             v.folder.code_file is not None and v.folder.code_file.is_file() for v in versions
         )
         assert [p.name for p in store.registry.prompts()] == ["knowledge_prompt"]
+
+
+def test_a_model_logged_outside_a_run_has_no_run(agents_db: Path, tmp_path: Path) -> None:
+    """As MLflow 3.18: no run row, no run id in the model, its version or its MLmodel."""
+    info = core.pyfunc.log_model(python_model=write_code(tmp_path), registered_model_name="agent")
+    assert info.run_id is None and info.registered_model_version == 1
+    assert rows(agents_db, "SELECT count(*) FROM runs") == [(0,)]
+    assert rows(agents_db, "SELECT source_run_id FROM logged_models") == [(None,)]
+    assert rows(agents_db, "SELECT run_id FROM model_versions") == [(None,)]
+    assert rows(agents_db, "SELECT count(*) FROM inputs") == [(0,)]
+    facts = read_mlmodel(info.artifact_dir)
+    assert facts is not None and "run_id" not in facts.raw and facts.run_id is None
+    assert core.load_model("models:/agent/1").predict(QUESTION) == TUTORIAL_OUTPUT
+
+
+def test_a_model_logged_in_a_run_belongs_to_the_run(agents_db: Path, tmp_path: Path) -> None:
+    code = write_code(tmp_path)
+    other = core.create_experiment("elsewhere")
+    with core.start_run(experiment_id=other) as run:
+        info = core.pyfunc.log_model(python_model=code, name="agent")
+    assert (info.run_id, info.experiment_id) == (run.info.run_id, other)
+    assert core.get_run(run.info.run_id).info.status == "FINISHED"
+    assert rows(agents_db, "SELECT count(*) FROM runs") == [(1,)]
 
 
 def test_log_model_refuses_what_it_cannot_log(agents_db: Path, tmp_path: Path) -> None:
@@ -487,7 +513,7 @@ def test_requirements_and_examples_as_given(agents_db: Path, tmp_path: Path) -> 
 def test_load_model_by_every_uri(agents_db: Path, tmp_path: Path) -> None:
     code = write_code(tmp_path)
     first = core.log_model(python_model=code, name="agent", registered_model_name="agent")
-    second = core.log_model(python_model=code, name="agent", registered_model_name="agent")
+    second = log_in_a_run(code)
     core.set_model_alias("agent", "champion", 1)
     expected = {
         "models:/agent/1": first,

@@ -151,7 +151,7 @@ def test_trace_without_spans_is_shown_not_dropped(db318: Path) -> None:
     with Store.open(db318) as store:
         assert CHAT_TRACE in [r.trace_id for r in store.reader.trace_page(None).rows]
         trace = store.reader.get_trace(CHAT_TRACE)
-        assert trace.data.spans == ()
+        assert trace.data.spans == []
         assert any("No spans were recorded" in p for p in trace.problems)
 
 
@@ -198,7 +198,7 @@ def test_missing_traces_json_says_where_it_looked(db31: Path) -> None:
     shutil.rmtree(db31.parent / "mlruns" / "1" / "traces" / trace_id)
     with Store.open(db31) as store:
         trace = store.reader.get_trace(trace_id)
-        assert trace.data.spans == ()
+        assert trace.data.spans == []
         assert "traces.json is missing" in trace.problems[0]
         assert str(db31.parent / "mlruns" / "1" / "traces" / trace_id) in trace.problems[0]
         assert trace.info.state == "OK"

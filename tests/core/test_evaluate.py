@@ -186,7 +186,7 @@ def test_result_df_follows_the_data_with_mlflow_columns(tracking_db: Path) -> No
     assert frame["expected_response/value"].tolist() == list(QUESTIONS.values())
     assert [len(a) for a in frame["assessments"]] == [2, 2, 2]
     stored = core.get_trace(frame["trace_id"][0])
-    assert stored is not None and stored.data.request == DATA[0]["inputs"]
+    assert stored is not None and json.loads(stored.data.request or "") == DATA[0]["inputs"]
 
 
 def spans_of(trace_id: str) -> list[tuple[str, str | None]]:

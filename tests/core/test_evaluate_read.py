@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event
 
 import core
-from core import jsonutil, tracking
+from core import context, jsonutil, tracking
 from core.evaluation.entities import EvaluationRow
 from core.store.store import Store
 
@@ -59,7 +59,7 @@ def evaluate(n: int, **kwargs: Any) -> core.EvaluationResult:
 def test_the_run_list_shows_status_rows_and_scorer_means(tracking_db: Path) -> None:
     first = evaluate(4, run_name="first")
     second = evaluate(2, run_name="second")
-    evaluations = tracking._store().evaluations
+    evaluations = context.default_client().store().evaluations
     runs = evaluations.runs(first.experiment_id or "")
     assert [r.name for r in runs] == ["second", "first"]  # newest first
     listed = runs[1]
@@ -78,7 +78,7 @@ def test_the_run_list_shows_status_rows_and_scorer_means(tracking_db: Path) -> N
 
 def test_rows_have_inputs_outputs_expectations_and_one_score_per_scorer(tracking_db: Path) -> None:
     result = evaluate(4)
-    evaluations = tracking._store().evaluations
+    evaluations = context.default_client().store().evaluations
     columns = evaluations.columns(result.run_id)
     assert (columns.scorers, columns.expectations) == (("moody", "short"), ("expected_response",))
     page = evaluations.rows(result.run_id)
@@ -104,7 +104,7 @@ def test_rows_have_inputs_outputs_expectations_and_one_score_per_scorer(tracking
 
 def test_paging_is_by_keyset_in_trace_order_without_gaps(tracking_db: Path) -> None:
     result = evaluate(10, max_workers=3)
-    evaluations = tracking._store().evaluations
+    evaluations = context.default_client().store().evaluations
     seen: list[EvaluationRow] = []
     key = None
     while True:
@@ -124,7 +124,7 @@ def test_a_rescore_run_shows_its_own_scores_and_the_traces_expectations(tracking
     rescore = core.evaluate(
         data=first.result_df["trace_id"].tolist(), scorers=[core.scorers.exact_match]
     )
-    evaluations = tracking._store().evaluations
+    evaluations = context.default_client().store().evaluations
     rows = evaluations.rows(rescore.run_id).rows
     assert len(rows) == 3
     for row in rows:
@@ -149,7 +149,7 @@ def test_only_root_spans_are_read_and_decoded_on_use(
         return loads(text)
 
     monkeypatch.setattr(jsonutil, "loads", counting_loads)
-    store = tracking._store()
+    store = context.default_client().store()
     statements: list[str] = []
 
     def spy(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -177,7 +177,7 @@ def test_a_large_run_opens_as_fast_as_a_small_one(tracking_db: Path) -> None:
         return core.evaluate(data=data, predict_fn=fast, scorers=[short, moody]).run_id
 
     small, large = make(10), make(1000)
-    evaluations = tracking._store().evaluations
+    evaluations = context.default_client().store().evaluations
 
     def open_grid(run_id: str) -> float:
         best = float("inf")
@@ -197,7 +197,11 @@ def test_a_running_run_is_listed_as_running(tracking_db: Path) -> None:
     seen: list[str] = []
 
     def look(done: int, total: int, errors: int) -> None:
-        (run,) = tracking._store().evaluations.runs(core.set_experiment("reading").experiment_id)
+        (run,) = (
+            context.default_client()
+            .store()
+            .evaluations.runs(core.set_experiment("reading").experiment_id)
+        )
         seen.append(run.status)
         assert run.is_running and run.end_time is None
 
@@ -211,7 +215,7 @@ def test_deleted_runs_are_not_listed(tracking_db: Path) -> None:
     with connection:
         connection.execute("UPDATE runs SET lifecycle_stage = 'deleted'")
     connection.close()
-    assert tracking._store().evaluations.runs(result.experiment_id or "") == []
+    assert context.default_client().store().evaluations.runs(result.experiment_id or "") == []
 
 
 def test_older_layouts_have_no_evaluations(fixture_db: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 import core
-from core import tracking
+from core import context, tracking
 from core.evaluation.evaluate import max_workers_from
 
 WAIT_S = 10.0
@@ -108,7 +108,11 @@ def test_progress_reports_done_total_and_errors(tracking_db: Path) -> None:
 
     def spy(done: int, total: int, errors: int) -> None:
         seen.append((done, total, errors))
-        (run,) = tracking._store().evaluations.runs(core.set_experiment("runs").experiment_id)
+        (run,) = (
+            context.default_client()
+            .store()
+            .evaluations.runs(core.set_experiment("runs").experiment_id)
+        )
         assert run.status == "RUNNING" and run.end_time is None
 
     core.evaluate(
@@ -139,7 +143,7 @@ def test_cancelling_skips_the_rest_and_kills_the_run(tracking_db: Path, as_calla
     assert status == "KILLED" and end_time is not None
     assert rows(tracking_db, "SELECT * FROM metrics") == []
     assert rows(tracking_db, "SELECT count(*) FROM assessments WHERE name = 'even'") == [(2,)]
-    (run,) = tracking._store().evaluations.runs(result.experiment_id or "")
+    (run,) = context.default_client().store().evaluations.runs(result.experiment_id or "")
     assert (run.status, run.row_count, run.metrics) == ("KILLED", 2, {})
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 import core
+from core.entities import AssessmentSource
 from core.evaluation.assessments import aggregate_value
 from core.evaluation.colspec import infer_schema
 from core.evaluation.dataset import describe, pandas_digest
@@ -79,10 +80,14 @@ def test_core_exports_the_scorer_api() -> None:
         (np.bool_(False), [("s", False, "s")]),
         ("yes", [("s", "yes", "s")]),
         (None, []),
-        (Feedback(value=1), [("s", 1, None)]),
-        (Feedback(name="feedback", value=1), [("s", 1, None)]),
-        (Feedback(name="own", value=1, source_id="me"), [("own", 1, "me")]),
-        ([Feedback(name="a", value=1), Feedback(value=2)], [("a", 1, None), ("s", 2, None)]),
+        # A Feedback made without a source has MLflow's default one: CODE / "default".
+        (Feedback(value=1), [("s", 1, "default")]),
+        (Feedback(name="feedback", value=1), [("s", 1, "default")]),
+        (Feedback(name="own", value=1, source=AssessmentSource("CODE", "me")), [("own", 1, "me")]),
+        (
+            [Feedback(name="a", value=1), Feedback(value=2)],
+            [("a", 1, "default"), ("s", 2, "default")],
+        ),
     ],
 )
 def test_what_a_scorer_returns_becomes_feedback(value: Any, expected: list[Any]) -> None:

@@ -11,7 +11,7 @@ import pytest
 
 import core
 import core.langchain
-from core import tracking
+from core import context, tracking
 from core.evaluation.judge import VERDICT_SCHEMA, Judge, JudgeError, parse_verdict
 from tests.ollama_server import OllamaStandIn
 
@@ -95,11 +95,30 @@ def test_the_server_comes_from_the_environment(
     ollama_server: OllamaStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("TRACEDESK_OLLAMA_URL", raising=False)
+    monkeypatch.delenv("OLLAMA_HOST", raising=False)
     assert Judge("j", "ok?").url == "http://127.0.0.1:11434"
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:5000")  # as the ollama CLI reads it
+    assert Judge("j", "ok?").url == "http://127.0.0.1:5000"
     monkeypatch.setenv("TRACEDESK_OLLAMA_URL", ollama_server.url)
     unset = Judge("j", "ok?", model="llama3.2:1b")
     assert unset.url == ollama_server.url and unset(outputs="x").value == "yes"
     assert Judge("j", "ok?", base_url="http://elsewhere:1").url == "http://elsewhere:1"
+
+
+def test_the_model_may_be_spelled_as_mlflow_spells_it(ollama_server: OllamaStandIn) -> None:
+    spelled = judge(ollama_server, model="ollama:/llama3.2")
+    assert (spelled.model, spelled.source_id) == ("llama3.2", "ollama:/llama3.2")
+    assert spelled(outputs="x").source_id == "ollama:/llama3.2"
+    assert ollama_server.chat_requests[-1]["model"] == "llama3.2"
+    with pytest.raises(ValueError, match="local Ollama model"):
+        Judge("j", "ok?", model="openai:/gpt-4")
+
+
+def test_a_model_that_is_not_pulled_is_not_retried(ollama_server: OllamaStandIn) -> None:
+    ollama_server.configure(strict_models=True)
+    with pytest.raises(JudgeError, match=r"after 1 attempt: .*`ollama pull qwen3:0.6b`"):
+        judge(ollama_server, model="qwen3:0.6b")(outputs="x")
+    assert len(ollama_server.chat_requests) == 1
 
 
 @pytest.mark.parametrize(
@@ -163,5 +182,5 @@ def test_a_judge_that_cannot_answer_is_a_scorer_error(tracking_db: Path) -> None
     assert result.status == "FINISHED" and result.metrics == {}
     message = result.result_df["relevant/error_message"][0]
     assert "gave no verdict after 2 attempts: cannot reach the Ollama server" in message
-    (row,) = tracking._store().evaluations.rows(result.run_id).rows
+    (row,) = context.default_client().store().evaluations.rows(result.run_id).rows
     assert row.scores["relevant"].error_code == "SCORER_ERROR"

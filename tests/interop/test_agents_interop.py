@@ -87,10 +87,14 @@ def log_twice(db: Path, code: Path) -> list[core.ModelInfo]:
     core.set_tracking_uri(db)
     try:
         core.set_experiment("evaluation_test")
-        return [
-            core.log_model(python_model=code, name="agent", registered_model_name="agent")
-            for _ in range(2)
-        ]
+        infos = []
+        for _ in range(2):  # as LOG_WITH_MLFLOW: each in a run of its own
+            with core.start_run():
+                info = core.pyfunc.log_model(
+                    python_model=code, name="agent", registered_model_name="agent"
+                )
+            infos.append(info)
+        return infos
     finally:
         tracking.reset()
 

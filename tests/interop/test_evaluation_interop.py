@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import core
-from core import tracking
+from core import context, tracking
 from core.store.store import Store
 from tests.conftest import load_expected
 from tests.interop.conftest import MlflowRunner
@@ -169,7 +169,7 @@ def test_core_reads_a_rescore_mlflow_made_of_core_traces(
         run_id=first.run_id,
     )
     assert theirs["metrics"] == {"long_answer/mean": pytest.approx(2 / 3)}
-    evaluations = tracking._store().evaluations
+    evaluations = context.default_client().store().evaluations
     run = evaluations.run(theirs["run_id"])
     assert (run.status, run.row_count, run.tags["mlflow.runType"]) == (
         "FINISHED",

@@ -3,7 +3,6 @@ files, the Ollama helpers and the rerun's bookkeeping."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -188,12 +187,3 @@ def test_progress_text_and_time_left() -> None:
     counters = rerun.Counters()
     counters.update(3, 9, 1)
     assert counters.snapshot()[:3] == (3, 9, 1)
-
-
-def test_one_rerun_at_a_time() -> None:
-    with rerun.one_writer(), pytest.raises(rerun.RerunBusy), rerun.one_writer():
-        pass
-    got = threading.Event()
-    with rerun.one_writer():
-        got.set()
-    assert got.is_set() and not rerun.WRITER_LOCK.locked()

@@ -7,7 +7,10 @@ Editing bar, then the rerun goes on), and a custom scorer file (shown, confirmed
 
 from __future__ import annotations
 
+import shutil
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,13 +18,14 @@ from PySide6.QtWidgets import QLabel, QPlainTextEdit
 from pytestqt.qtbot import QtBot
 
 from app import settings
-from app.evaluations import predictor, rerun_dialog
+from app.evaluations import predictor, rerun, rerun_dialog
 from app.evaluations.look import KIND_ROLE
 from app.evaluations.page import EvaluationsPage
 from app.evaluations.rerun_dialog import RerunDialog
 from app.evaluations.rerun_parts import CodeConfirmDialog
 from app.evaluations.scorer_files import CodeFile
 from app.main_window import MainWindow
+from core.client import Client
 from core.evaluation.entities import EvaluationResult, EvaluationRun
 from core.store.store import Store
 from tests.app.evaluations.conftest import (
@@ -338,3 +342,72 @@ def test_closing_the_database_cancels_a_running_rerun(
     assert "Rerun cancelled" in rerun_page.strip.detail.text()
     with Store.open(sized_copy.path) as store:
         assert store.evaluations.run(finished.args[0].run_id).status == "KILLED"
+
+
+class _Token:
+    """What the job pool hands a job: progress reports and a cancel flag."""
+
+    cancelled = False
+
+    def report(self, done: int, total: int) -> None:
+        pass
+
+
+def test_reruns_of_two_stores_and_of_one_store_run_at_once(
+    db318: Path, tmp_path: Path, ollama_server: OllamaStandIn
+) -> None:
+    """Each rerun writes through its store's client: nothing is shared, nothing waits."""
+    other = tmp_path / "other" / "mlflow.db"
+    shutil.copytree(db318.parent, other.parent)
+    ollama_server.configure(chunk_delay=0.05)
+    plans: list[rerun.RerunPlan] = []
+    stores = [Store.open(db, read_only=False) for db in (db318, other)]
+    clients = [Client(store=store) for store in stores]
+    for db, store, client, copies in zip((db318, other), stores, clients, (2, 1), strict=True):
+        register_prompt(db)
+        source = store.evaluations.run(SOME_CHECK_RUN)
+        dataset, prompts = rerun.prepare(store, SOME_CHECK_RUN)
+        prompt = next(p for p in prompts if p.name == "qa")
+        plans += [
+            rerun.RerunPlan(
+                client=client,
+                experiment_id=FIXTURE_EXPERIMENT,
+                source=source,
+                dataset=dataset,
+                ollama_url=ollama_server.url,
+                model="llama3.2:1b",
+                prompt=prompt,
+                scorers=rerun.ScorerChoice(exact_match=True),
+                max_workers=1,
+                run_name=f"side-by-side-{len(plans) + n}",
+            )
+            for n in range(copies)
+        ]
+    spans: dict[str, tuple[float, float]] = {}
+
+    def job(plan: rerun.RerunPlan) -> EvaluationResult:
+        started = time.monotonic()
+        result = rerun.run_rerun(_Token(), plan, rerun.Counters())
+        spans[plan.run_name or ""] = (started, time.monotonic())
+        return result
+
+    try:
+        with ThreadPoolExecutor(len(plans)) as pool:
+            results = list(pool.map(job, plans))
+        assert [r.status for r in results] == ["FINISHED"] * 3
+        assert max(start for start, _ in spans.values()) < min(end for _, end in spans.values())
+        for store, mine in ((stores[0], results[:2]), (stores[1], results[2:])):
+            names = {run.name for run in store.evaluations.runs(FIXTURE_EXPERIMENT)}
+            assert {r.run_name for r in mine} <= names
+            assert not {r.run_name for r in results if r not in mine} & names
+            for result in mine:
+                rows = store.evaluations.rows(result.run_id).rows
+                assert sorted(row.outputs for row in rows) == [
+                    "Unicorn",
+                    "William Shakespeare",
+                    "Wright Brothers",
+                ]
+    finally:
+        for client, store in zip(clients, stores, strict=True):
+            client.close()
+            store.close()

@@ -47,7 +47,7 @@ def grounded(inputs: dict[str, str], outputs: str) -> Feedback:
     """A judge-like verdict with a rationale."""
     good = CAPITALS[inputs["country"]] in outputs
     why = f"The answer {'names' if good else 'does not name'} the capital of {inputs['country']}."
-    return Feedback("yes" if good else "no", rationale=why)
+    return Feedback(value="yes" if good else "no", rationale=why)
 
 
 @core.scorer

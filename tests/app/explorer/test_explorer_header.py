@@ -16,23 +16,22 @@ from app.explorer.assessments import (
     value_text,
 )
 from app.explorer.header import TraceHeader
-from core.entities import Assessment, TraceInfo
+from core.entities import AssessmentSource, Feedback, TraceInfo
 
 
-def assessment(value: object, **extra: object) -> Assessment:
+def assessment(value: object, **extra: object) -> Feedback:
     fields: dict[str, object] = {
-        "assessment_id": "a-1",
         "name": "correctness",
         "trace_id": "tr-1",
-        "assessment_type": "feedback",
         "value": value,
-        "source_type": "LLM_JUDGE",
-        "source_id": "gpt-judge",
+        "source": AssessmentSource(source_type="LLM_JUDGE", source_id="gpt-judge"),
         "create_time_ms": 0,
         "last_update_time_ms": 0,
     }
     fields.update(extra)
-    return Assessment(**fields)  # type: ignore[arg-type]
+    feedback = Feedback(**fields)  # type: ignore[arg-type]
+    feedback.assessment_id = "a-1"
+    return feedback
 
 
 def info(**extra: object) -> TraceInfo:

@@ -206,7 +206,7 @@ def test_a_trace_without_spans(
     with qtbot.waitSignal(explorer.trace_loaded, timeout=WAIT_MS):
         explorer.show_trace(store, NESTED)
     shown = explorer
-    assert shown.current_trace().data.spans == ()
+    assert shown.current_trace().data.spans == []
     assert any("No spans" in n for n in shown.spans.notice.notices)
     assert shown.spans.view.placeholder == "This trace has no spans."
     assert shown.selected_span() is None and not shown.detail.tabs.isVisible()

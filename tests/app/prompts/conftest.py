@@ -17,7 +17,6 @@ from app.main_window import MainWindow
 from app.prompts import dialogs
 from app.prompts.page import PromptsPage
 from core import tracking
-from core.tracing.export import tracer
 from tests.app.helpers import WAIT_MS, open_and_wait
 
 XSS = "<script>alert('x')</script> & <b>bold</b> {{ question }}"
@@ -76,7 +75,7 @@ def no_trace_writer(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Stop core's trace writers after each test; no Ollama unless a test starts one."""
     monkeypatch.setenv("TRACEDESK_OLLAMA_URL", "http://127.0.0.1:9")
     yield
-    tracer().shutdown()
+    tracking.reset()
 
 
 @dataclass

@@ -19,7 +19,14 @@ Window = tuple[MainWindow, PromptsPage]
 
 
 def info(tags: dict[str, str]) -> TraceInfo:
-    return TraceInfo("tr-1", "0", 1_795_677_607_970, 5, "OK", tags=tags)
+    return TraceInfo(
+        "tr-1",
+        experiment_id="0",
+        request_time=1_795_677_607_970,
+        execution_duration=5,
+        state="OK",
+        tags=tags,
+    )
 
 
 def test_linked_prompts_are_read_from_the_trace_tag() -> None:

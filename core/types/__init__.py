@@ -1,0 +1,1 @@
+"""MLflow's `mlflow.types`: the request and response types of agents (`core.types.responses`)."""
