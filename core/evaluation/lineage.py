@@ -51,7 +51,7 @@ def run_name(rng: random.Random | None = None) -> str:
     """A name like MLflow's: adjective-animal-number (`sassy-elk-4`), at most 20 characters."""
     pick = rng or random.SystemRandom()
     for _ in range(10):
-        name = f"{pick.choice(_ADJECTIVES)}-{pick.choice(_ANIMALS)}-{pick.randrange(1000)}"
+        name = f"{pick.choice(_ADJECTIVES)}-{pick.choice(_ANIMALS)}-{pick.randint(0, 1000)}"
         if len(name) <= 20:
             return name
     return name[:20]

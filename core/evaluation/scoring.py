@@ -73,11 +73,17 @@ def standardize(name: str, value: Any) -> list[Feedback]:
         return [Feedback(name=name, value=value, source=_code_source(name))]
     if isinstance(value, Feedback):
         return [_named(value, name)]
-    if isinstance(value, list | tuple) and value and all(isinstance(v, Feedback) for v in value):
-        return [_named(v, name) for v in value]
+    if isinstance(value, list | tuple | set | frozenset):
+        # As MLflow: each Feedback keeps its name; any other item is one value of this scorer
+        return [
+            _named(v, name)
+            if isinstance(v, Feedback)
+            else Feedback(name=name, value=_python_scalar(v), source=_code_source(name))
+            for v in value
+        ]
     raise TypeError(
         f"Scorer {name!r} returned {type(value).__name__}: a scorer must return a bool, a "
-        "number, a string, a Feedback or a list of Feedbacks (or None)."
+        "number, a string, a Feedback or a list of them (or None)."
     )
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 import uuid
 from collections.abc import Mapping, Sequence
@@ -148,7 +147,7 @@ def source_metadata() -> dict[str, str]:
         user = getpass.getuser()
     except (KeyError, OSError):
         user = "unknown"
-    script = os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] else "<console>"
+    script = sys.argv[0] if sys.argv and sys.argv[0] else "<console>"  # as given, as MLflow
     branch, commit, url = _git_facts(Path(sys.argv[0] or ".").resolve().parent)
     return {
         "mlflow.user": user,

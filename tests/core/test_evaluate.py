@@ -70,7 +70,7 @@ def test_run_tags_metrics_and_dataset_as_mlflow_writes_them(tracking_db: Path, d
     assert result.metrics == {"some_check/mean": pytest.approx(1 / 3)}
     (run,) = query(tracking_db, "SELECT * FROM runs")
     assert run["run_uuid"] == result.run_id and re.fullmatch(r"[0-9a-f]{32}", result.run_id)
-    assert re.fullmatch(r"[a-z]+-[a-z]+-\d{1,3}", run["name"]) and run["name"] == result.run_name
+    assert re.fullmatch(r"[a-z]+-[a-z]+-\d{1,4}", run["name"]) and run["name"] == result.run_name
     assert run["status"] == "FINISHED" and run["end_time"] >= run["start_time"]
     assert (run["source_type"], run["source_name"], run["entry_point_name"]) == ("UNKNOWN", "", "")
     assert (run["source_version"], run["lifecycle_stage"], run["deleted_time"]) == (

@@ -88,6 +88,10 @@ def test_core_exports_the_scorer_api() -> None:
             [Feedback(name="a", value=1), Feedback(value=2)],
             [("a", 1, "default"), ("s", 2, "default")],
         ),
+        # As MLflow: a list of plain values is one feedback each; an empty list is none.
+        ([1, np.int64(2)], [("s", 1, "s"), ("s", 2, "s")]),
+        ([Feedback(name="a", value=True), "no"], [("a", True, "default"), ("s", "no", "s")]),
+        ([], []),
     ],
 )
 def test_what_a_scorer_returns_becomes_feedback(value: Any, expected: list[Any]) -> None:
@@ -96,7 +100,7 @@ def test_what_a_scorer_returns_becomes_feedback(value: Any, expected: list[Any])
     assert all(type(f.value) in (bool, int, float, str) for f in feedbacks)
 
 
-@pytest.mark.parametrize("value", [{"a": 1}, [1, 2], object()])
+@pytest.mark.parametrize("value", [{"a": 1}, object()])
 def test_other_return_values_are_scorer_errors(value: Any) -> None:
     (output,) = score_row(
         [scorer(name="odd")(lambda: value)], inputs={}, outputs=None, expectations={}, trace=None

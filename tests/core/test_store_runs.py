@@ -28,7 +28,7 @@ from core.store.runs import MAX_TAG_VALUE_LENGTH, start_run_tags
 from core.store.store import Store
 from core.tracing.encode import source_metadata
 
-GENERATED_NAME = re.compile(r"^[a-z]+-[a-z]+-\d{1,3}$")
+GENERATED_NAME = re.compile(r"^[a-z]+-[a-z]+-\d{1,4}$")  # 0 to 1000, as MLflow
 
 
 def sqlite_without_default(path: Path) -> Path:
