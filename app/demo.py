@@ -1,12 +1,13 @@
-"""The demo database: built once by `resources.demo_data` in a child process, then reused.
+"""The demo database: built once by the recipe in `core.demo` in a child process, then reused.
 
 The recipe writes through `core`'s tracing API, which keeps process-wide state (the tracking
-URI), so it runs in its own interpreter. A stamp with the hash of the recipe's files rebuilds
-the demo when the recipe changes; a half-built file is never opened.
+URI), so it runs in its own interpreter. A stamp with the hash of the recipe's files (its
+modules and its texts under resources/demo/) rebuilds the demo when the recipe changes; a
+half-built file is never opened.
 
 In the PyInstaller bundle `sys.executable` is the bundle's own program, which has no `-m`: the
 child is the same program started with `BUILD_DEMO_FLAG`, which the bundle's entry point
-(`packaging/tracedesk_entry.py`) hands to `resources.demo_data.main` before Qt is loaded.
+(`packaging/tracedesk_entry.py`) hands to `core.demo.build.main` before Qt is loaded.
 """
 
 from __future__ import annotations
@@ -20,10 +21,8 @@ from pathlib import Path
 from PySide6.QtCore import QStandardPaths
 
 from app.tasks import JobToken
-from resources import resource_path
+from core.demo import recipe_files
 
-#: The recipe's source files, hashed together: a change to any of them rebuilds the demo.
-RECIPES = ("demo_data.py", "demo_registry.py")
 STAMP = "recipe.sha256"
 #: `tracedesk --build-demo OUT.db` builds the demo database (the frozen bundle only).
 BUILD_DEMO_FLAG = "--build-demo"
@@ -36,10 +35,11 @@ def demo_folder() -> Path:
 
 
 def recipe_digest() -> str:
-    """The SHA-256 of the recipe's files (the bundle ships them as files: packaging/*.spec)."""
+    """The SHA-256 of the recipe's files, together: a change to any of them rebuilds the demo
+    (the bundle ships them as files: packaging/tracedesk.spec)."""
     digest = hashlib.sha256()
-    for name in RECIPES:
-        digest.update(name.encode() + b"\0" + resource_path(name).read_bytes())
+    for name, content in recipe_files():
+        digest.update(name.encode() + b"\0" + content)
     return digest.hexdigest()
 
 
@@ -62,11 +62,11 @@ def prepare_demo(token: JobToken | None = None, target: Path | None = None) -> P
 
 
 def recipe_command(output: Path) -> list[str]:
-    """The child process that runs the recipe: `python -m resources.demo_data OUT`, or the
-    bundle's program with `BUILD_DEMO_FLAG` when frozen (PyInstaller sets `sys.frozen`)."""
+    """The child process that runs the recipe: `python -m core.demo OUT`, or the bundle's
+    program with `BUILD_DEMO_FLAG` when frozen (PyInstaller sets `sys.frozen`)."""
     if getattr(sys, "frozen", False):
         return [sys.executable, BUILD_DEMO_FLAG, str(output)]
-    return [sys.executable, "-m", "resources.demo_data", str(output)]
+    return [sys.executable, "-m", "core.demo", str(output)]
 
 
 def _run_recipe(output: Path, token: JobToken | None) -> None:

@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
         from app.theme import ThemeApplier
-        from resources.demo_data import build_demo_database
+        from core.demo.build import build_demo_database
 
         db = Path(folder) / "demo" / "mlflow.db"
         db.parent.mkdir()

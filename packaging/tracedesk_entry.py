@@ -2,7 +2,7 @@
 
 A frozen program has no `python -m`, so `app.demo` starts the recipe's child process as this
 same program with `--build-demo OUT.db` (see `app.demo.recipe_command`); that case goes to
-`resources.demo_data.main` without creating a QApplication. Everything else is the ordinary
+`core.demo.build.main` without creating a QApplication. Everything else is the ordinary
 `tracedesk` gui-script, `app.__main__.main`.
 """
 
@@ -16,7 +16,7 @@ BUILD_DEMO_FLAG = "--build-demo"  # the same as app.demo.BUILD_DEMO_FLAG (a test
 def run(argv: list[str]) -> int:
     """Dispatch the command line `argv` (without the program name)."""
     if argv[:1] == [BUILD_DEMO_FLAG]:
-        from resources.demo_data import main as build_demo
+        from core.demo.build import main as build_demo
 
         return build_demo(argv[1:])
     from app.__main__ import main

@@ -1,7 +1,9 @@
 """The demo database: built through core's tracing API, it must show off every view.
 
 One database is built per module and read back only through `core` (`Store`, the reader and
-the entities), the way the app reads it.
+the entities), the way the app reads it. Another, planned at a fixed hour, must equal the
+snapshot in tests/demo_snapshot.json, taken before the recipe moved from resources/ to
+core/demo (tests/demo_snapshot.py says what it keeps).
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import pytest
 
 import core
 from core import Store, tracking
+from core.demo import build, evaluations, harness, notebook, plan, recipe_files, support
 from core.entities import Span, Trace, TraceRow
-from resources import demo_data, demo_registry
+from tests import demo_snapshot
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Each of the two evaluation runs traces one `predict_fn` call per row.
-EVAL_TRACES = 2 * len(demo_registry.EVAL_ROWS)
+EVAL_TRACES = 2 * len(evaluations.EVAL_ROWS)
 SPAN_TYPES = {
     "AGENT",
     "CHAIN",
@@ -54,7 +57,7 @@ def built(
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     calls: list[tuple[int, int]] = []
     started = time.perf_counter()
-    demo_data.build_demo_database(path, progress=lambda done, total: calls.append((done, total)))
+    build.build_demo_database(path, progress=lambda done, total: calls.append((done, total)))
     yield path, calls, time.perf_counter() - started
     tracking.reset()  # the build set core's global tracking URI; leave nothing behind
 
@@ -98,12 +101,12 @@ def depth(trace: Trace) -> int:
 
 
 def test_experiments_and_trace_counts_match_the_plan(demo_db: Path) -> None:
-    expected = Counter(spec.experiment for spec in demo_data.plan_demo(7))
-    expected[demo_registry.EVAL_EXPERIMENT] += EVAL_TRACES
+    expected = Counter(spec.experiment for spec in build.plan_demo(7))
+    expected[evaluations.EVAL_EXPERIMENT] += EVAL_TRACES
     with Store.open(demo_db) as store:
         names = {e.experiment_id: e.name for e in store.reader.experiments()}
         counts = {names[i]: n for i, n in store.reader.trace_counts().items()}
-    assert set(names.values()) == set(demo_data.EXPERIMENTS)
+    assert set(names.values()) == set(build.EXPERIMENTS)
     assert counts == dict(expected)
     assert 300 <= sum(counts.values()) <= 400
     assert min(counts.values()) >= 20  # Default included: every experiment has something to show
@@ -126,7 +129,7 @@ def test_rag_traces_nest_seven_levels_deep(traces: list[Trace]) -> None:
 
 def test_the_batch_trace_has_two_thousand_spans(traces: list[Trace]) -> None:
     (batch,) = named(traces, "nightly_regression_suite")
-    assert len(batch.data.spans) == demo_data.BATCH_SPAN_COUNT == 2_000
+    assert len(batch.data.spans) == harness.BATCH_SPAN_COUNT == 2_000
     assert sum(1 for s in batch.data.spans if s.parent_id is None) == 1
     assert batch.data.root_span is not None and batch.data.root_span.span_type == "WORKFLOW"
 
@@ -301,10 +304,10 @@ def test_long_payloads(traces: list[Trace]) -> None:
 
 
 def test_unicode_round_trips(traces: list[Trace]) -> None:
-    (probe,) = named(traces, demo_data.UNICODE_NAME)[:1]
-    assert request(probe) == demo_data.UNICODE_TEXT  # byte for byte: no normalisation
+    (probe,) = named(traces, notebook.UNICODE_NAME)[:1]
+    assert request(probe) == notebook.UNICODE_TEXT  # byte for byte: no normalisation
     assert request(probe)["combining"].startswith("e\u0301 n\u0303")
-    assert {k: probe.info.tags[k] for k in demo_data.UNICODE_TAGS} == demo_data.UNICODE_TAGS
+    assert {k: probe.info.tags[k] for k in notebook.UNICODE_TAGS} == notebook.UNICODE_TAGS
     names = {s.name for s in spans(traces)}
     assert {"検索 🔍", "تحليل النص", "e\u0301te\u0301"} <= names
     previews = " ".join(t.info.request_preview or "" for t in traces)
@@ -313,10 +316,10 @@ def test_unicode_round_trips(traces: list[Trace]) -> None:
 
 def test_markup_is_stored_verbatim(traces: list[Trace]) -> None:
     (probe,) = named(traces, "markup_rendering_check")[:1]
-    assert request(probe)["payloads"] == list(demo_data.MARKUP_TEXT.values())
+    assert request(probe)["payloads"] == list(notebook.MARKUP_TEXT.values())
     assert probe.info.tags["note"] == "<script>alert(1)</script>"
     previews = [t.info.request_preview or "" for t in traces]
-    for text in demo_data.INJECTIONS:
+    for text in support.INJECTIONS:
         assert text in previews
 
 
@@ -377,18 +380,18 @@ def test_prompts_with_versions_and_aliases(tracking_demo: Path) -> None:
 def test_two_evaluation_runs_that_improve_and_regress(demo_db: Path) -> None:
     with Store.open(demo_db) as store:
         ids = {e.name: e.experiment_id for e in store.reader.experiments()}
-        runs = {r.name: r for r in store.evaluations.runs(ids[demo_registry.EVAL_EXPERIMENT])}
+        runs = {r.name: r for r in store.evaluations.runs(ids[evaluations.EVAL_EXPERIMENT])}
         assert set(runs) == {"baseline", "new prompt"}
         scorers = {"exact_match", "contains", "max_length", "helpful", "cites_policy"}
         for run in runs.values():
-            assert run.status == "FINISHED" and run.row_count == len(demo_registry.EVAL_ROWS)
+            assert run.status == "FINISHED" and run.row_count == len(evaluations.EVAL_ROWS)
             assert set(run.scorer_means) == scorers
         rows = {
             name: {r.request_preview: r for r in store.evaluations.rows(run.run_id).rows}
             for name, run in runs.items()
         }
     before, after = rows["baseline"], rows["new prompt"]
-    assert before.keys() == after.keys() and len(before) == len(demo_registry.EVAL_ROWS)
+    assert before.keys() == after.keys() and len(before) == len(evaluations.EVAL_ROWS)
     changes = {(before[k].value("contains"), after[k].value("contains")) for k in before}
     assert {(False, True), (True, False)} <= changes  # Compare shows improvements and regressions
     for run_rows in (before, after):
@@ -426,40 +429,75 @@ def test_build_is_fast_small_and_reports_progress(
 
 
 def test_the_plan_is_deterministic_and_independent_of_the_clock() -> None:
-    def shape(specs: list[demo_data.TraceSpec]) -> list[Any]:
+    def shape(specs: list[plan.TraceSpec]) -> list[Any]:
         """What must not depend on the clock: experiments, sessions, span names and durations."""
         return [
             (s.experiment, s.session_id, [(n.name, n.end_ns - n.start_ns) for n in s.root.walk()])
             for s in specs
         ]
 
-    now = demo_data.this_hour()
-    assert demo_data.plan_demo(7, now) == demo_data.plan_demo(7, now)
-    assert shape(demo_data.plan_demo(7, now)) == shape(
-        demo_data.plan_demo(7, now - 7 * demo_data.HOUR)
-    )
-    assert shape(demo_data.plan_demo(8, now)) != shape(demo_data.plan_demo(7, now))
+    now = build.this_hour()
+    assert build.plan_demo(7, now) == build.plan_demo(7, now)
+    assert shape(build.plan_demo(7, now)) == shape(build.plan_demo(7, now - 7 * plan.HOUR))
+    assert shape(build.plan_demo(8, now)) != shape(build.plan_demo(7, now))
 
 
 def test_refuses_to_overwrite(tmp_path: Path) -> None:
     existing = tmp_path / "mine.db"
     existing.write_bytes(b"precious")
     with pytest.raises(FileExistsError):
-        demo_data.build_demo_database(existing)
+        build.build_demo_database(existing)
     assert existing.read_bytes() == b"precious"
 
 
 def test_command_line(tmp_path: Path) -> None:
     out = tmp_path / "cli.db"
-    command = [sys.executable, "-m", "resources.demo_data", str(out), "--seed", "3"]
+    command = [sys.executable, "-m", "core.demo", str(out), "--seed", "3"]
     done = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
     )
     assert done.returncode == 0, done.stderr
     assert "Wrote" in done.stdout and "progress" in done.stderr
     with Store.open(out) as store:
-        assert store.reader.count_traces(None) == len(demo_data.plan_demo(3)) + EVAL_TRACES
+        assert store.reader.count_traces(None) == len(build.plan_demo(3)) + EVAL_TRACES
     again = subprocess.run(
         command, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False
     )
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+# -- the same demo as before the recipe moved ---------------------------------------------------
+
+
+def test_the_demo_equals_its_snapshot() -> None:
+    """Every experiment, trace, span, text, prompt, run and agent file, as tests/demo_snapshot.json
+    holds them (ids, clock times and the builder's name and checkout aside)."""
+    try:
+        taken = demo_snapshot.take()  # planned at demo_snapshot.FIXED_NOW_NS
+    finally:
+        tracking.reset()
+    actual = json.loads(json.dumps(taken))  # tuples as lists, as the file holds them
+    expected = json.loads(demo_snapshot.SNAPSHOT.read_text("utf-8"))
+    hint = "an intended change? `.venv/bin/python -m tests.demo_snapshot --write`"
+    assert actual["counts"] == expected["counts"], hint
+    for table, found in expected["registry"].items():
+        assert actual["registry"][table] == found, f"{table} differs ({hint})"
+    labels = actual["traces"].keys() | expected["traces"].keys()
+    changed = sorted(k for k in labels if actual["traces"].get(k) != expected["traces"].get(k))
+    assert not changed, f"{len(changed)} traces differ, e.g. {changed[:3]} ({hint})"
+    assert actual["agent_files"] == expected["agent_files"], hint
+    assert actual == expected
+
+
+def test_the_demo_digest_reads_every_recipe_file() -> None:
+    """app.demo rebuilds the demo when the digest of these files changes: all of core/demo's
+    modules and all of its texts under resources/demo must be among them."""
+    names = [name for name, _ in recipe_files()]
+    on_disk = [
+        *(f"core/demo/{p.name}" for p in (ROOT / "core/demo").glob("*.py")),
+        *(f"resources/demo/{p.name}" for p in (ROOT / "resources/demo").iterdir() if p.is_file()),
+    ]
+    assert sorted(names) == sorted(on_disk) and len(names) == len(set(names))
+    assert {"core/demo/build.py", "resources/demo/rag.toml"} <= set(names)
+    contents = dict(recipe_files())
+    assert contents["core/demo/build.py"] == (ROOT / "core/demo/build.py").read_bytes()

@@ -15,7 +15,7 @@ from pytestqt.exceptions import TimeoutError as SignalTimeout
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
-from resources.demo_data import build_demo_database
+from core.demo.build import build_demo_database
 from tests.app.helpers import open_and_wait, select_experiment
 
 

@@ -14,10 +14,12 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout
 
 import app.__main__ as entry
 import app.main_window
-from app.__main__ import is_blank, main, parse_args
+import app.smoke
+from app.__main__ import main, parse_args
 from app.demo import BUILD_DEMO_FLAG, recipe_command
 from app.main_window import MainWindow
 from app.pages import Page
+from app.smoke import is_blank
 from core.store.ddl import create_sqlite_database
 
 # `main` names the application and handles Ctrl+C: put both back after each test.
@@ -95,7 +97,7 @@ def test_an_sqlite_file_that_is_not_mlflow_fails(
 def test_a_run_that_hangs_times_out(
     db318: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(entry, "SMOKE_TIMEOUT_S", 0.3)
+    monkeypatch.setattr(app.smoke, "SMOKE_TIMEOUT_S", 0.3)
     monkeypatch.setattr(MainWindow, "open_location", lambda self, location: None)
     assert main(["--smoke", str(db318)]) == 1
     err = capsys.readouterr().err
@@ -171,6 +173,6 @@ def test_the_frozen_demo_recipe_runs_the_bundle_itself(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     out = tmp_path / "demo.db"
-    assert recipe_command(out) == [sys.executable, "-m", "resources.demo_data", str(out)]
+    assert recipe_command(out) == [sys.executable, "-m", "core.demo", str(out)]
     monkeypatch.setattr(sys, "frozen", True, raising=False)
     assert recipe_command(out) == [sys.executable, BUILD_DEMO_FLAG, str(out)]

@@ -30,6 +30,13 @@ pytestmark = [
 ]
 
 RUN_TIMEOUT_S = 180
+#: The demo recipe's files, which the bundle and the wheel must carry as files (app.demo hashes
+#: them): every module of core/demo and every text under resources/demo.
+DEMO_FILES = tuple(
+    path.relative_to(ROOT).as_posix()
+    for folder, pattern in (("core/demo", "*.py"), ("resources/demo", "*"))
+    for path in sorted((ROOT / folder).glob(pattern))
+)
 #: The bundle measured 209 MiB on 2026-11-26 (Qt 6.11, pandas 3.1, numpy 2.4): room to grow,
 #: but a Qt module or a test suite pulled in by mistake shows.
 MAX_SIZE_MIB = 260
@@ -102,8 +109,7 @@ def test_the_bundle_is_complete_and_lean(program: Path) -> None:
     inside = bundle / "_internal"
     for needed in (
         "resources/style.qss",
-        "resources/demo_data.py",  # hashed by app.demo to know when to rebuild the demo
-        "resources/demo_registry.py",
+        *DEMO_FILES,  # hashed by app.demo to know when to rebuild the demo
         "resources/icons/tracedesk.svg",
         f"resources/icons/hicolor/256x256/apps/{APP_ID}.png",
         f"resources/linux/{APP_ID}.desktop",
@@ -161,8 +167,7 @@ def test_the_wheel_ships_the_resources(tmp_path: Path) -> None:
         "resources/linux/tracedesk-mime.xml",
         f"resources/icons/hicolor/512x512/apps/{APP_ID}.png",
         f"resources/icons/hicolor/scalable/apps/{APP_ID}.svg",
-        "resources/demo_data.py",
-        "resources/demo_registry.py",
+        *DEMO_FILES,
         "core/store/mlflow_3_18_sqlite.sql",
     ):
         assert needed in names, needed
