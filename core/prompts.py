@@ -18,12 +18,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.errors import NotFoundError
+from core.mlflow_keys import LINKED_PROMPTS_TAG
 from core.prompt_version import PromptVersion, Template
 from core.store.registry import PromptSummary, Registry
 from core.tracing.spans import get_current_active_span, trace_record
 
 URI = re.compile(r"^prompts:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w-]+))?$")
-LINKED_PROMPTS = "mlflow.linkedPrompts"
 
 
 def register_prompt(
@@ -115,11 +115,11 @@ def link_to_current_trace(prompt: PromptVersion) -> None:
     record = trace_record(span)
     entry = {"name": prompt.name, "version": str(prompt.version)}
     with record.lock:
-        linked = json.loads(record.tags.get(LINKED_PROMPTS, "[]"))
+        linked = json.loads(record.tags.get(LINKED_PROMPTS_TAG, "[]"))
         if entry not in linked:
             linked.append(entry)
-        record.tags[LINKED_PROMPTS] = json.dumps(linked)
-    span.set_attribute(LINKED_PROMPTS, linked)
+        record.tags[LINKED_PROMPTS_TAG] = json.dumps(linked)
+    span.set_attribute(LINKED_PROMPTS_TAG, linked)
 
 
 def search_prompts(registry: Registry, filter_string: str | None = None) -> list[PromptSummary]:

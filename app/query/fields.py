@@ -1,12 +1,17 @@
 """What the filter bar offers: the fields, keywords and examples of core's filter language.
 
-Plain data (no Qt): the completer, the help popover and the tests read the same lists, and a
-test compiles every example against a real store so the help never teaches a broken query.
+The fields, their meanings and the operators come from core's field table
+(`core.query.fields`), the list the parser itself resolves names with, so the help and the
+completer cannot drift from what the language accepts. Plain data (no Qt): the completer, the
+help popover and the tests read the same lists, and a test compiles every example against a
+real store so the help never teaches a broken query.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from core.query import fields as language
 
 
 @dataclass(frozen=True)
@@ -17,38 +22,30 @@ class FieldHelp:
     meaning: str
 
 
-TRACE_FIELDS = (
-    FieldHelp("trace.status", "OK, ERROR or IN_PROGRESS"),
-    FieldHelp("trace.name", "the trace's name"),
-    FieldHelp("trace.request_id", "the trace id"),
-    FieldHelp("trace.timestamp_ms", "start time, ms since 1970"),
-    FieldHelp("trace.execution_time_ms", "duration in ms"),
-    FieldHelp("trace.end_time_ms", "end time, ms since 1970"),
-    FieldHelp("trace.session_id", "the conversation it belongs to"),
-    FieldHelp("trace.client_request_id", "the caller's request id"),
-    FieldHelp("trace.run_id", "the run it is linked to"),
-    FieldHelp("trace.total_tokens", "tokens of all LLM calls"),
-    FieldHelp("trace.input_tokens", "prompt tokens"),
-    FieldHelp("trace.output_tokens", "completion tokens"),
-    FieldHelp("trace.request_preview", "the start of the input"),
-    FieldHelp("trace.response_preview", "the start of the output"),
-    FieldHelp("trace.text", "any span's JSON (LIKE / ILIKE only)"),
-)
-SCOPED_FIELDS = (
-    FieldHelp("tag.", "tag.<key>: a trace tag"),
-    FieldHelp("metadata.", "metadata.<key>: trace metadata"),
-    FieldHelp("span.name", "some span's name"),
-    FieldHelp("span.type", "LLM, CHAT_MODEL, RETRIEVER, RERANKER, TOOL, AGENT, CHAIN…"),
-    FieldHelp("span.status", "some span's status: OK, ERROR, UNSET"),
-    FieldHelp("span.content", "some span's JSON (LIKE / ILIKE only)"),
-    FieldHelp("span.attributes.", "span.attributes.<key> LIKE '…'"),
-    FieldHelp("feedback.", "feedback.<name>: a scorer's or a reviewer's value"),
-    FieldHelp("expectation.", "expectation.<name>: a ground-truth value"),
-)
+def field_help(spec: language.FieldSpec) -> FieldHelp:
+    """A row of the help for one field of the table.
+
+    A field with a free key (`tag.<key>`) is offered as its prefix (`tag.`) and says its shape;
+    a field that takes only one or two operators says which.
+    """
+    name, meaning = spec.name, spec.meaning
+    if "<" in name:
+        name, meaning = name[: name.index("<")], f"{name}: {meaning}"
+    if len(spec.operators) <= 2:
+        meaning += f" ({' / '.join(spec.operators)} only)"
+    return FieldHelp(name, meaning)
+
+
+TRACE_FIELDS = tuple(field_help(spec) for spec in language.TRACE_FIELDS)
+SCOPED_FIELDS = tuple(field_help(spec) for spec in language.SCOPED_FIELDS)
 FIELDS = TRACE_FIELDS + SCOPED_FIELDS
 
-OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "LIKE", "ILIKE", "IN (…)", "IS NULL")
-KEYWORDS = ("AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS NULL", "IS NOT NULL", "TRUE", "FALSE")
+#: The operators as the help shows them, a list operator with its parentheses.
+OPERATORS = tuple(f"{op} (…)" if op.endswith("IN") else op for op in language.OPERATORS)
+_WORD_OPERATORS = tuple(
+    op for op in language.OPERATORS if op[0].isalpha() and not op.startswith("NOT ")
+)
+KEYWORDS = ("AND", "OR", "NOT", *_WORD_OPERATORS, "TRUE", "FALSE")
 
 EXAMPLES = (
     ("trace.status = 'ERROR'", "traces that failed"),

@@ -12,7 +12,8 @@ from app.messages.formats import Conversation, pretty_json, span_conversation
 from app.messages.highlight import MONO_FONTS, code_block
 from app.messages.render import EXPAND_PREFIX, size_text
 from app.spans.colors import ERROR_COLOR, span_duration_text
-from core.entities import INPUTS_KEY, OUTPUTS_KEY, Span, SpanEvent
+from core.entities import Span, SpanEvent
+from core.mlflow_keys import INPUTS_KEY, OUTPUTS_KEY
 
 #: Stored JSON text longer than this is shown as stored (compact) instead of re-indented:
 #: decoding and re-encoding tens of megabytes would stall the window.

@@ -27,12 +27,10 @@ from core.agents.responses import (
     ResponsesAgentResponse,
     ResponsesAgentStreamEvent,
 )
+from core.mlflow_keys import CHUNK_EVENT, CHUNK_VALUE_KEY, FUNCTION_NAME_KEY, MODEL_ID_METADATA
 from core.tracing import SpanType, start_span, update_current_trace
-from core.tracing.live_span import FUNCTION_NAME_KEY, LiveSpan
+from core.tracing.live_span import LiveSpan
 
-MODEL_ID_METADATA = "mlflow.modelId"
-CHUNK_EVENT = "mlflow.chunk.item.{index}"
-CHUNK_VALUE = "mlflow.chunk.value"
 _TRACED = "__tracedesk_traced__"
 
 #: The logged model a prediction runs for (set while a loaded model predicts).
@@ -119,7 +117,9 @@ def _trace_predict_stream(function: Callable[..., Any]) -> Callable[..., Any]:
             events: list[Any] = []
             for index, event in enumerate(function(self, request)):
                 events.append(event)
-                span.add_event(CHUNK_EVENT.format(index=index), {CHUNK_VALUE: _chunk_text(event)})
+                span.add_event(
+                    CHUNK_EVENT.format(index=index), {CHUNK_VALUE_KEY: _chunk_text(event)}
+                )
                 yield event
             span.set_outputs(responses.responses_agent_output_reducer(events))
 

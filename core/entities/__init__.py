@@ -19,15 +19,7 @@ from core.entities.experiment import Experiment
 from core.entities.ids import base64_to_hex, hex_to_base64, iso_time_ms
 from core.entities.link import Link
 from core.entities.run import Run, RunData, RunInfo
-from core.entities.span import (
-    INPUTS_KEY,
-    OUTPUTS_KEY,
-    SPAN_TYPE_KEY,
-    TOKEN_USAGE_KEY,
-    PayloadSource,
-    Span,
-    SpanEvent,
-)
+from core.entities.span import PayloadSource, Span, SpanEvent
 from core.entities.span_log_level import SpanLogLevel
 from core.entities.span_status import SpanStatus, SpanStatusCode
 from core.entities.span_type import SpanType
@@ -44,10 +36,6 @@ from core.entities.trace_row import TraceRow
 from core.entities.trace_state import TraceState, TraceStatus
 
 __all__ = [
-    "INPUTS_KEY",
-    "OUTPUTS_KEY",
-    "SPAN_TYPE_KEY",
-    "TOKEN_USAGE_KEY",
     "Assessment",
     "AssessmentError",
     "AssessmentSource",

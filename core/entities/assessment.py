@@ -19,11 +19,10 @@ from typing import Any
 from core.entities.assessment_error import AssessmentError, as_assessment_error
 from core.entities.assessment_source import AssessmentSource, AssessmentSourceType
 from core.entities.ids import iso_time_ms, parse_iso_time_ms
+from core.mlflow_keys import ASSESSMENT_SOURCE_RUN_KEY
 
 #: The name of a `Feedback` given none.
 DEFAULT_FEEDBACK_NAME = "feedback"
-#: Metadata key of the evaluation run that made an assessment.
-SOURCE_RUN_KEY = "mlflow.assessment.sourceRunId"
 FEEDBACK, EXPECTATION, ISSUE = "feedback", "expectation", "issue"
 _JSON_FORMAT = "JSON_FORMAT"
 
@@ -148,8 +147,8 @@ class Assessment:
             raise TypeError(
                 f"`source` must be an instance of `AssessmentSource`. Got {type(self.source)}."
             )
-        if self.run_id is None and self.metadata and SOURCE_RUN_KEY in self.metadata:
-            self.run_id = self.metadata[SOURCE_RUN_KEY]
+        if self.run_id is None and self.metadata and ASSESSMENT_SOURCE_RUN_KEY in self.metadata:
+            self.run_id = self.metadata[ASSESSMENT_SOURCE_RUN_KEY]
 
     # -- TraceDesk's shortcuts ----------------------------------------------------------------
 

@@ -14,11 +14,22 @@ from typing import Any, Protocol
 from core import jsonutil
 from core.entities.ids import hex_to_base64
 from core.entities.link import Link
-from core.entities.span_dict import SPAN_TYPE_KEY, TRACE_REQUEST_ID_KEY, span_fields
+from core.entities.span_dict import span_fields
 from core.entities.span_event import SpanEvent
 from core.entities.span_log_level import SpanLogLevel
 from core.entities.span_status import SpanStatus, SpanStatusCode
 from core.entities.token_usage import TokenUsage
+from core.mlflow_keys import (
+    DESCRIPTION_KEY,
+    INPUTS_KEY,
+    LLM_COST_KEY,
+    LOG_LEVEL_KEY,
+    MODEL_KEY,
+    OUTPUTS_KEY,
+    SPAN_TYPE_KEY,
+    TOKEN_USAGE_KEY,
+    TRACE_REQUEST_ID_KEY,
+)
 
 __all__ = [
     "INPUTS_KEY",
@@ -30,14 +41,6 @@ __all__ = [
     "Span",
     "SpanEvent",
 ]
-
-INPUTS_KEY = "mlflow.spanInputs"
-OUTPUTS_KEY = "mlflow.spanOutputs"
-TOKEN_USAGE_KEY = "mlflow.chat.tokenUsage"
-DESCRIPTION_KEY = "mlflow.spanDescription"
-LOG_LEVEL_KEY = "mlflow.spanLogLevel"
-MODEL_KEY = "mlflow.llm.model"
-LLM_COST_KEY = "mlflow.llm.cost"
 
 
 class PayloadSource(Protocol):

@@ -12,9 +12,8 @@ from typing import Any, NamedTuple
 
 from core.entities.ids import base64_to_hex, hex_to_base64
 from core.jsonutil import decode_attribute
+from core.mlflow_keys import SPAN_TYPE_KEY, TRACE_REQUEST_ID_KEY
 
-SPAN_TYPE_KEY = "mlflow.spanType"
-TRACE_REQUEST_ID_KEY = "mlflow.traceRequestId"
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 

@@ -7,7 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.entities.span import INPUTS_KEY, OUTPUTS_KEY, Span
+from core.entities.span import Span
+from core.mlflow_keys import INPUTS_KEY, OUTPUTS_KEY
 
 
 @dataclass(init=False)

@@ -12,11 +12,7 @@ from core.entities.ids import iso_time_ms, parse_iso_time_ms
 from core.entities.token_usage import TokenUsage
 from core.entities.trace_location import TraceLocation
 from core.entities.trace_state import TraceState, TraceStatus
-
-TRACE_NAME_TAG = "mlflow.traceName"
-SESSION_METADATA = "mlflow.trace.session"
-TOKEN_USAGE_METADATA = "mlflow.trace.tokenUsage"
-COST_METADATA = "mlflow.trace.cost"
+from core.mlflow_keys import COST_METADATA, SESSION_METADATA, TOKEN_USAGE_METADATA, TRACE_NAME_TAG
 
 
 @dataclass(init=False)

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.entities import Assessment, Trace
-from core.evaluation.entities import SCORER_DIGEST_KEY, SOURCE_RUN_KEY, Feedback
+from core.evaluation.entities import Feedback
+from core.mlflow_keys import ASSESSMENT_SOURCE_RUN_KEY, SCORER_DIGEST_KEY
 from core.store.assessment_codec import assessment_from_row
 
 FEEDBACK, EXPECTATION = "feedback", "expectation"
@@ -28,7 +29,7 @@ def feedback_row(
 ) -> dict[str, Any]:
     """The row of one scorer feedback."""
     metadata = {**(feedback.metadata or {}), SCORER_DIGEST_KEY: scorer_digest}
-    metadata[SOURCE_RUN_KEY] = run_id
+    metadata[ASSESSMENT_SOURCE_RUN_KEY] = run_id
     error = feedback.error_dict
     return _row(
         trace,
@@ -56,7 +57,7 @@ def expectation_row(
         value=value,
         source=("HUMAN", user),
         now_ms=now_ms,
-        extra={"assessment_metadata": json.dumps({SOURCE_RUN_KEY: run_id})},
+        extra={"assessment_metadata": json.dumps({ASSESSMENT_SOURCE_RUN_KEY: run_id})},
     )
 
 

@@ -15,23 +15,20 @@ from typing import Any
 import pandas as pd
 
 from core.entities import AssessmentError, AssessmentSource, Feedback, Span
-from core.entities.assessment import SOURCE_RUN_KEY
 from core.entities.assessment_error import ASSESSMENT_ERROR, as_assessment_error
+from core.mlflow_keys import (
+    AGENT_FUNCTION_TAG,
+    USER_TAG,
+)
 
 __all__ = [
-    "AGENT_DIGEST_TAG",
-    "AGENT_FUNCTION_TAG",
     "ASSESSMENT_ERROR",
     "FAILED",
     "FINISHED",
     "KILLED",
     "RUNNING",
     "RUN_TYPE_EVALUATE",
-    "RUN_TYPE_TAG",
-    "SCORERS_DIGEST_TAG",
-    "SCORER_DIGEST_KEY",
     "SCORER_ERROR",
-    "SOURCE_RUN_KEY",
     "AssessmentError",
     "AssessmentSource",
     "EvaluationColumns",
@@ -44,14 +41,7 @@ __all__ = [
     "assessment_error",
 ]
 
-#: Run tag that marks an evaluation run, and its value.
-RUN_TYPE_TAG = "mlflow.runType"
 RUN_TYPE_EVALUATE = "genai_evaluate"
-AGENT_FUNCTION_TAG = "mlflow.genaiEvaluate.agent.function"
-AGENT_DIGEST_TAG = "mlflow.genaiEvaluate.agent.digest"
-SCORERS_DIGEST_TAG = "mlflow.genaiEvaluate.scorersDigest"
-#: Assessment metadata key MLflow's evaluation writes besides `SOURCE_RUN_KEY`.
-SCORER_DIGEST_KEY = "mlflow.assessment.scorerDigest"
 #: Error code of a scorer that raised.
 SCORER_ERROR = "SCORER_ERROR"
 #: Run statuses (MLflow's `RunStatus`).
@@ -116,7 +106,7 @@ class EvaluationRun:
 
     @property
     def user(self) -> str | None:
-        return self.tags.get("mlflow.user")
+        return self.tags.get(USER_TAG)
 
     @property
     def is_running(self) -> bool:

@@ -35,6 +35,7 @@ from core.evaluation.results import RowOutcome, result_frame
 from core.evaluation.scorer import Scorer
 from core.evaluation.scoring import score_row
 from core.evaluation.traces import recorded_trace
+from core.mlflow_keys import USER_TAG
 from core.store.store import Store
 from core.tracing.record import TraceSink
 
@@ -82,7 +83,7 @@ class EvaluationJob:
         self.workers = workers
         self.progress = progress
         self.cancelled = cancelled
-        self.user = lineage.context_tags()["mlflow.user"]
+        self.user = lineage.context_tags()[USER_TAG]
 
     def run(self, name: str | None = None) -> EvaluationResult:
         """Create the run, evaluate every row, finish the run; returns the result."""

@@ -18,14 +18,21 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.evaluation.entities import (
+from core.evaluation.entities import RUN_TYPE_EVALUATE
+from core.evaluation.scorer import Scorer
+from core.mlflow_keys import (
     AGENT_DIGEST_TAG,
     AGENT_FUNCTION_TAG,
-    RUN_TYPE_EVALUATE,
+    GIT_BRANCH_TAG,
+    GIT_COMMIT_TAG,
+    GIT_REPO_URL_TAG,
+    RUN_NAME_TAG,
     RUN_TYPE_TAG,
     SCORERS_DIGEST_TAG,
+    SOURCE_NAME_TAG,
+    SOURCE_TYPE_TAG,
+    USER_TAG,
 )
-from core.evaluation.scorer import Scorer
 from core.tracing.encode import source_metadata
 
 _ADJECTIVES = (
@@ -60,12 +67,12 @@ def run_name(rng: random.Random | None = None) -> str:
 def context_tags() -> dict[str, str]:
     """Who ran the evaluation from where (MLflow's run context tags)."""
     facts = source_metadata()
-    tags = {key: facts[key] for key in ("mlflow.user", "mlflow.source.name", "mlflow.source.type")}
-    if facts.get("mlflow.source.git.commit"):
-        for key in ("mlflow.source.git.commit", "mlflow.source.git.branch"):
+    tags = {key: facts[key] for key in (USER_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG)}
+    if facts.get(GIT_COMMIT_TAG):
+        for key in (GIT_COMMIT_TAG, GIT_BRANCH_TAG):
             tags[key] = facts[key]
-        if facts.get("mlflow.source.git.repoURL"):
-            tags["mlflow.source.git.repoURL"] = facts["mlflow.source.git.repoURL"]
+        if facts.get(GIT_REPO_URL_TAG):
+            tags[GIT_REPO_URL_TAG] = facts[GIT_REPO_URL_TAG]
     return tags
 
 
@@ -73,7 +80,7 @@ def run_tags(
     name: str, predict_fn: Callable[..., Any] | None, scorers: Sequence[Scorer]
 ) -> dict[str, str]:
     """Every tag of a new evaluation run, in MLflow's order."""
-    tags = {**context_tags(), "mlflow.runName": name, RUN_TYPE_TAG: RUN_TYPE_EVALUATE}
+    tags = {**context_tags(), RUN_NAME_TAG: name, RUN_TYPE_TAG: RUN_TYPE_EVALUATE}
     tags.update(agent_tags(predict_fn))
     digest = scorers_digest(scorers)
     if digest is not None:

@@ -22,12 +22,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.entities.span_type import SpanType
-from core.tracing.live_span import FUNCTION_NAME_KEY, LiveSpan
+from core.mlflow_keys import EVAL_REQUEST_TAG, FUNCTION_NAME_KEY, SOURCE_RUN_METADATA
+from core.tracing.live_span import LiveSpan
 from core.tracing.record import TraceRecord, TraceSink
 from core.tracing.spans import start_span, trace_record
 
-EVAL_REQUEST_TAG = "mlflow.eval.requestId"
-SOURCE_RUN_METADATA = "mlflow.sourceRun"
 #: Name and type MLflow gives the trace it makes for rows with outputs but no trace.
 MINIMAL_TRACE_NAME = "root_span"
 

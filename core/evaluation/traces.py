@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from core import jsonutil
 from core.entities import Span, Trace, TraceData, TraceInfo
-from core.store.columns import SESSION_METADATA, TOKEN_USAGE_METADATA, TRACE_NAME_TAG
+from core.store.columns import restore_column_facts
 from core.store.span_codec import span_from_row, tree_order
-from core.tracing.encode import TOKEN_FIELDS, TraceRows, encode_trace
+from core.tracing.encode import TraceRows, encode_trace
 from core.tracing.record import TraceRecord
 
 
@@ -48,14 +47,8 @@ def trace_of_rows(rows: TraceRows) -> Trace:
 
 def _restored(rows: TraceRows) -> tuple[dict[str, str], dict[str, str]]:
     """Tags and metadata with what MLflow ≥ 3.2 keeps in columns put back, as the reader does."""
-    info, tags, metadata = rows.info, dict(rows.tags), dict(rows.metadata)
-    if info.get("trace_name") is not None:
-        tags.setdefault(TRACE_NAME_TAG, info["trace_name"])
-    if info.get("session_id") is not None:
-        metadata.setdefault(SESSION_METADATA, info["session_id"])
-    usage = {k: info[k] for k in TOKEN_FIELDS if info.get(k) is not None}
-    if usage:
-        metadata.setdefault(TOKEN_USAGE_METADATA, jsonutil.dumps(usage))
+    tags, metadata = dict(rows.tags), dict(rows.metadata)
+    restore_column_facts(rows.info, tags, metadata)
     return tags, metadata
 
 

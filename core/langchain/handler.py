@@ -22,9 +22,6 @@ from tenacity import RetryCallState
 from core import context
 from core.entities.span_type import SpanType
 from core.langchain.messages import (
-    CHAT_TOOLS_KEY,
-    MESSAGE_FORMAT_KEY,
-    TOKEN_USAGE_KEY,
     chat_inputs,
     chat_outputs,
     chat_tools,
@@ -34,16 +31,10 @@ from core.langchain.messages import (
     token_usage,
     tool_input,
 )
+from core.mlflow_keys import CHAT_TOOLS_KEY, LOG_LEVEL_KEY, MESSAGE_FORMAT_KEY, TOKEN_USAGE_KEY
 from core.tracing import spans
 from core.tracing.active import registry
-from core.tracing.live_span import (
-    DEBUG,
-    ERROR,
-    INFO,
-    INFO_SPAN_TYPES,
-    LOG_LEVEL_KEY,
-    LiveSpan,
-)
+from core.tracing.live_span import DEBUG, ERROR, INFO, INFO_SPAN_TYPES, LiveSpan
 from core.tracing.record import TraceSink
 from core.tracing.spans import get_current_active_span, set_current_span, update_current_trace
 

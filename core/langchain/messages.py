@@ -20,12 +20,10 @@ from langchain_core.messages import (
 )
 from langchain_core.outputs import ChatGenerationChunk, Generation, LLMResult
 
-MESSAGE_FORMAT_KEY = "mlflow.message.format"
-MODEL_KEY = "mlflow.llm.model"
-PROVIDER_KEY = "mlflow.llm.provider"
-TOKEN_USAGE_KEY = "mlflow.chat.tokenUsage"
-CHAT_TOOLS_KEY = "mlflow.chat.tools"
-
+from core.mlflow_keys import (
+    MODEL_KEY,
+    PROVIDER_KEY,
+)
 
 #: LangChain's token-count names -> MLflow's (`mlflow/langchain/utils/chat.py`).
 _USAGE_KEYS = {

@@ -7,20 +7,48 @@ filters, sorting) use these expressions and never care which one a database has.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, ScalarSelect, literal, null, select
 
+from core import jsonutil
+from core.mlflow_keys import (
+    COST_METADATA,
+    INPUTS_METADATA,
+    OUTPUTS_METADATA,
+    SESSION_METADATA,
+    TOKEN_USAGE_METADATA,
+    TRACE_NAME_TAG,
+)
 from core.store.schema import Layout, trace_info, trace_request_metadata, trace_tags
 
-TRACE_NAME_TAG = "mlflow.traceName"
-SESSION_METADATA = "mlflow.trace.session"
-TOKEN_USAGE_METADATA = "mlflow.trace.tokenUsage"
-INPUTS_METADATA = "mlflow.traceInputs"
-OUTPUTS_METADATA = "mlflow.traceOutputs"
-USER_METADATA = "mlflow.trace.user"
-SOURCE_RUN_METADATA = "mlflow.sourceRun"
+TOKEN_COLUMNS = (
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+)
+COST_COLUMNS = ("input_cost", "output_cost", "total_cost")
+
+
+def restore_column_facts(
+    values: Mapping[str, Any], tags: dict[str, str], metadata: dict[str, str]
+) -> None:
+    """Put back into `tags` / `metadata` what MLflow ≥ 3.2 keeps in `trace_info` columns (the
+    name, session, token usage and cost), as MLflow itself does when it reads a trace."""
+    if values.get("trace_name") is not None:
+        tags.setdefault(TRACE_NAME_TAG, values["trace_name"])
+    if values.get("session_id") is not None:
+        metadata.setdefault(SESSION_METADATA, values["session_id"])
+    usage = {k: values[k] for k in TOKEN_COLUMNS if values.get(k) is not None}
+    if usage:
+        metadata.setdefault(TOKEN_USAGE_METADATA, jsonutil.dumps(usage))
+    cost = {k: values[k] for k in COST_COLUMNS if values.get(k) is not None}
+    if cost:
+        metadata.setdefault(COST_METADATA, jsonutil.dumps(cost))
 
 
 def tag_value(key: str) -> ScalarSelect[str]:

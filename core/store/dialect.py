@@ -1,8 +1,9 @@
 """Everything whose SQL differs between SQLite and PostgreSQL, in one place.
 
-`core.query`, the reader and the writers build portable SQLAlchemy Core statements plus the
-helpers below; each helper says what it renders on SQLite and on PostgreSQL (the engine setup
-itself, `BEGIN IMMEDIATE` and the read-only sessions, is in `core.store.connection`):
+`core.store.filter_sql`, the reader and the writers build portable SQLAlchemy Core statements
+plus the helpers below; each helper says what it renders on SQLite and on PostgreSQL (the
+engine setup itself, `BEGIN IMMEDIATE` and the read-only sessions, is in
+`core.store.connection`):
 
 * `like` / `ilike`: case-sensitive GLOB on SQLite, LIKE / ILIKE with no escape character on
   PostgreSQL (whose LIKE would otherwise treat a backslash as one);

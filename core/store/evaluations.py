@@ -35,16 +35,15 @@ from core import jsonutil
 from core.errors import NotFoundError
 from core.evaluation.entities import (
     RUN_TYPE_EVALUATE,
-    RUN_TYPE_TAG,
-    SOURCE_RUN_KEY,
     EvaluationColumns,
     EvaluationPage,
     EvaluationRow,
     EvaluationRun,
     Score,
 )
+from core.mlflow_keys import ASSESSMENT_SOURCE_RUN_KEY, RUN_TYPE_TAG, SOURCE_RUN_METADATA
 from core.store import schema as t
-from core.store.columns import SOURCE_RUN_METADATA, trace_columns
+from core.store.columns import trace_columns
 from core.store.dialect import insertion_order, json_member
 from core.store.span_codec import span_from_row
 
@@ -68,7 +67,7 @@ class Evaluations:
         self._tables = store.layout.tables
 
     def _rows(self, statement: Any) -> list[Any]:
-        return self._store.reader._rows(statement)
+        return self._store.reader.rows(statement)
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -340,7 +339,7 @@ def _belongs_to(a: Any, run_id: str) -> Any:
         a.c.assessment_type == "expectation",
         and_(
             a.c.assessment_type == "feedback",
-            json_member(a.c.assessment_metadata, SOURCE_RUN_KEY) == run_id,
+            json_member(a.c.assessment_metadata, ASSESSMENT_SOURCE_RUN_KEY) == run_id,
         ),
     )
 

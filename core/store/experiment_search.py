@@ -76,8 +76,7 @@ def search_experiments(
         if max_results < 1:
             raise ValueError(f"max_results must be 1 or more, not {max_results}.")
         statement = statement.limit(max_results)
-    with store.engine.connect() as connection:
-        ids = [str(row[0]) for row in connection.execute(statement)]
+    ids = [str(row[0]) for row in store.reader.rows(statement)]
     by_id = {x.experiment_id: x for x in store.reader.experiments(include_deleted=True)}
     return [by_id[i] for i in ids if i in by_id]
 

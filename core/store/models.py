@@ -33,7 +33,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     Connection,
     delete,
-    exists,
     func,
     insert,
     literal,
@@ -43,15 +42,15 @@ from sqlalchemy import (
 
 from core.agents.mlmodel import MLmodelFacts, read_mlmodel
 from core.errors import NotFoundError, StoreError
+from core.mlflow_keys import MODEL_VERSIONS_TAG
 from core.store import schema as t
 from core.store.artifacts import ArtifactResolver
 from core.store.dialect import lock_versions
+from core.store.registered import is_prompt_clause, model_aliases, model_tags
 
 if TYPE_CHECKING:
     from core.store.store import Store
 
-IS_PROMPT = "mlflow.prompt.is_prompt"
-MODEL_VERSIONS_TAG = "mlflow.modelVersions"
 #: How a logged model relates to a run (see the module docstring).
 LOGGED_MODEL_READY = 2
 LOGGED_MODEL_STATUSES = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
@@ -230,11 +229,6 @@ def check_alias(alias: str) -> None:
         )
 
 
-def _is_prompt(name_column: Any) -> Any:
-    rt = t.registered_model_tags
-    return exists().where(rt.c.name == name_column, rt.c.key == IS_PROMPT, rt.c.value == "true")
-
-
 def model_id_of(source: str | None) -> str | None:
     """The logged model id in a version's `models:/m-<id>` source, else None."""
     if source and source.startswith("models:/m-") and "/" not in source[len("models:/") :]:
@@ -261,7 +255,7 @@ class Models:
         self._layout = store.layout
 
     def _rows(self, statement: Any) -> list[Any]:
-        return self._store.reader._rows(statement)
+        return self._store.reader.rows(statement)
 
     def _folder(self, recorded: str | None) -> ModelFolder:
         found = self._store.reader.artifacts.resolve(recorded) if recorded else None
@@ -282,7 +276,7 @@ class Models:
                 func.max(mv.c.version),
             )
             .outerjoin(mv, mv.c.name == rm.c.name)
-            .where(~_is_prompt(rm.c.name))
+            .where(~is_prompt_clause(rm.c.name))
             .group_by(rm.c.name, rm.c.description, rm.c.creation_time, rm.c.last_updated_time)
             .order_by(rm.c.name)
         )
@@ -290,33 +284,18 @@ class Models:
             statement = statement.where(rm.c.name.contains(name_contains, autoescape=True))
         rows = self._rows(statement)
         names = [r[0] for r in rows]
-        tags, aliases = self._model_tags(names), self._aliases(names)
+        tags, aliases = (
+            model_tags(self._store.reader, names),
+            model_aliases(self._store.reader, names),
+        )
         return [
             RegisteredModel(r[0], r[1], tags.get(r[0], {}), aliases.get(r[0], {}), r[4], r[2], r[3])
             for r in rows
         ]
 
-    def _model_tags(self, names: list[str]) -> dict[str, dict[str, str]]:
-        rt = t.registered_model_tags
-        out: dict[str, dict[str, str]] = {}
-        for name, key, value in self._rows(
-            select(rt.c.name, rt.c.key, rt.c.value).where(rt.c.name.in_(names))
-        ):
-            out.setdefault(name, {})[key] = value
-        return out
-
-    def _aliases(self, names: list[str]) -> dict[str, dict[str, int]]:
-        a = t.registered_model_aliases
-        out: dict[str, dict[str, int]] = {}
-        for name, alias, version in self._rows(
-            select(a.c.name, a.c.alias, a.c.version).where(a.c.name.in_(names))
-        ):
-            out.setdefault(name, {})[alias] = int(version)
-        return out
-
     def _check_model(self, name: str) -> None:
         rm = t.registered_models
-        rows = self._rows(select(rm.c.name, _is_prompt(rm.c.name)).where(rm.c.name == name))
+        rows = self._rows(select(rm.c.name, is_prompt_clause(rm.c.name)).where(rm.c.name == name))
         if not rows:
             raise NotFoundError(f"Registered model {name!r} does not exist.")
         if rows[0][1]:
@@ -349,7 +328,7 @@ class Models:
             run_experiments=self._run_experiments([r.run_id for r in rows if r.run_id]),
             tags=self._version_tags(name),
         )
-        for alias, version in self._aliases([name]).get(name, {}).items():
+        for alias, version in model_aliases(self._store.reader, [name]).get(name, {}).items():
             facts.aliases.setdefault(version, []).append(alias)
         return [self._version(name, row, facts) for row in rows]
 
@@ -701,7 +680,7 @@ def _version_row(name: str, version: int, new: NewLoggedModel) -> dict[str, Any]
 def _ensure_registered_model(connection: Connection, name: str, now: int) -> None:
     rm = t.registered_models
     found = connection.execute(
-        select(rm.c.name, _is_prompt(rm.c.name)).where(rm.c.name == name)
+        select(rm.c.name, is_prompt_clause(rm.c.name)).where(rm.c.name == name)
     ).first()
     if found is None:
         connection.execute(

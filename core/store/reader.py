@@ -39,16 +39,16 @@ from core.entities import (
     TraceRow,
 )
 from core.errors import NotFoundError, StoreError
-from core.query import OrderKey, compile_filter, compile_order_by
+from core.mlflow_keys import (
+    ARTIFACT_LOCATION_TAG,
+    INPUTS_KEY,
+    OUTPUTS_KEY,
+    SPANS_LOCATION_TAG,
+)
 from core.store import schema as t
 from core.store.artifacts import ArtifactResolver, read_traces_json
 from core.store.assessment_codec import assessment_from_row
-from core.store.columns import (
-    SESSION_METADATA,
-    TOKEN_USAGE_METADATA,
-    TRACE_NAME_TAG,
-    trace_columns,
-)
+from core.store.columns import restore_column_facts, trace_columns
 from core.store.connection import database_errors
 from core.store.dialect import (
     insertion_order,
@@ -56,13 +56,12 @@ from core.store.dialect import (
     needs_page_per_experiment,
     spans_of_trace,
 )
+from core.store.filter_sql import compile_filter
+from core.store.order_sql import OrderKey, compile_order_by
 from core.store.schema import Layout
 from core.store.span_codec import span_from_row, spans_from_traces_json, tree_order
 
-SPANS_LOCATION_TAG = "mlflow.trace.spansLocation"
-ARTIFACT_LOCATION_TAG = "mlflow.artifactLocation"
 SPANS_IN_DB = frozenset({"TRACKING_STORE", "ARCHIVE_REPO"})
-COST_METADATA = "mlflow.trace.cost"
 #: Experiments merged one subquery each in a page; beyond this the rest share one query.
 MAX_UNION_PARTS = 100
 #: How many ids go into one `IN (...)` list (SQLite's default limit is far above this).
@@ -108,7 +107,7 @@ class StoreReader:
 
     # -- plumbing ---------------------------------------------------------------------------
 
-    def _rows(self, statement: Any) -> list[Any]:
+    def rows(self, statement: Any) -> list[Any]:
         """Run `statement`; rows are SQLAlchemy `Row`s (typed Any: their arity varies)."""
         with database_errors(self._location), self._engine.connect() as connection:
             return list(connection.execute(statement).fetchall())  # one batch: 5x faster
@@ -116,7 +115,7 @@ class StoreReader:
     @property
     def artifacts(self) -> ArtifactResolver:
         if self._resolver is None:
-            rows = self._rows(
+            rows = self.rows(
                 select(t.experiments.c.experiment_id, t.experiments.c.artifact_location)
             )
             self._resolver = ArtifactResolver.for_experiments(
@@ -136,9 +135,9 @@ class StoreReader:
             statement = statement.where(
                 or_(e.c.lifecycle_stage.is_(None), e.c.lifecycle_stage != "deleted")
             )
-        rows = self._rows(statement)
+        rows = self.rows(statement)
         tags: dict[str, dict[str, str]] = {}
-        for key, value, experiment_id in self._rows(select(t.experiment_tags)):
+        for key, value, experiment_id in self.rows(select(t.experiment_tags)):
             tags.setdefault(str(experiment_id), {})[key] = value
         return [
             Experiment(
@@ -161,7 +160,7 @@ class StoreReader:
         """Number of traces per experiment id."""
         ti = t.trace_info
         statement = select(ti.c.experiment_id, func.count()).group_by(ti.c.experiment_id)
-        return {str(exp): int(n) for exp, n in self._rows(statement)}
+        return {str(exp): int(n) for exp, n in self.rows(statement)}
 
     # -- the trace list ---------------------------------------------------------------------
 
@@ -188,7 +187,7 @@ class StoreReader:
     ) -> TracePage:
         """One page of trace rows in order; pass the previous page's `next_key` as `after`."""
         keys = compile_order_by(order_by, self.layout)
-        rows = self._rows(self._page_statement(experiment_ids, filter_string, keys, after, limit))
+        rows = self.rows(self._page_statement(experiment_ids, filter_string, keys, after, limit))
         more = len(rows) > limit
         rows = rows[:limit]
         page = tuple(self._trace_row(r) for r in rows)
@@ -301,7 +300,7 @@ class StoreReader:
             .select_from(t.trace_info)
             .where(self._trace_filter(experiment_ids, filter_string))
         )
-        return int(self._rows(statement)[0][0])
+        return int(self.rows(statement)[0][0])
 
     def search_trace_ids(
         self,
@@ -322,7 +321,7 @@ class StoreReader:
         )
         if max_results is not None:
             statement = statement.limit(max_results)
-        return [r[0] for r in self._rows(statement)]
+        return [r[0] for r in self.rows(statement)]
 
     # -- trace infos ------------------------------------------------------------------------
 
@@ -341,7 +340,7 @@ class StoreReader:
 
     def _trace_info_chunk(self, trace_ids: Sequence[str]) -> dict[str, TraceInfo]:
         ti = t.trace_info
-        rows = self._rows(
+        rows = self.rows(
             select(*self.layout.existing_columns(ti)).where(ti.c.request_id.in_(trace_ids))
         )
         tags, metadata = self._tags_and_metadata(trace_ids)
@@ -352,7 +351,7 @@ class StoreReader:
             trace_id = values["request_id"]
             trace_tags = tags.get(trace_id, {})
             trace_metadata = metadata.get(trace_id, {})
-            self._restore_column_facts(values, trace_tags, trace_metadata)
+            restore_column_facts(values, trace_tags, trace_metadata)
             out[trace_id] = TraceInfo(
                 trace_id=trace_id,
                 trace_location=TraceLocation.from_experiment_id(str(values["experiment_id"])),
@@ -367,28 +366,6 @@ class StoreReader:
                 assessments=assessments.get(trace_id),
             )
         return out
-
-    @staticmethod
-    def _restore_column_facts(values: Any, tags: dict[str, str], metadata: dict[str, str]) -> None:
-        """Put back the tags/metadata MLflow ≥ 3.2 moved into columns, as MLflow itself does."""
-        if values.get("trace_name") is not None:
-            tags.setdefault(TRACE_NAME_TAG, values["trace_name"])
-        if values.get("session_id") is not None:
-            metadata.setdefault(SESSION_METADATA, values["session_id"])
-        token_keys = (
-            "input_tokens",
-            "output_tokens",
-            "total_tokens",
-            "cache_read_input_tokens",
-            "cache_creation_input_tokens",
-        )
-        usage = {k: values[k] for k in token_keys if values.get(k) is not None}
-        if usage:
-            metadata.setdefault(TOKEN_USAGE_METADATA, jsonutil.dumps(usage))
-        cost_keys = ("input_cost", "output_cost", "total_cost")
-        cost = {k: values[k] for k in cost_keys if values.get(k) is not None}
-        if cost:
-            metadata.setdefault(COST_METADATA, jsonutil.dumps(cost))
 
     def _tags_and_metadata(
         self, trace_ids: Sequence[str]
@@ -413,7 +390,7 @@ class StoreReader:
         statement = select(table.c.request_id, table.c.key, table.c.value).where(
             table.c.request_id.in_(trace_ids)
         )
-        for request_id, key, value in self._rows(statement):
+        for request_id, key, value in self.rows(statement):
             out.setdefault(request_id, {})[key] = value
         return out
 
@@ -428,7 +405,7 @@ class StoreReader:
             .order_by(a.c.created_timestamp, insertion_order(a))
         )
         out: dict[str, list[Assessment]] = {}
-        for row in self._rows(statement):
+        for row in self.rows(statement):
             out.setdefault(row.trace_id, []).append(assessment_from_row(row._mapping))
         return out
 
@@ -487,7 +464,7 @@ class StoreReader:
         statement = select(s.c.span_id).where(
             s.c.trace_id == trace_id, json_valid(s.c.content) == 0
         )
-        return [row[0] for row in self._rows(statement)]
+        return [row[0] for row in self.rows(statement)]
 
     @staticmethod
     def _missing(spans: Sequence[Span]) -> list[str]:
@@ -544,7 +521,7 @@ class StoreReader:
         for chunk in _chunks(list(trace_ids)):
             statement = select(s.c.trace_id, *_span_columns()).where(s.c.trace_id.in_(chunk))
             with _no_gc_pause():
-                for row in self._rows(statement):
+                for row in self.rows(statement):
                     out.setdefault(row[0], []).append(span_from_row(row[0], row[1:]))
         return out
 
@@ -607,8 +584,8 @@ def _previews_from_root(info: TraceInfo, data: TraceData) -> TraceInfo:
     root = data.root_span
     if root is None:
         return info
-    request = root.raw_attributes.get("mlflow.spanInputs")
-    response = root.raw_attributes.get("mlflow.spanOutputs")
+    request = root.raw_attributes.get(INPUTS_KEY)
+    response = root.raw_attributes.get(OUTPUTS_KEY)
     return replace(
         info,
         request_preview=request if isinstance(request, str) else None,

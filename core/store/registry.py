@@ -14,25 +14,27 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, and_, delete, exists, func, insert, select, update
+from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
 from core.errors import NotFoundError, StoreError
 from core.jsonutil import decode_attribute
+from core.mlflow_keys import IS_PROMPT_TAG, PROMPT_TEXT_TAG
 from core.prompt_version import PROMPT_TYPE_CHAT, PromptVersion, Template
 from core.store import schema as t
 from core.store.dialect import lock_versions
+from core.store.registered import is_prompt_clause, model_aliases, model_tags
 
 if TYPE_CHECKING:
     from core.store.store import Store
 
-IS_PROMPT = "mlflow.prompt.is_prompt"
-TEXT = "mlflow.prompt.text"
 PROMPT_TYPE = "_mlflow_prompt_type"
 RESPONSE_FORMAT = "_mlflow_prompt_response_format"
 MODEL_CONFIG = "_mlflow_prompt_model_config"
 EXPERIMENT_IDS = "_mlflow_experiment_ids"
 PLACEHOLDER_SOURCE = "dummy-source"
-RESERVED_VERSION_TAGS = frozenset({IS_PROMPT, TEXT, PROMPT_TYPE, RESPONSE_FORMAT, MODEL_CONFIG})
+RESERVED_VERSION_TAGS = frozenset(
+    {IS_PROMPT_TAG, PROMPT_TEXT_TAG, PROMPT_TYPE, RESPONSE_FORMAT, MODEL_CONFIG}
+)
 
 
 @dataclass(frozen=True)
@@ -47,11 +49,6 @@ class PromptSummary:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def _is_prompt_clause(name_column: Any) -> Any:
-    rt = t.registered_model_tags
-    return exists().where(rt.c.name == name_column, rt.c.key == IS_PROMPT, rt.c.value == "true")
-
-
 class Registry:
     """Prompts in one store: reads through the store's reader engine, writes through its writer."""
 
@@ -59,7 +56,7 @@ class Registry:
         self._store = store
 
     def _rows(self, statement: Any) -> list[Any]:
-        return self._store.reader._rows(statement)
+        return self._store.reader.rows(statement)
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -68,44 +65,27 @@ class Registry:
         statement = (
             select(rm.c.name, rm.c.last_updated_time, rm.c.description, func.max(mv.c.version))
             .outerjoin(mv, mv.c.name == rm.c.name)
-            .where(_is_prompt_clause(rm.c.name))
+            .where(is_prompt_clause(rm.c.name))
             .group_by(rm.c.name, rm.c.last_updated_time, rm.c.description)
             .order_by(rm.c.name)
         )
         if name_contains:
             statement = statement.where(rm.c.name.contains(name_contains, autoescape=True))
         rows = self._rows(statement)
-        aliases = self._aliases([r[0] for r in rows])
-        tags = self._model_tags([r[0] for r in rows])
+        aliases = model_aliases(self._store.reader, [r[0] for r in rows])
+        tags = model_tags(self._store.reader, [r[0] for r in rows])
         return [
             PromptSummary(r[0], r[3], aliases.get(r[0], {}), r[1], r[2], tags.get(r[0], {}))
             for r in rows
         ]
 
-    def _aliases(self, names: list[str]) -> dict[str, dict[str, int]]:
-        a = t.registered_model_aliases
-        out: dict[str, dict[str, int]] = {}
-        statement = select(a.c.name, a.c.alias, a.c.version).where(a.c.name.in_(names))
-        for name, alias, version in self._rows(statement):
-            out.setdefault(name, {})[alias] = int(version)
-        return out
-
-    def _model_tags(self, names: list[str]) -> dict[str, dict[str, str]]:
-        rt = t.registered_model_tags
-        out: dict[str, dict[str, str]] = {}
-        for key, value, name in self._rows(
-            select(rt.c.key, rt.c.value, rt.c.name).where(rt.c.name.in_(names))
-        ):
-            out.setdefault(name, {})[key] = value
-        return out
-
     def aliases(self, name: str) -> dict[str, int]:
-        return self._aliases([name]).get(name, {})
+        return model_aliases(self._store.reader, [name]).get(name, {})
 
     def is_prompt(self, name: str) -> bool:
         rm = t.registered_models
         return bool(
-            self._rows(select(rm.c.name).where(rm.c.name == name, _is_prompt_clause(rm.c.name)))
+            self._rows(select(rm.c.name).where(rm.c.name == name, is_prompt_clause(rm.c.name)))
         )
 
     def prompt_versions(self, name: str) -> list[PromptVersion]:
@@ -228,7 +208,7 @@ def _prompt_version(
     tags: dict[str, str],
     aliases: dict[int, list[str]],
 ) -> PromptVersion:
-    raw = tags.get(TEXT, "")
+    raw = tags.get(PROMPT_TEXT_TAG, "")
     template: Template = raw
     if tags.get(PROMPT_TYPE) == PROMPT_TYPE_CHAT:
         decoded = decode_attribute(raw)
@@ -253,9 +233,9 @@ def _version_tags(
 ) -> dict[str, str]:
     is_chat = not isinstance(template, str)
     out = {
-        IS_PROMPT: "true",
+        IS_PROMPT_TAG: "true",
         PROMPT_TYPE: PROMPT_TYPE_CHAT if is_chat else "text",
-        TEXT: json.dumps(template) if is_chat else str(template),
+        PROMPT_TEXT_TAG: json.dumps(template) if is_chat else str(template),
     }
     if response_format is not None:
         out[RESPONSE_FORMAT] = json.dumps(response_format)
@@ -278,11 +258,11 @@ def _ensure_prompt(connection: Connection, name: str, description: str | None, n
             )
         )
         connection.execute(
-            insert(rt).values(key=IS_PROMPT, value="true", name=name, workspace="default")
+            insert(rt).values(key=IS_PROMPT_TAG, value="true", name=name, workspace="default")
         )
         return
     is_prompt = connection.execute(
-        select(rt.c.value).where(rt.c.name == name, rt.c.key == IS_PROMPT)
+        select(rt.c.value).where(rt.c.name == name, rt.c.key == IS_PROMPT_TAG)
     ).scalar()
     if is_prompt != "true":
         raise StoreError(f"{name!r} is a registered model, not a prompt; choose another name.")

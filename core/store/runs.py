@@ -31,14 +31,13 @@ from core.entities.run import RUN_STATUSES, Run, RunData, RunInfo
 from core.errors import NotFoundError
 from core.evaluation.lineage import context_tags as process_context_tags
 from core.evaluation.lineage import run_name as random_run_name
+from core.mlflow_keys import RUN_NAME_TAG, USER_TAG
 from core.store import schema as t
 from core.store.connection import database_errors
 
 if TYPE_CHECKING:
     from core.store.store import Store
 
-RUN_NAME_TAG = "mlflow.runName"
-USER_TAG = "mlflow.user"
 #: MLflow's limits for run tags: longer keys are refused, longer values cut.
 MAX_TAG_KEY_LENGTH = 250
 MAX_TAG_VALUE_LENGTH = 8000

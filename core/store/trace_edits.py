@@ -32,28 +32,34 @@ from sqlalchemy import Connection, delete, insert, select, update
 from core.entities import Assessment
 from core.errors import NotFoundError
 from core.evaluation.assessments import EXPECTATION, FEEDBACK, aggregate_value
-from core.evaluation.entities import SOURCE_RUN_KEY
+from core.mlflow_keys import (
+    ARCHIVAL_FAILURE_TAG,
+    ARCHIVE_LOCATION_TAG,
+    ARTIFACT_LOCATION_TAG,
+    ASSESSMENT_SOURCE_RUN_KEY,
+    SPANS_LOCATION_TAG,
+    TRACE_NAME_TAG,
+    USER_TAG,
+)
 from core.store import schema as t
 from core.store.runs import MAX_TAG_KEY_LENGTH, check_tag
 
 if TYPE_CHECKING:
     from core.store.store import Store
 
-TRACE_NAME_TAG = "mlflow.traceName"
 #: Longest trace name MLflow accepts (`MAX_CHARS_IN_TRACE_INFO_TAGS_VALUE`).
 MAX_TRACE_NAME_LENGTH = 4096
 #: Tags MLflow's tracing client refuses to set or delete (it logs a warning and does nothing);
 #: `mlflow.trace.archivalFailure` may still be deleted.
 IMMUTABLE_TRACE_TAGS = frozenset(
     {
-        "mlflow.user",
-        "mlflow.artifactLocation",
-        "mlflow.trace.spansLocation",
-        "mlflow.trace.archiveLocation",
-        "mlflow.trace.archivalFailure",
+        USER_TAG,
+        ARTIFACT_LOCATION_TAG,
+        SPANS_LOCATION_TAG,
+        ARCHIVE_LOCATION_TAG,
+        ARCHIVAL_FAILURE_TAG,
     }
 )
-DELETABLE_IMMUTABLE_TAG = "mlflow.trace.archivalFailure"
 #: Assessment source types (MLflow's `AssessmentSourceType`); `AI_JUDGE` is the old LLM_JUDGE.
 SOURCE_TYPES = ("SOURCE_TYPE_UNSPECIFIED", "LLM_JUDGE", "HUMAN", "CODE")
 DEFAULT_SOURCE_ID = "default"
@@ -129,7 +135,7 @@ def assessment_row(
     except (TypeError, ValueError) as error:
         raise ValueError(f"Assessment {new.name!r}: its value must be JSON ({error}).") from None
     aggregate, numeric = aggregate_value(new.value)
-    run_id = new.metadata.get(SOURCE_RUN_KEY) if new.metadata else None
+    run_id = new.metadata.get(ASSESSMENT_SOURCE_RUN_KEY) if new.metadata else None
     return {
         "assessment_id": f"a-{uuid.uuid4().hex}",
         "trace_id": new.trace_id,
@@ -199,7 +205,7 @@ class TraceEdits:
         Raises NotFoundError when the trace or the tag is missing, ValueError for an immutable
         tag (`mlflow.trace.archivalFailure` excepted, as in MLflow).
         """
-        if key in IMMUTABLE_TRACE_TAGS and key != DELETABLE_IMMUTABLE_TAG:
+        if key in IMMUTABLE_TRACE_TAGS and key != ARCHIVAL_FAILURE_TAG:
             raise ValueError(f"Tag {key!r} is immutable and cannot be deleted from a trace.")
         if len(key) > MAX_TAG_KEY_LENGTH:
             raise NotFoundError(f"Trace {trace_id} has no tag {key!r}.")

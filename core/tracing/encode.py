@@ -16,15 +16,36 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from core.entities import INPUTS_KEY, OUTPUTS_KEY, TOKEN_USAGE_KEY
 from core.jsonutil import decode_attribute
+from core.mlflow_keys import (
+    ARTIFACT_LOCATION_TAG,
+    GIT_BRANCH_TAG,
+    GIT_COMMIT_TAG,
+    GIT_REPO_URL_TAG,
+    INFO_FINALIZED_METADATA,
+    INPUTS_KEY,
+    INPUTS_METADATA,
+    LINKED_PROMPTS_TAG,
+    MODEL_KEY,
+    OUTPUTS_KEY,
+    OUTPUTS_METADATA,
+    PROVIDER_KEY,
+    SCHEMA_VERSION_METADATA,
+    SESSION_METADATA,
+    SIZE_BYTES_METADATA,
+    SIZE_STATS_METADATA,
+    SOURCE_NAME_TAG,
+    SOURCE_TYPE_TAG,
+    SPANS_LOCATION_TAG,
+    TOKEN_USAGE_KEY,
+    TRACE_NAME_TAG,
+    USER_TAG,
+)
 from core.tracing.live_span import LiveSpan
 from core.tracing.record import TraceRecord
 
 PREVIEW_MAX = 1000
 METADATA_COPY_MAX = 250
-SESSION_METADATA = "mlflow.trace.session"
-USER_METADATA = "mlflow.trace.user"
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "total_tokens")
 
 
@@ -150,12 +171,12 @@ def source_metadata() -> dict[str, str]:
     script = sys.argv[0] if sys.argv and sys.argv[0] else "<console>"  # as given, as MLflow
     branch, commit, url = _git_facts(Path(sys.argv[0] or ".").resolve().parent)
     return {
-        "mlflow.user": user,
-        "mlflow.source.name": script,
-        "mlflow.source.type": "LOCAL",
-        "mlflow.source.git.branch": branch,
-        "mlflow.source.git.commit": commit,
-        "mlflow.source.git.repoURL": url,
+        USER_TAG: user,
+        SOURCE_NAME_TAG: script,
+        SOURCE_TYPE_TAG: "LOCAL",
+        GIT_BRANCH_TAG: branch,
+        GIT_COMMIT_TAG: commit,
+        GIT_REPO_URL_TAG: url,
     }
 
 
@@ -209,12 +230,12 @@ def encode_trace(record: TraceRecord, experiment_id: str, artifact_location: str
     raw_outputs = root.attributes.get(OUTPUTS_KEY) if root else None
     usage = token_usage(spans)
     metadata = {
-        "mlflow.trace_schema.version": "3",
+        SCHEMA_VERSION_METADATA: "3",
         **source_metadata(),
-        "mlflow.traceInputs": cut(raw_inputs or "", METADATA_COPY_MAX),
-        "mlflow.traceOutputs": cut(raw_outputs or "", METADATA_COPY_MAX),
+        INPUTS_METADATA: cut(raw_inputs or "", METADATA_COPY_MAX),
+        OUTPUTS_METADATA: cut(raw_outputs or "", METADATA_COPY_MAX),
         **record.metadata,
-        "mlflow.trace.infoFinalized": "true",
+        INFO_FINALIZED_METADATA: "true",
     }
     session_id = metadata.pop(SESSION_METADATA, None)
     info = {
@@ -232,14 +253,14 @@ def encode_trace(record: TraceRecord, experiment_id: str, artifact_location: str
         **{k: usage.get(k) for k in TOKEN_FIELDS},
     }
     stats = size_stats(documents, len(json.dumps(info, default=str)) + len(json.dumps(metadata)))
-    metadata["mlflow.trace.sizeBytes"] = str(stats["total_size_bytes"])
-    metadata["mlflow.trace.sizeStats"] = json.dumps(stats)
+    metadata[SIZE_BYTES_METADATA] = str(stats["total_size_bytes"])
+    metadata[SIZE_STATS_METADATA] = json.dumps(stats)
     tags = {
         **record.tags,
-        "mlflow.artifactLocation": f"{artifact_location}/traces/{record.trace_id}/artifacts",
-        "mlflow.trace.spansLocation": "TRACKING_STORE",
+        ARTIFACT_LOCATION_TAG: f"{artifact_location}/traces/{record.trace_id}/artifacts",
+        SPANS_LOCATION_TAG: "TRACKING_STORE",
     }
-    tags.pop("mlflow.traceName", None)
+    tags.pop(TRACE_NAME_TAG, None)
     rows = [_span_row(s, d, experiment_id) for s, d in zip(spans, documents, strict=True)]
     links = _associations(record.trace_id, tags, record.linked_runs, start_ns // 1_000_000)
     return TraceRows(record.trace_id, experiment_id, info, tags, metadata, rows, links)
@@ -250,7 +271,7 @@ def _associations(
 ) -> list[dict[str, Any]]:
     """What MLflow links a trace to: the prompt versions it loaded and its evaluation run."""
     targets = []
-    linked = decode_attribute(tags.get("mlflow.linkedPrompts", "[]"))
+    linked = decode_attribute(tags.get(LINKED_PROMPTS_TAG, "[]"))
     for entry in linked if isinstance(linked, list) else []:
         if isinstance(entry, Mapping) and "name" in entry and "version" in entry:
             targets.append(("prompt_version", f"{entry['name']}/{entry['version']}"))
@@ -275,8 +296,8 @@ def _state(root: LiveSpan | None) -> str:
 
 
 def _span_row(span: LiveSpan, document: str, experiment_id: str) -> dict[str, Any]:
-    model = span.get_attribute("mlflow.llm.model")
-    provider = span.get_attribute("mlflow.llm.provider")
+    model = span.get_attribute(MODEL_KEY)
+    provider = span.get_attribute(PROVIDER_KEY)
     return {
         "trace_id": span.trace_id,
         "experiment_id": int(experiment_id),

@@ -15,8 +15,9 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any, TypeVar, overload
 
 from core import context
+from core.mlflow_keys import FUNCTION_NAME_KEY
 from core.tracing.active import registry
-from core.tracing.live_span import FUNCTION_NAME_KEY, LiveSpan
+from core.tracing.live_span import LiveSpan
 from core.tracing.spans import get_current_active_span, update_current_trace
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -14,15 +14,19 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, is_dataclass
 from typing import Any
 
-from core.entities import INPUTS_KEY, OUTPUTS_KEY, SPAN_TYPE_KEY, hex_to_base64
+from core.entities import hex_to_base64
 from core.entities.span_event import SpanEvent
 from core.entities.span_status import SpanStatus, SpanStatusCode
 from core.entities.span_type import SpanType
 from core.jsonutil import decode_attribute
+from core.mlflow_keys import (
+    INPUTS_KEY,
+    LOG_LEVEL_KEY,
+    OUTPUTS_KEY,
+    SPAN_TYPE_KEY,
+    TRACE_REQUEST_ID_KEY,
+)
 
-TRACE_REQUEST_ID_KEY = "mlflow.traceRequestId"
-FUNCTION_NAME_KEY = "mlflow.spanFunctionName"
-LOG_LEVEL_KEY = "mlflow.spanLogLevel"
 #: MLflow's log levels: INFO for model, tool and retrieval spans, DEBUG for the rest, and
 #: ERROR once an exception was recorded (as read from databases MLflow 3.18 wrote).
 INFO_SPAN_TYPES = frozenset({"LLM", "CHAT_MODEL", "TOOL", "RETRIEVER", "AGENT", "EMBEDDING"})

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from core.mlflow_keys import SESSION_METADATA, TRACE_USER_METADATA
 from core.tracing.active import registry
 from core.tracing.ids import new_span_id, new_trace_id
 from core.tracing.live_span import LiveSpan, default_span_type
@@ -129,9 +130,9 @@ def update_current_trace(
         record.tags.update({k: str(v) for k, v in (tags or {}).items()})
         record.metadata.update({k: str(v) for k, v in (metadata or {}).items()})
         if session_id is not None:
-            record.metadata["mlflow.trace.session"] = str(session_id)
+            record.metadata[SESSION_METADATA] = str(session_id)
         if user is not None:
-            record.metadata["mlflow.trace.user"] = str(user)
+            record.metadata[TRACE_USER_METADATA] = str(user)
         if request_preview is not None:
             record.request_preview = request_preview
         if response_preview is not None:

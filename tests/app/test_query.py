@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -12,9 +13,11 @@ from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
 from app.query.bar import QueryBar, error_message
-from app.query.fields import EXAMPLES, completions
+from app.query.fields import EXAMPLES, FIELDS, completions, field_help
+from app.query.help import help_html
 from app.query.state import QueryHistory
 from core.errors import QuerySyntaxError
+from core.query import fields as language
 from core.store.store import Store
 from tests.app.helpers import (
     WAIT_MS,
@@ -207,6 +210,21 @@ def test_help_popover_lists_fields_and_applies_an_example(
     assert not bar.help.isVisible()
     assert bar.edit.text() == EXAMPLES[4][0]
     assert window.queries.filter_text == EXAMPLES[4][0]
+
+
+def test_help_and_completions_come_from_the_field_table() -> None:
+    """Every field core's parser knows is in the help and the completer, and nothing else."""
+    text = help_html()
+    table = language.TRACE_FIELDS + language.SCOPED_FIELDS
+    assert [f.name for f in FIELDS] == [field_help(spec).name for spec in table]
+    for spec in table:
+        shown = field_help(spec)
+        assert html.escape(shown.name) in text and html.escape(shown.meaning) in text
+        assert shown.name in completions()
+    assert "trace.prompt" in completions() and "prompt" in completions()
+    assert "trace.prompt" in text  # it was missing when the help was a hand-kept copy
+    for operator in language.OPERATORS:
+        assert html.escape(operator) in text
 
 
 def test_every_example_compiles(db318: Path) -> None:

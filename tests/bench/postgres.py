@@ -449,7 +449,7 @@ def indexes_used(plan: str) -> list[str]:
 
 
 def _keys(store: Store) -> Any:
-    from core.query import compile_order_by
+    from core.store.order_sql import compile_order_by
 
     return compile_order_by(None, store.layout)
 

@@ -30,11 +30,11 @@ from core.errors import (
     StoreNotFoundError,
     UnreachableStoreError,
 )
-from core.query import compile_order_by
 from core.store import dialect
 from core.store import schema as t
 from core.store.changes import SERVER_MAX_INTERVAL_S, SERVER_MIN_INTERVAL_S, ChangeDetector
 from core.store.connection import database_errors, parse_location
+from core.store.order_sql import compile_order_by
 from core.store.store import Store
 from tests.conftest import FIXTURES, copy_fixture
 from tests.postgres import SECRET_PASSWORD, SECRET_USER, PostgresCluster, free_port

@@ -1,4 +1,5 @@
-"""Tests of the trace filter language (`core.query`) and its SQL helpers (`core.store.dialect`).
+"""Tests of the trace filter language (`core.query`), its SQL (`core.store.filter_sql`,
+`core.store.order_sql`) and its SQL helpers (`core.store.dialect`).
 
 Three layers:
 
@@ -22,17 +23,11 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core.errors import QuerySyntaxError
-from core.query import (
-    OrderKey,
-    _And,
-    _Comparison,
-    _Node,
-    _Not,
-    _Parser,
-    compile_filter,
-    compile_order_by,
-)
+from core.query.parser import Parser
+from core.query.tree import And, Comparison, Node, Not
 from core.store import dialect
+from core.store.filter_sql import compile_filter
+from core.store.order_sql import OrderKey, compile_order_by
 from core.store.revisions import HEAD_REVISION
 from core.store.schema import Layout, metadata, trace_info
 from core.store.store import Store
@@ -75,15 +70,15 @@ def error(text: str, layout: Layout = LAYOUT_318) -> QuerySyntaxError:
 def tree(text: str) -> str:
     """The parse tree as an S-expression; a comparison shows as `scope.key<operator>`."""
 
-    def show(node: _Node) -> str:
-        if isinstance(node, _Comparison):
+    def show(node: Node) -> str:
+        if isinstance(node, Comparison):
             return f"{node.field.scope}.{node.field.key}{node.operator}"
-        if isinstance(node, _Not):
+        if isinstance(node, Not):
             return f"(NOT {show(node.operand)})"
-        kind = "AND" if isinstance(node, _And) else "OR"
+        kind = "AND" if isinstance(node, And) else "OR"
         return f"({kind} {' '.join(show(n) for n in node.operands)})"
 
-    return show(_Parser(text).parse())
+    return show(Parser(text).parse())
 
 
 # -- parsing -------------------------------------------------------------------------------------

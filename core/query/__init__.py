@@ -1,0 +1,11 @@
+"""The trace filter language and order-by items, parsed with no SQL and no database.
+
+* `tokens`: the tokenizer; `errors`: failing at a position (`QuerySyntaxError`).
+* `fields`: the field table, the one list of fields, spellings, operators and meanings.
+* `tree` and `parser`: the syntax tree and the recursive-descent parser (the grammar is there).
+* `order`: order-by items (`"timestamp_ms DESC"`).
+
+The SQL lives in the store: `core.store.filter_sql.compile_filter` and
+`core.store.order_sql.compile_order_by` compile what is parsed here for one database layout.
+Import from the submodules; this package imports nothing itself.
+"""
