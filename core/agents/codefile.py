@@ -13,6 +13,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.source_code import parse
+
 #: The MLflow release whose layout `core` writes; what a file importing mlflow requires.
 MLFLOW_VERSION = "3.18.0"
 #: Distributions whose import names differ from what a requirement should say.
@@ -39,7 +41,7 @@ def inspect_code_file(path: Path) -> CodeFile:
         raise ValueError(f"{path} does not exist or is not a file.")
     try:
         source = path.read_text("utf-8")
-        tree = ast.parse(source, filename=str(path))
+        tree = parse(source, filename=str(path))
     except (OSError, UnicodeDecodeError) as error:
         raise ValueError(f"{path} cannot be read: {error}") from error
     except SyntaxError as error:

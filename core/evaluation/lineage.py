@@ -9,7 +9,6 @@ they identify the same code across our runs but do not equal MLflow's for the sa
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import inspect
@@ -33,6 +32,7 @@ from core.mlflow_keys import (
     SOURCE_TYPE_TAG,
     USER_TAG,
 )
+from core.source_code import source_of
 from core.tracing.encode import source_metadata
 
 _ADJECTIVES = (
@@ -101,8 +101,9 @@ def agent_tags(predict_fn: Callable[..., Any] | None) -> dict[str, str]:
     module, qualname = getattr(target, "__module__", None), getattr(target, "__qualname__", None)
     if module and qualname:
         tags[AGENT_FUNCTION_TAG] = f"{module}.{qualname}"
-    with contextlib.suppress(OSError, TypeError):  # no source (a builtin, the REPL): no digest
-        tags[AGENT_DIGEST_TAG] = _sha256(inspect.getsource(target))
+    source = source_of(target)
+    if source is not None:  # no source (a builtin, the REPL): no digest
+        tags[AGENT_DIGEST_TAG] = _sha256(source)
     return tags
 
 

@@ -13,6 +13,8 @@ import json
 from collections.abc import Callable, Sequence
 from typing import Any, overload
 
+from core.source_code import source_of
+
 #: What a scorer can ask for, by parameter name.
 SCORER_ARGUMENTS = ("inputs", "outputs", "expectations", "trace")
 #: Aggregations a scorer may ask for besides the mean (MLflow's names).
@@ -136,10 +138,7 @@ def _declared(function: Callable[..., Any]) -> frozenset[str]:
 
 
 def _source(target: Any) -> str:
-    try:
-        return inspect.getsource(target)
-    except (OSError, TypeError):
-        return getattr(target, "__qualname__", repr(target))
+    return source_of(target) or str(getattr(target, "__qualname__", repr(target)))
 
 
 def _fields(instance: Scorer) -> dict[str, Any]:
