@@ -164,6 +164,7 @@ class MainWindow(QMainWindow):
         self.menu_actions.recent_menu.file_chosen.connect(self.open_location)
         self.menu_actions.recent_menu.pruned.connect(self._recent_pruned)
         self.experiment_view.experiment_selected.connect(self._show_experiment)
+        self.tasks.failure.connect(self._show_task_failure)
         self.experiment_model.load_failed.connect(self._show_load_failure)
         self.trace_model.load_failed.connect(self._show_load_failure)
         for signal in (
@@ -440,6 +441,10 @@ class MainWindow(QMainWindow):
     def _show_load_failure(self, message: str) -> None:
         self.notice_bar.add_notice(message)
         self.error_reported.emit(message)
+
+    def _show_task_failure(self, what: str, error: BaseException) -> None:
+        """The default failure path: background work whose failure nothing else handled."""
+        self._show_load_failure(f"{what} failed: {error}")
 
     def _recent_pruned(self, missing: list[str]) -> None:
         names = ", ".join(Path(m).name for m in missing)

@@ -1,15 +1,22 @@
 """The one way to run work off the GUI thread: a database executor and a pool for long jobs.
 
     task = runner.submit(store.reader.trace_counts)   # one database thread, in order
-    task.finished.connect(show_counts)                # delivered on the GUI thread
-    task.failed.connect(report)                       # the exception, also on the GUI thread
+    task.on_finished(show_counts)                     # delivered on the GUI thread
+    task.on_failed(report)                            # the exception, also on the GUI thread
     task.cancel()                                     # its result, if it still comes, is dropped
 
-`LatestRead` keeps the newest of a series of reads (a model reloading its rows): starting one
-drops the one still pending, so a late answer never replaces a newer one.
+A failure nobody listens to (no slot on the task's `failed`) is not lost: the runner emits
+`failure(what, error)`, which the window shows to the user. A handler that deals with part of
+a failure passes the rest on with `report_failure`.
+
+`group()` gives a `TaskGroup`: the work of one view of which only the newest counts (a list
+reading its first page, then another experiment's). `drop()` cancels what the group has
+pending, and whatever it still produces is never delivered, so a slow answer never lands in
+the wrong list. Results that hold something (an opened store) go to the group's `release`.
 
 `submit_job(fn, *args)` runs `fn(token, *args)` on the job pool; `token.cancelled` lets a long
-job stop early and `token.report(done, total)` emits the task's `progress`. `shutdown()` drops
+job stop early and `token.report(done, total, payload)` emits the task's `progress`, the
+payload (any object: a rerun's counters) handed to the GUI thread as it is. `shutdown()` drops
 whatever has not started, asks running jobs to stop and joins every thread.
 """
 
@@ -23,7 +30,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal, Slot
+from PySide6.QtCore import QMetaMethod, QObject, Signal, Slot
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +41,7 @@ JOB_THREAD_NAME = "tracedesk-job"
 class JobToken:
     """What a pool job sees of its task: whether to stop, and a way to report progress."""
 
-    def __init__(self, report: Callable[[int, int], None]) -> None:
+    def __init__(self, report: Callable[[int, int, object], None]) -> None:
         self._event = threading.Event()
         self._report = report
 
@@ -45,10 +52,19 @@ class JobToken:
     def cancel(self) -> None:
         self._event.set()
 
-    def report(self, done: int, total: int) -> None:
+    def report(self, done: int, total: int, payload: object = None) -> None:
         """Tell the GUI how far the job is (thread-safe, delivered as `Task.progress`)."""
         if not self.cancelled:
-            self._report(done, total)
+            self._report(done, total, payload)
+
+
+class _Generation:
+    """The tasks a group started since its last `drop()`; all of them go stale together."""
+
+    def __init__(self, release: Callable[[Any], object] | None) -> None:
+        self.release = release
+        self.dropped = False
+        self.tasks: weakref.WeakSet[Task] = weakref.WeakSet()  # the runner keeps them alive
 
 
 class Task(QObject):
@@ -56,17 +72,20 @@ class Task(QObject):
 
     finished = Signal(object)  # the function's return value
     failed = Signal(object)  # the exception it raised
-    progress = Signal(int, int)  # done, total (pool jobs only)
+    progress = Signal(int, int, object)  # done, total, the job's payload (pool jobs only)
 
     def __init__(self, name: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = name
+        #: What the task does, for the user when it fails and nobody handles it.
+        self.what = f"A background task ({name})"
         # No reference cycle through the token: tasks must be freed by reference counting,
         # because the cyclic GC tearing down a PySide wrapper late (at exit) crashes Python.
         this = weakref.ref(self)
-        self.token = JobToken(lambda done, total: _queue_progress(this, done, total))
+        self.token = JobToken(lambda done, total, data: _queue_progress(this, done, total, data))
         self._future: Future[Any] | None = None
         self._relay: _Relay | None = None
+        self._generation: _Generation | None = None
         self._cancelled = False
         self._done = False
 
@@ -75,9 +94,19 @@ class Task(QObject):
         return self._cancelled
 
     @property
+    def stale(self) -> bool:
+        """Cancelled, or its group moved on: its outcome will not be delivered."""
+        return self._cancelled or (self._generation is not None and self._generation.dropped)
+
+    @property
     def done(self) -> bool:
         """True once the outcome was delivered or dropped."""
         return self._done
+
+    @property
+    def failure_handled(self) -> bool:
+        """Whether a slot listens to `failed` (else a failure goes to the runner's `failure`)."""
+        return self.isSignalConnected(QMetaMethod.fromSignal(self.failed))
 
     def cancel(self) -> None:
         """Drop the result; a task that has not started never runs."""
@@ -86,28 +115,38 @@ class Task(QObject):
         if self._future is not None:
             self._future.cancel()
 
+    def describe(self, what: str) -> Task:
+        """Say what the task does ("Counting the traces"), for the default failure message."""
+        self.what = what
+        return self
+
     def on_finished(self, slot: Callable[[Any], object]) -> Task:
         """Connect `slot` to `finished` and return the task, for chaining."""
         self.finished.connect(slot)
         return self
 
     def on_failed(self, slot: Callable[[BaseException], object]) -> Task:
-        """Connect `slot` to `failed` and return the task, for chaining."""
+        """Handle a failure with `slot` (instead of the runner's `failure`); for chaining."""
         self.failed.connect(slot)
         return self
 
+    def on_progress(self, slot: Callable[..., object]) -> Task:
+        """Connect `slot` to `progress` (done, total, payload) and return the task."""
+        self.progress.connect(slot)
+        return self
 
-def _queue_progress(task_ref: weakref.ref[Task], done: int, total: int) -> None:
+
+def _queue_progress(task_ref: weakref.ref[Task], done: int, total: int, payload: object) -> None:
     task = task_ref()
     if task is not None and task._relay is not None:
-        task._relay.progress_reported.emit(task, done, total)
+        task._relay.progress_reported.emit(task, done, total, payload)
 
 
 class _Relay(QObject):
     """Lives on the GUI thread; worker threads emit to it, so its slots run on the GUI thread."""
 
     completed = Signal(object, object)  # Task, Future
-    progress_reported = Signal(object, int, int)
+    progress_reported = Signal(object, int, int, object)
 
     def __init__(self, runner: TaskRunner) -> None:
         super().__init__(runner)
@@ -119,15 +158,19 @@ class _Relay(QObject):
     def _deliver(self, task: Task, future: Future[Any]) -> None:
         self._runner._deliver(task, future)
 
-    @Slot(object, int, int)
-    def _progress(self, task: Task, done: int, total: int) -> None:
-        if not task.cancelled and not self._runner.is_shut_down:
-            task.progress.emit(done, total)
+    @Slot(object, int, int, object)
+    def _progress(self, task: Task, done: int, total: int, payload: object) -> None:
+        if not task.stale and not self._runner.is_shut_down:
+            task.progress.emit(done, total, payload)
 
 
 class TaskRunner(QObject):
     """Owns the database executor (one thread, so reads and writes keep their order) and the
     job pool; every background call in the app goes through `submit` or `submit_job`."""
+
+    #: What failed and the exception, for a failure no slot of the task handled: the window
+    #: shows it to the user.
+    failure = Signal(str, object)
 
     def __init__(self, parent: QObject | None = None, *, job_workers: int | None = None) -> None:
         super().__init__(parent)
@@ -155,6 +198,15 @@ class TaskRunner(QObject):
         """Run `fn(token, *args, **kwargs)` on the job pool (network calls, long computations)."""
         return self._start(self._jobs, _name(fn), lambda task: fn(task.token, *args, **kwargs))
 
+    def group(self, *, release: Callable[[Any], object] | None = None) -> TaskGroup:
+        """A `TaskGroup` whose `drop()` makes the results of its pending tasks stale."""
+        return TaskGroup(self, release=release)
+
+    def report_failure(self, what: str, error: BaseException) -> None:
+        """Show a failure on the default path (a handler that dealt with only part of it)."""
+        log.warning("%s failed", what, exc_info=error)
+        self.failure.emit(what, error)
+
     def _start(self, executor: ThreadPoolExecutor, name: str, call: Callable[[Task], Any]) -> Task:
         if self._shut_down:
             raise RuntimeError("The task runner has been shut down.")
@@ -165,7 +217,9 @@ class TaskRunner(QObject):
 
         def run() -> Any:
             started.wait()
-            return None if task.cancelled else call(task)
+            if task.stale:
+                raise _NotRun  # dropped before it started: nothing to deliver or release
+            return call(task)
 
         future = executor.submit(run)
         task._future = future
@@ -176,18 +230,25 @@ class TaskRunner(QObject):
         return task
 
     def _deliver(self, task: Task, future: Future[Any]) -> None:
-        """GUI thread: emit the outcome unless the task was cancelled meanwhile."""
+        """GUI thread: emit the outcome unless the task was cancelled or went stale meanwhile."""
         self._live.discard(task)
         task._done = True
         task._future = None  # the future's callbacks refer to the task: no cycle left behind
-        if task.cancelled or future.cancelled() or self._shut_down:
+        if self._shut_down or future.cancelled():
             return
         error = future.exception()
-        if error is not None:
+        if task.stale:
+            release = task._generation.release if task._generation is not None else None
+            if release is not None and error is None:
+                release(future.result())  # a stale result that holds something: let it go
+            return
+        if error is None:
+            task.finished.emit(future.result())
+        elif task.failure_handled:
             log.debug("task %s failed: %r", task.name, error)
             task.failed.emit(error)
         else:
-            task.finished.emit(future.result())
+            self.report_failure(task.what, error)
 
     def shutdown(self) -> None:
         """Drop pending work, stop running jobs cooperatively, and join all threads."""
@@ -202,8 +263,55 @@ class TaskRunner(QObject):
         self._live.clear()
 
 
+class _NotRun(Exception):
+    """The outcome of a task that went stale before it started."""
+
+
 def _name(fn: Callable[..., Any]) -> str:
     return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+class TaskGroup:
+    """Tasks of one consumer (a model, a panel) of which only those since the last `drop()`
+    count: `drop()` cancels them, and an outcome that still arrives is never delivered.
+
+    A dropped task that had finished anyway hands its result to `release` (a store opened
+    for nothing is closed), on the GUI thread.
+    """
+
+    def __init__(
+        self, runner: TaskRunner, *, release: Callable[[Any], object] | None = None
+    ) -> None:
+        self._runner = runner
+        self._release = release
+        self._generation = _Generation(release)
+
+    @property
+    def pending(self) -> bool:
+        """Whether a task started since the last `drop()` has not delivered yet."""
+        return any(not task.done for task in self._generation.tasks)
+
+    def submit(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
+        """`TaskRunner.submit`, in this group."""
+        return self._adopt(self._runner.submit(fn, *args, **kwargs))
+
+    def submit_job(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Task:
+        """`TaskRunner.submit_job`, in this group."""
+        return self._adopt(self._runner.submit_job(fn, *args, **kwargs))
+
+    def _adopt(self, task: Task) -> Task:
+        # Only the GUI thread drops a group, and not before `submit` returned: the task cannot
+        # have gone stale before it joined the generation.
+        task._generation = self._generation
+        self._generation.tasks.add(task)
+        return task
+
+    def drop(self) -> None:
+        """Make every task started so far stale: cancelled, and never delivered."""
+        old, self._generation = self._generation, _Generation(self._release)
+        old.dropped = True
+        for task in list(old.tasks):
+            task.cancel()
 
 
 class LatestRead:

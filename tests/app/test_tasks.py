@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.tasks import DB_THREAD_NAME, JOB_THREAD_NAME, JobToken, LatestRead, TaskRunner
+from app.tasks import DB_THREAD_NAME, JOB_THREAD_NAME, JobToken, LatestRead, Task, TaskRunner
 from tests.app.helpers import WAIT_MS, dangling_threads
 
 
@@ -198,3 +198,116 @@ def test_latest_read_reports_a_failure_and_can_be_cancelled(
     read.cancel()
     qtbot.waitUntil(lambda: runner.pending == 0, timeout=WAIT_MS)
     assert len(failed) == 1 and not read.pending
+
+
+def test_a_failure_nobody_handles_goes_to_the_runner(qtbot: QtBot, runner: TaskRunner) -> None:
+    def count() -> int:
+        raise OSError("disk I/O error")
+
+    handled: list[BaseException] = []
+    runner.submit(count).describe("Counting the traces")
+    with qtbot.waitSignal(runner.failure, timeout=WAIT_MS) as blocker:
+        pass
+    assert blocker.args[0] == "Counting the traces"
+    assert isinstance(blocker.args[1], OSError) and str(blocker.args[1]) == "disk I/O error"
+    unnamed = runner.submit(count)
+    with qtbot.waitSignal(runner.failure, timeout=WAIT_MS) as blocker:
+        pass
+    assert "count" in blocker.args[0] and unnamed.done
+    reported: list[str] = []
+    runner.failure.connect(lambda what, _error: reported.append(what))
+    task = runner.submit(count).on_failed(handled.append)
+    qtbot.waitUntil(lambda: task.done, timeout=WAIT_MS)
+    assert [str(e) for e in handled] == ["disk I/O error"] and reported == []
+    runner.report_failure("Live mode", handled[0])  # a handler passing a failure on
+    assert reported == ["Live mode"]
+
+
+def test_progress_carries_the_jobs_payload(qtbot: QtBot, runner: TaskRunner) -> None:
+    class Counts:
+        def __init__(self, done: int, errors: int) -> None:
+            self.done, self.errors = done, errors
+
+    def job(token: JobToken) -> None:
+        for done in range(1, 4):
+            token.report(done, 3, Counts(done, done // 2))
+
+    seen: list[tuple[int, int, Counts]] = []
+    task = runner.submit_job(job).on_progress(lambda *args: seen.append(args))
+    with qtbot.waitSignal(task.finished, timeout=WAIT_MS):
+        pass
+    qtbot.waitUntil(lambda: len(seen) == 3, timeout=WAIT_MS)
+    assert [(d, t) for d, t, _ in seen] == [(1, 3), (2, 3), (3, 3)]
+    assert all(isinstance(p, Counts) for _, _, p in seen)  # the object itself, its type kept
+    assert [(p.done, p.errors) for _, _, p in seen] == [(1, 0), (2, 1), (3, 1)]
+
+
+def test_a_dropped_group_never_delivers_even_a_running_task(
+    qtbot: QtBot, runner: TaskRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def slow(value: str) -> str:
+        started.set()
+        release.wait(WAIT_MS / 1000)
+        return value
+
+    group = runner.group()
+    delivered: list[object] = []
+    reported: list[str] = []
+    runner.failure.connect(lambda what, _error: reported.append(what))
+    stale = group.submit(slow, "stale").on_finished(delivered.append)
+    stale.on_failed(delivered.append)
+    assert started.wait(WAIT_MS / 1000) and group.pending
+    monkeypatch.setattr(Task, "cancel", lambda self: None)  # the group's check alone drops it
+    group.drop()
+    assert not group.pending and stale.stale and not stale.cancelled
+    fresh = group.submit(lambda: "fresh").on_finished(delivered.append)
+    release.set()
+    with qtbot.waitSignal(fresh.finished, timeout=WAIT_MS):
+        pass
+    assert delivered == ["fresh"] and stale.done and not group.pending
+
+
+def test_a_dropped_group_cancels_what_has_not_started(qtbot: QtBot, runner: TaskRunner) -> None:
+    gate = threading.Event()
+    ran: list[str] = []
+    runner.submit(gate.wait, WAIT_MS / 1000)  # hold the database thread
+    group = runner.group()
+    doomed = group.submit(ran.append, "doomed")
+    job = group.submit_job(lambda token: ran.append(f"job cancelled={token.cancelled}"))
+    group.drop()
+    assert doomed.cancelled
+    after = group.submit(ran.append, "after")
+    gate.set()
+    with qtbot.waitSignal(after.finished, timeout=WAIT_MS):
+        pass
+    qtbot.waitUntil(lambda: job.done, timeout=WAIT_MS)
+    assert "doomed" not in ran and "after" in ran
+    assert all(entry == "job cancelled=True" for entry in ran if entry.startswith("job"))
+
+
+def test_a_stale_result_goes_to_the_groups_release(qtbot: QtBot, runner: TaskRunner) -> None:
+    started, release = threading.Event(), threading.Event()
+    released: list[object] = []
+    group = runner.group(release=released.append)
+
+    def open_thing(name: str) -> str:
+        if name == "first":
+            started.set()
+            release.wait(WAIT_MS / 1000)
+        return f"{name} handle"
+
+    shown: list[str] = []
+    group.submit(open_thing, "first").on_finished(shown.append)
+    assert started.wait(WAIT_MS / 1000)
+    group.drop()  # the user opened something else meanwhile
+    second = group.submit(open_thing, "second").on_finished(shown.append)
+    release.set()
+    with qtbot.waitSignal(second.finished, timeout=WAIT_MS):
+        pass
+    assert shown == ["second handle"] and released == ["first handle"]
+    failing = group.submit(lambda: 1 / 0).on_failed(shown.append)
+    group.drop()
+    qtbot.waitUntil(lambda: failing.done, timeout=WAIT_MS)
+    assert released == ["first handle"] and shown == ["second handle"]  # nothing else came
