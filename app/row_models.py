@@ -1,8 +1,9 @@
 """`LoadingModel`: a table whose rows a read in the database thread replaces as a whole.
 
-The prompt list, a prompt's versions and linked traces, the registered agents and an agent's
-versions are such tables: small enough to read in one query, re-read on demand, and a newer
-read drops the answer of an older one still running (`LatestRead`).
+The experiments, an experiment's evaluation runs, the prompt list, a prompt's versions and
+linked traces, the registered agents and an agent's versions are such tables: small enough to
+read in one query, re-read on demand, and a newer read drops the answer of an older one still
+running (`LatestRead`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class LoadingModel(QAbstractTableModel):
 
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        self._tasks = tasks
         self._items: list[Any] = []
         self._read = LatestRead(tasks)
 
@@ -48,14 +50,15 @@ class LoadingModel(QAbstractTableModel):
         """No rows and no read pending (`loaded` is not emitted: nothing was read)."""
         self._read.cancel()
         self.beginResetModel()
-        self._items = []
+        self._set_items([])
         self.endResetModel()
 
     def _on_loaded(self, items: Sequence[Any]) -> None:
         self.replace(items)
 
     def _on_failed(self, error: BaseException) -> None:
-        self.clear()  # rows of an earlier read must not pass for the answer
+        """A read failed: no rows (an earlier read's must not pass for the answer), and why."""
+        self.clear()
         self.load_failed.emit(self.failure_message(error))
 
     def failure_message(self, error: BaseException) -> str:
@@ -64,9 +67,13 @@ class LoadingModel(QAbstractTableModel):
 
     def replace(self, items: Sequence[Any]) -> None:
         self.beginResetModel()
-        self._items = list(items)
+        self._set_items(items)
         self.endResetModel()
         self.loaded.emit()
+
+    def _set_items(self, items: Sequence[Any]) -> None:
+        """Inside a model reset: hold `items` (and whatever a subclass derives from them)."""
+        self._items = list(items)
 
     def item(self, row: int) -> Any:
         return self._items[row] if 0 <= row < len(self._items) else None

@@ -6,16 +6,10 @@ thread (`store.evaluations.runs`), newest first; a load that a newer one replace
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractTableModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from app.evaluations.look import (
     ALIGNMENT,
@@ -29,7 +23,8 @@ from app.evaluations.look import (
 )
 from app.evaluations.values import format_mean
 from app.formatting import EMPTY, duration, local_time, local_time_detail, rich_tooltip
-from app.tasks import LatestRead, TaskRunner
+from app.row_models import LoadingModel
+from app.tasks import TaskRunner
 from core.evaluation.entities import EvaluationRun
 from core.store.store import Store
 
@@ -59,23 +54,15 @@ def run_tooltip(run: EvaluationRun) -> str:
     return rich_tooltip("\n".join(lines))
 
 
-class RunListModel(QAbstractTableModel):
+class RunListModel(LoadingModel):
     """The runs of the experiment shown; `run(row)` gives the entity."""
 
-    loaded = Signal()  # the runs were replaced
-    load_failed = Signal(str)
+    HEADERS = FIXED  # then one column per scorer (`columnCount`, `headerData`)
 
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._tasks = tasks
-        self._runs: list[EvaluationRun] = []
+        super().__init__(tasks, parent)
         self._scorers: tuple[str, ...] = ()
-        self._read = LatestRead(tasks)
         self._look = Palette()
-
-    @property
-    def is_loading(self) -> bool:
-        return self._read.pending
 
     @property
     def scorers(self) -> tuple[str, ...]:
@@ -84,34 +71,29 @@ class RunListModel(QAbstractTableModel):
     def load(self, store: Store | None, experiment_id: str | None) -> None:
         """Read the experiment's runs again (nothing when either is None)."""
         if store is None or experiment_id is None or self._tasks.is_shut_down:
-            self._read.cancel()
-            self._replace([])
+            self.clear()
+            self.loaded.emit()  # no runs is the answer: the page's heading says so
             return
-        self._read.start(
-            store.evaluations.runs, experiment_id, on_done=self._replace, on_failed=self._on_failed
-        )
+        self._load(store.evaluations.runs, experiment_id)
 
     def _on_failed(self, error: BaseException) -> None:
-        self._replace([])
-        self.load_failed.emit(f"The evaluation runs could not be read: {error}")
+        super()._on_failed(error)
+        self.loaded.emit()  # the list is empty now: the page's heading follows
 
-    def _replace(self, runs: list[EvaluationRun]) -> None:
-        self.beginResetModel()
-        self._runs = list(runs)
-        self._scorers = scorer_names(self._runs)
-        self.endResetModel()
-        self.loaded.emit()
+    def failure_message(self, error: BaseException) -> str:
+        return f"The evaluation runs could not be read: {error}"
+
+    def _set_items(self, items: Sequence[EvaluationRun]) -> None:
+        super()._set_items(items)
+        self._scorers = scorer_names(self._items)
 
     def run(self, row: int) -> EvaluationRun | None:
-        return self._runs[row] if 0 <= row < len(self._runs) else None
+        return self.item(row)  # type: ignore[no-any-return]
 
     def row_of(self, run_id: str) -> int | None:
-        return next((i for i, run in enumerate(self._runs) if run.run_id == run_id), None)
+        return next((i for i, run in enumerate(self._items) if run.run_id == run_id), None)
 
     # -- QAbstractItemModel -----------------------------------------------------------------
-
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.rowCount
-        return 0 if parent.isValid() else len(self._runs)
 
     def columnCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.columnCount
         return 0 if parent.isValid() else len(FIXED) + len(self._scorers)

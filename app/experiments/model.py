@@ -5,17 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from PySide6.QtCore import (
-    QAbstractListModel,
-    QModelIndex,
-    QObject,
-    QPersistentModelIndex,
-    Qt,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from app.formatting import rich_tooltip
-from app.tasks import LatestRead, TaskRunner
+from app.row_models import LoadingModel
+from app.tasks import TaskRunner
 from core.store.reader import StoreReader
 from core.store.store import Store
 
@@ -43,21 +37,14 @@ def load_experiments(reader: StoreReader) -> list[ExperimentItem]:
     ]
 
 
-class ExperimentListModel(QAbstractListModel):
+class ExperimentListModel(LoadingModel):
     """One row per active experiment; `load(store)` replaces the rows when the read finishes."""
 
-    loaded = Signal()  # the rows were replaced
-    load_failed = Signal(str)
+    HEADERS = ("Experiment",)  # one column, for a list
 
     def __init__(self, tasks: TaskRunner, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._items: list[ExperimentItem] = []
-        self._read = LatestRead(tasks)
+        super().__init__(tasks, parent)
         self._has_store = False
-
-    @property
-    def is_loading(self) -> bool:
-        return self._read.pending
 
     @property
     def has_store(self) -> bool:
@@ -68,41 +55,30 @@ class ExperimentListModel(QAbstractListModel):
         """Read the experiments of `store` (clear the list when None)."""
         self._has_store = store is not None
         if store is None:
-            self._read.cancel()
-            self._replace([])
+            self.clear()
+            self.loaded.emit()  # an empty list is the answer: the view selects no experiment
             return
-        self._read.start(
-            load_experiments, store.reader, on_done=self._replace, on_failed=self._on_failed
-        )
+        self._load(load_experiments, store.reader)
 
     def _on_failed(self, error: BaseException) -> None:
-        self.load_failed.emit(f"The experiments could not be read: {error}")
+        # The list stays: a re-read that failed (live mode's new counts) takes nothing away.
+        self.load_failed.emit(self.failure_message(error))
 
-    def _replace(self, items: list[ExperimentItem]) -> None:
-        self.beginResetModel()
-        self._items = list(items)
-        self.endResetModel()
-        self.loaded.emit()
+    def failure_message(self, error: BaseException) -> str:
+        return f"The experiments could not be read: {error}"
 
     def item(self, row: int) -> ExperimentItem | None:
-        return self._items[row] if 0 <= row < len(self._items) else None
+        return super().item(row)  # type: ignore[no-any-return]
 
     def row_of(self, experiment_id: str) -> int | None:
         return next(
             (i for i, e in enumerate(self._items) if e.experiment_id == experiment_id), None
         )
 
-    def rowCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.rowCount
-        return 0 if parent.isValid() else len(self._items)
-
-    def flags(self, index: _Index) -> Qt.ItemFlag:  # QAbstractItemModel.flags
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return (
-            Qt.ItemFlag.ItemIsEnabled
-            | Qt.ItemFlag.ItemIsSelectable
-            | Qt.ItemFlag.ItemNeverHasChildren
-        )
+    def index(
+        self, row: int, column: int = 0, parent: _Index = _ROOT
+    ) -> QModelIndex:  # QAbstractItemModel.index; one column, as a list model's
+        return super().index(row, column, parent)
 
     def data(
         self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole
