@@ -87,12 +87,13 @@ class MainWindow(QMainWindow):
         self.store: Store | None = None
         #: The open store's core client: the pages write traces (reruns, prompt tries) with it.
         self.client: Client | None = None
-        self.tasks = TaskRunner(self)
+        self.tasks = tasks = TaskRunner(self)
         self.recent = RecentFiles()
         self.logins = Logins()  # server passwords, in memory only
         self.shown_trace_id: str | None = None  # the trace the explorer shows or loads
         self.theme: ThemeApplier | None = None  # set by `main` (tests run with Qt's defaults)
-        self._open_generation = 0
+        #: Only the last open counts if the user opens twice; a store opened for nothing closes.
+        self._opens = tasks.group(release=lambda store: _close_unshown(tasks, store))
         #: Replaced stores and their clients: closed in the database thread, and once more when
         #: the window closes (a rerun still ending may have handed its client a last trace).
         self._retired: list[tuple[Client, Store]] = []
@@ -205,19 +206,18 @@ class MainWindow(QMainWindow):
         """
         # A server URL's password goes to Store.open only: never to the status bar or the log.
         where, password = self.logins.split(resolve_location(location))
-        self._open_generation += 1  # only the last open counts if the user opens twice
-        generation = self._open_generation
+        self._opens.drop()
         self.status.showMessage(f"Opening {where}…")
-        task = self.tasks.submit(
+        task = self._opens.submit(
             Store.open,
             where,
             read_only=self.read_only if read_only is None else read_only,
             busy_timeout_s=self.busy_timeout_s,
             password=password,
         )
-        task.finished.connect(lambda store: self._opened(generation, store))
-        task.failed.connect(lambda error: self._open_failed(generation, where, error))
-        return task
+        return task.on_finished(self._show_store).on_failed(
+            lambda error: self._open_failed(where, error)
+        )
 
     def choose_and_open(self) -> None:
         start = self.store.display_name if self.store and self.store.location.path else ""
@@ -236,12 +236,6 @@ class MainWindow(QMainWindow):
         )
         dialog.open()
         return dialog
-
-    def _opened(self, generation: int, store: Store) -> None:
-        if generation != self._open_generation:
-            self.tasks.submit(store.close)  # superseded by a later open: never shown
-            return
-        self._show_store(store)
 
     def _show_store(self, store: Store) -> None:
         self.status.clearMessage()
@@ -266,9 +260,7 @@ class MainWindow(QMainWindow):
         self._offer_drafts(store)
         self.store_opened.emit(store)
 
-    def _open_failed(self, generation: int, location: str, error: BaseException) -> None:
-        if generation != self._open_generation:
-            return
+    def _open_failed(self, location: str, error: BaseException) -> None:
         self.status.clearMessage()
         if isinstance(error, LoginRefusedError) and error.needs_password:
             self.logins.forget(location)
@@ -302,7 +294,7 @@ class MainWindow(QMainWindow):
         self.show_trace(None)
         if old is not None and client is not None:
             self._retired.append((client, old))
-            self.tasks.submit(_close, client, old)
+            self.tasks.submit(_close, client, old).describe(f"Closing {old.display_name}")
 
     def _show_no_store(self) -> None:
         self.experiment_model.load(None)
@@ -538,6 +530,11 @@ def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
         if url.isLocalFile():
             return url.toLocalFile()
     return None
+
+
+def _close_unshown(tasks: TaskRunner, store: Store) -> None:
+    """A store a later open superseded: never shown, closed in the database thread."""
+    tasks.submit(store.close).describe(f"Closing {store.display_name}")
 
 
 def _close(client: Client, store: Store) -> None:

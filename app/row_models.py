@@ -3,7 +3,7 @@
 The experiments, an experiment's evaluation runs, the prompt list, a prompt's versions and
 linked traces, the registered agents and an agent's versions are such tables: small enough to
 read in one query, re-read on demand, and a newer read drops the answer of an older one still
-running (`LatestRead`).
+running (the model's `TaskGroup`).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from app.tasks import LatestRead, TaskRunner
+from app.tasks import TaskRunner
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -37,18 +37,20 @@ class LoadingModel(QAbstractTableModel):
         super().__init__(parent)
         self._tasks = tasks
         self._items: list[Any] = []
-        self._read = LatestRead(tasks)
+        self._reads = tasks.group()
 
     @property
     def is_loading(self) -> bool:
-        return self._read.pending
+        return self._reads.pending
 
     def _load(self, fn: Callable[..., Sequence[Any]], *args: Any) -> None:
-        self._read.start(fn, *args, on_done=self._on_loaded, on_failed=self._on_failed)
+        """Read the rows with `fn(*args)` in the database thread, in place of a pending read."""
+        self._reads.drop()
+        self._reads.submit(fn, *args).on_finished(self._on_loaded).on_failed(self._on_failed)
 
     def clear(self) -> None:
         """No rows and no read pending (`loaded` is not emitted: nothing was read)."""
-        self._read.cancel()
+        self._reads.drop()
         self.beginResetModel()
         self._set_items([])
         self.endResetModel()

@@ -250,8 +250,8 @@ class AgentsPage(Page):
         row = self.selected_version
         if row is None or row.code_file is None:
             return
-        task = self._tasks.submit(read_code, row.code_file)
-        task.finished.connect(lambda code: show_code(self, code))
+        task = self._tasks.submit(read_code, row.code_file).describe("Reading the agent's code")
+        task.on_finished(lambda code: show_code(self, code))
 
     def set_alias(self) -> None:
         """Set Alias…: needs the database open for writing (asks the window to reopen it)."""

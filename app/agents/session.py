@@ -10,8 +10,8 @@ Threads (the GUI thread never waits on the agent, except a short kill when the w
   thread, so Qt queues each emission to it, in order, before the job's own `finished`.
 
 Results of a runner the page has moved away from (another version, another database) are
-dropped; that runner is stopped all the same. `shutdown()` stops every runner this session
-started and waits for it: no child outlives the page.
+dropped (the session's `TaskGroup`); that runner is stopped all the same. `shutdown()` stops
+every runner this session started and waits for it: no child outlives the page.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ class AgentSession(QObject):
         self._cancelled = threading.Event()
         self._stop_requested = False
         self._started: list[AgentRunner] = []  # every runner that may have a child
-        self._generation = 0
+        self._work = tasks.group()  # calls about the current runner
 
     # -- state --------------------------------------------------------------------------------
 
@@ -188,9 +188,6 @@ class AgentSession(QObject):
             self._state = state
             self.state_changed.emit(state)
 
-    def _live(self, generation: int) -> bool:
-        return generation == self._generation
-
     # -- preparing and starting ---------------------------------------------------------------
 
     def prepare(
@@ -198,50 +195,40 @@ class AgentSession(QObject):
     ) -> Task:
         """Resolve `model_uri` and read its code file; `prepared` or `prepare_failed` follows."""
         self.discard()
-        generation = self._generation
         self._set_state(PREPARING)
-        task = self._tasks.submit(
+        task = self._work.submit(
             prepare_runner, model_uri, tracking_uri, python, timeout_s, self._forward, **extra
         )
-        task.finished.connect(lambda prepared: self._on_prepared(generation, prepared))
-        task.failed.connect(lambda error: self._on_prepare_failed(generation, error))
-        return task
+        return task.on_finished(self._on_prepared).on_failed(self._on_prepare_failed)
 
-    def _on_prepared(self, generation: int, prepared: Prepared) -> None:
-        if not self._live(generation):
-            return
+    def _on_prepared(self, prepared: Prepared) -> None:
         self._current = prepared
         self._set_state(IDLE)
         self.prepared.emit(prepared)
 
-    def _on_prepare_failed(self, generation: int, error: BaseException) -> None:
-        if self._live(generation):
-            self._set_state(FAILED)
-            self.prepare_failed.emit(f"The model could not be prepared: {error}")
+    def _on_prepare_failed(self, error: BaseException) -> None:
+        self._set_state(FAILED)
+        self.prepare_failed.emit(f"The model could not be prepared: {error}")
 
     def start(self) -> None:
         """Start (or restart) the prepared runner's child in a pool job."""
         prepared = self._current
         if prepared is None or self._state in (STARTING, BUSY, STOPPING):
             return
-        generation, runner = self._generation, prepared.runner
+        runner = prepared.runner
         self._cancelled.clear()
         self._stop_requested = False
         if runner not in self._started:
             self._started.append(runner)
         self._set_state(STARTING)
-        task = self._tasks.submit_job(_start_job, runner, self._cancelled)
-        task.finished.connect(lambda info: self._on_started(generation, info))
-        task.failed.connect(lambda error: self._on_start_failed(generation, error))
+        task = self._work.submit_job(_start_job, runner, self._cancelled)
+        task.on_finished(self._on_started).on_failed(self._on_start_failed)
 
-    def _on_started(self, generation: int, info: dict[str, Any]) -> None:
-        if self._live(generation):
-            self._set_state(READY)
-            self.loaded.emit(info)
+    def _on_started(self, info: dict[str, Any]) -> None:
+        self._set_state(READY)
+        self.loaded.emit(info)
 
-    def _on_start_failed(self, generation: int, error: BaseException) -> None:
-        if not self._live(generation):
-            return
+    def _on_start_failed(self, error: BaseException) -> None:
         self._set_state(STOPPED if self._stop_requested else FAILED)
         self.load_failed.emit(error)
 
@@ -252,24 +239,19 @@ class AgentSession(QObject):
         runner = self.runner
         if runner is None or self._state != READY:
             return False
-        generation = self._generation
         self._set_state(BUSY)
-        task = self._tasks.submit_job(_answer_job, runner, dict(request), stream, self._on_event)
-        task.finished.connect(lambda result: self._on_answered(generation, result))
-        task.failed.connect(lambda error: self._on_call_failed(generation, error))
+        task = self._work.submit_job(_answer_job, runner, dict(request), stream, self._on_event)
+        task.on_finished(self._on_answered).on_failed(self._on_call_failed)
         return True
 
     def _on_event(self, event: dict[str, Any]) -> None:
         self._forward.event(event)  # the job's thread: queued to the GUI thread
 
-    def _on_answered(self, generation: int, result: AgentResult) -> None:
-        if self._live(generation):
-            self._set_state(READY)
-            self.answered.emit(result)
+    def _on_answered(self, result: AgentResult) -> None:
+        self._set_state(READY)
+        self.answered.emit(result)
 
-    def _on_call_failed(self, generation: int, error: BaseException) -> None:
-        if not self._live(generation):
-            return
+    def _on_call_failed(self, error: BaseException) -> None:
         if isinstance(error, AgentCallError):
             self._set_state(READY)  # the agent raised; its process still serves
         elif self._stop_requested:
@@ -287,32 +269,29 @@ class AgentSession(QObject):
             return
         self._stop_requested = True
         self._cancelled.set()
-        generation = self._generation
         self._set_state(STOPPING)
-        task = self._tasks.submit_job(_stop_job, runner)
-        task.finished.connect(lambda code: self._on_stopped(generation, code))
-        task.failed.connect(lambda error: self._on_stopped(generation, None))
+        task = self._work.submit_job(_stop_job, runner)
+        task.on_finished(self._on_stopped).on_failed(lambda _error: self._on_stopped(None))
 
-    def _on_stopped(self, generation: int, code: int | None) -> None:
-        if self._live(generation):
-            self._set_state(STOPPED)
-            self.stopped.emit(code)
+    def _on_stopped(self, code: int | None) -> None:
+        self._set_state(STOPPED)
+        self.stopped.emit(code)
 
     def discard(self) -> None:
         """Forget the current runner (another model was chosen); its child is stopped."""
         runner = self.runner
-        self._generation += 1
+        self._work.drop()
         self._cancelled.set()
         self._cancelled = threading.Event()  # the next runner's own
         self._current = None
         self._stop_requested = False
         if runner is not None and runner in self._started and not self._tasks.is_shut_down:
-            self._tasks.submit_job(_stop_job, runner)
+            self._tasks.submit_job(_stop_job, runner).describe("Stopping the agent")
         self._set_state(IDLE)
 
     def shutdown(self) -> None:
         """Stop every child this session started, now (the window or database is closing)."""
-        self._generation += 1
+        self._work.drop()
         self._cancelled.set()
         for runner in self._started:
             try:

@@ -179,8 +179,7 @@ class ComparePanel(QWidget):
             self.detail_shown.emit()
             return
         task = self._tasks.submit_job(full_diff, a, b, is_dark())
-        task.finished.connect(self._show_diff)
-        self._diff_task = task
+        self._diff_task = task.describe("Comparing the two outputs").on_finished(self._show_diff)
 
     def _show_diff(self, texts: tuple[str, str]) -> None:
         self._diff_task = None

@@ -5,7 +5,8 @@ asks the database thread for the next keyset page of `PAGE_SIZE` rows (the first
 `FIRST_PAGE`: enough to fill the view, so a run of any size shows as soon). Any filter or other
 order first reads the run into an index of prepared rows (once per run, in the database
 thread), then selects the matching rows there too; the model then reveals them `PAGE_SIZE` at
-a time. Every change starts a new generation, and an answer from an older one is dropped.
+a time. Every change drops the work in flight (the model's `TaskGroup`): an answer about what
+was shown before never arrives.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ class ResultGridModel(QAbstractTableModel):
         self._selected: tuple[GridRow, ...] | None = None  # index mode: every matching row
         self._index: tuple[GridRow, ...] | None = None  # the whole run, once read
         self._next_key: tuple[int, str] | None = None
-        self._generation = 0
+        self._work = tasks.group()
         self._pending: Task | None = None
         self._revealing = False  # a page of the selection is about to be shown
         self._look = Palette()
@@ -112,7 +113,7 @@ class ResultGridModel(QAbstractTableModel):
 
     def open(self, store: Store | None, run_id: str | None) -> None:
         """Show run `run_id` from its first page, with the query kept (none: empty)."""
-        self._start_generation()
+        self._drop_work()
         self.beginResetModel()
         self._store, self._run_id = store, run_id
         self._rows, self._selected, self._index = [], None, None
@@ -121,11 +122,9 @@ class ResultGridModel(QAbstractTableModel):
         self.endResetModel()
         if store is None or run_id is None or self._tasks.is_shut_down:
             return
-        generation = self._generation
-        task = self._tasks.submit(grid.open_run, store.evaluations, run_id, self.first_page_size)
-        task.finished.connect(lambda opened: self._on_opened(generation, opened))
-        task.failed.connect(lambda error: self._on_failed(generation, error))
-        self._pending = task
+        self._submit(
+            grid.open_run, store.evaluations, run_id, self.first_page_size, on_done=self._on_opened
+        )
 
     def apply(self, query: GridQuery) -> None:
         """Show `query`'s rows: from the database in the natural order, else from the index."""
@@ -134,7 +133,7 @@ class ResultGridModel(QAbstractTableModel):
         self._query = query
         if self._store is None or self._run_id is None or self._total is None:
             return  # the run is still opening: `_on_opened` applies the query
-        self._start_generation()
+        self._drop_work()
         if query.natural:
             self._reset_rows([], None)
             self._next_key = None
@@ -150,20 +149,14 @@ class ResultGridModel(QAbstractTableModel):
 
     # -- background work --------------------------------------------------------------------
 
-    def _start_generation(self) -> None:
-        if self._pending is not None:
-            self._pending.cancel()
-            self._pending = None
-        self._generation += 1
+    def _drop_work(self) -> None:
+        self._work.drop()
+        self._pending = None
 
     def _submit(self, fn: Any, *args: Any, on_done: Any) -> None:
         if self._tasks.is_shut_down:
             return  # the window is closing
-        generation = self._generation
-        task = self._tasks.submit(fn, *args)
-        task.finished.connect(lambda result: on_done(generation, result))
-        task.failed.connect(lambda error: self._on_failed(generation, error))
-        self._pending = task
+        self._pending = self._work.submit(fn, *args).on_finished(on_done).on_failed(self._on_failed)
 
     def _request_page(self, first: bool = False) -> None:
         assert self._store is not None and self._run_id is not None
@@ -190,47 +183,39 @@ class ResultGridModel(QAbstractTableModel):
         assert self._index is not None
         self._submit(grid.select, self._index, self._query, self._columns, on_done=self._on_select)
 
-    def _on_opened(self, generation: int, opened: OpenedRun) -> None:
-        if generation != self._generation:
-            return
+    def _on_opened(self, opened: OpenedRun) -> None:
         self._pending = None
         self.beginResetModel()
         self._columns, self._total = opened.columns, opened.total
         self._column_count = len(opened.columns)  # asked a thousand times per paint
         self.endResetModel()
         self.opened.emit(opened)
-        if generation != self._generation:
+        if self._pending is not None:
             return  # a query applied while the run opened took over
         if self._query.natural:
-            self._on_page(generation, opened.first)
+            self._on_page(opened.first)
         else:
             self._request_index()
 
-    def _on_page(self, generation: int, page: GridPage) -> None:
-        if generation != self._generation:
-            return
+    def _on_page(self, page: GridPage) -> None:
         self._pending = None
         self._next_key = page.next_key
         self._append(page.rows)
 
-    def _on_index(self, generation: int, index: tuple[GridRow, ...]) -> None:
-        if generation == self._generation:
-            self._index = index
-            self._request_selection()
+    def _on_index(self, index: tuple[GridRow, ...]) -> None:
+        self._index = index
+        self._request_selection()
 
-    def _on_select(self, generation: int, selected: tuple[GridRow, ...]) -> None:
-        if generation != self._generation:
-            return
+    def _on_select(self, selected: tuple[GridRow, ...]) -> None:
         self._pending = None
         self._reset_rows(list(selected[: self.page_size]), selected)
         self.matched.emit(len(selected))
         self.page_loaded.emit(len(self._rows))
 
-    def _on_failed(self, generation: int, error: BaseException) -> None:
-        if generation == self._generation:
-            self._pending = None
-            self._next_key = None
-            self.load_failed.emit(f"The evaluation rows could not be read: {error}")
+    def _on_failed(self, error: BaseException) -> None:
+        self._pending = None
+        self._next_key = None
+        self.load_failed.emit(f"The evaluation rows could not be read: {error}")
 
     def _reset_rows(self, shown: list[GridRow], selected: tuple[GridRow, ...] | None) -> None:
         self.beginResetModel()

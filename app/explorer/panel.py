@@ -18,7 +18,7 @@ from app.explorer.header import TraceHeader
 from app.explorer.loading import LoadedTrace, failure_message, load_trace
 from app.spans.detail import SpanDetailPanel, copy_span_json
 from app.spans.view import SpanTreePanel
-from app.tasks import Task, TaskRunner
+from app.tasks import TaskRunner
 from core.entities import Span, Trace
 from core.store.store import Store
 
@@ -41,8 +41,7 @@ class TraceExplorer(QWidget):
         super().__init__(parent)
         self.setObjectName("traceExplorer")
         self._tasks = tasks
-        self._task: Task | None = None
-        self._generation = 0
+        self._loads = tasks.group()  # only the trace asked for last is shown
         self._loaded: LoadedTrace | None = None
         self._span: Span | None = None
         self.header = TraceHeader(self)
@@ -93,13 +92,10 @@ class TraceExplorer(QWidget):
             return
         if self._loaded is None:
             self._show_message(f"Loading trace {trace_id}…")
-        self._generation += 1  # only the last request counts: earlier results are stale
-        generation = self._generation
         this = weakref.ref(self)  # no cycle through the task; a late result for a gone widget
-        task = self._tasks.submit(load_trace, store.reader, trace_id)
-        task.finished.connect(lambda loaded: _call(this, "_on_loaded", generation, loaded))
-        task.failed.connect(lambda error: _call(this, "_on_failed", generation, trace_id, error))
-        self._task = task
+        task = self._loads.submit(load_trace, store.reader, trace_id)
+        task.on_finished(lambda loaded: _call(this, "_on_loaded", loaded))
+        task.on_failed(lambda error: _call(this, "_on_failed", trace_id, error))
 
     def current_trace(self) -> Trace | None:
         return self._loaded.trace if self._loaded is not None else None
@@ -109,7 +105,7 @@ class TraceExplorer(QWidget):
 
     @property
     def is_loading(self) -> bool:
-        return self._task is not None
+        return self._loads.pending
 
     @property
     def loaded(self) -> LoadedTrace | None:
@@ -138,14 +134,9 @@ class TraceExplorer(QWidget):
     # -- loading ----------------------------------------------------------------------------
 
     def _cancel(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            self._task = None
+        self._loads.drop()  # a trace the user moved away from never lands
 
-    def _on_loaded(self, generation: int, loaded: LoadedTrace) -> None:
-        if generation != self._generation or self._task is None:
-            return  # the user moved on to another trace meanwhile
-        self._task = None
+    def _on_loaded(self, loaded: LoadedTrace) -> None:
         same_trace = (
             self._loaded is not None
             and self._loaded.trace.info.trace_id == loaded.trace.info.trace_id
@@ -173,10 +164,7 @@ class TraceExplorer(QWidget):
         if not view.select_first():
             self._show_span(None)
 
-    def _on_failed(self, generation: int, trace_id: str, error: BaseException) -> None:
-        if generation != self._generation or self._task is None:
-            return
-        self._task = None
+    def _on_failed(self, trace_id: str, error: BaseException) -> None:
         log.info("Loading trace %s failed: %r", trace_id, error)
         message = failure_message(trace_id, error)
         self._loaded = None

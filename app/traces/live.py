@@ -4,12 +4,12 @@
 thread about once a second. A QTimer on the GUI thread only submits that tiny task, and skips a
 tick while the previous answer is still out, so a busy database thread never piles up polls.
 The detector is created and closed in the database thread; `shutdown()` closes what is left
-after the threads were joined.
+after the threads were joined. A failing poll is said once (the task runner's failure path),
+not every second, and polling goes on.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -18,8 +18,6 @@ from app.tasks import Task, TaskRunner
 from app.traces.rows import TraceItem
 from core.store.changes import ChangeDetector
 from core.store.store import Store
-
-log = logging.getLogger(__name__)
 
 POLL_INTERVAL_MS = 1000
 
@@ -63,6 +61,7 @@ class LiveWatcher(QObject):
         self._opening: Task | None = None
         self._poll: Task | None = None
         self._open_detectors: set[ChangeDetector] = set()  # until closed in the DB thread
+        self._failing = False  # the last poll failed (and that was said)
         self._enabled = True
         self._paused = False
         self._timer = QTimer(self)
@@ -135,8 +134,8 @@ class LiveWatcher(QObject):
         elif self._opening is None and self._store is not None:
             store = self._store
             self._opening = self._tasks.submit(self._open_detector, store)
-            self._opening.finished.connect(lambda detector: self._opened(store, detector))
-            self._opening.failed.connect(self._open_failed)
+            self._opening.on_finished(lambda detector: self._opened(store, detector))
+            self._opening.on_failed(self._open_failed)
         if self._timer.isActive() != was_polling:
             self.polling_changed.emit(self._timer.isActive())
 
@@ -155,14 +154,15 @@ class LiveWatcher(QObject):
         self._update()
 
     def _open_failed(self, error: BaseException) -> None:
-        self._opening = None
-        log.info("live mode is off for this store: %r", error)
+        self._opening = None  # live mode is off for this store
+        self._tasks.report_failure("Watching the database for new traces", error)
 
     def _drop_detector(self) -> None:
         for task in (self._opening, self._poll):
             if task is not None:
                 task.cancel()
         self._opening = self._poll = None
+        self._failing = False
         if self._detector is not None:
             self._close_later(self._detector)
             self._detector = None
@@ -171,25 +171,29 @@ class LiveWatcher(QObject):
         """Close `detector` in the database thread, after the reads queued before it."""
         if self._tasks.is_shut_down:
             return  # `shutdown` closes it
-        task = self._tasks.submit(detector.close)
-        task.finished.connect(lambda _: self._open_detectors.discard(detector))
+        task = self._tasks.submit(detector.close).describe("Closing the live-mode connection")
+        task.on_finished(lambda _: self._open_detectors.discard(detector))
 
     def _tick(self) -> None:
         if self._poll is not None or self._detector is None:
             return  # the previous answer is still out: never queue a second poll
         detector = self._detector
         self._poll = self._tasks.submit(detector.changed)
-        self._poll.finished.connect(lambda changed: self._polled(detector, changed))
-        self._poll.failed.connect(lambda error: self._poll_failed(detector, error))
+        self._poll.on_finished(lambda changed: self._polled(detector, changed))
+        self._poll.on_failed(lambda error: self._poll_failed(detector, error))
 
     def _polled(self, detector: ChangeDetector, changed: bool) -> None:
         if detector is not self._detector:
             return
         self._poll = None
+        self._failing = False
         if changed:
             self.changed.emit()
 
     def _poll_failed(self, detector: ChangeDetector, error: BaseException) -> None:
-        if detector is self._detector:
-            self._poll = None
-            log.debug("live poll failed: %r", error)
+        if detector is not self._detector:
+            return
+        self._poll = None  # asked again at the next tick
+        if not self._failing:  # once, not every second while the database stays unreadable
+            self._failing = True
+            self._tasks.report_failure("Looking for new traces", error)

@@ -1,8 +1,8 @@
 """The trace list model: rows arrive page by page from the database thread, newest first.
 
 `fetchMore` only asks for the next page; rows are inserted when it arrives. Every change of
-what is shown starts a new generation, and a page or count from an older generation is dropped,
-so a slow answer never lands in the wrong list:
+what is shown drops the work in flight (the model's `TaskGroup`): a page or count asked for
+what was shown before never arrives, so a slow answer never lands in the wrong list:
 
 * `load` (another experiment or store) resets at once and reads the first page;
 * `apply` (another filter or sort) keeps the rows shown until the new first page arrives, and
@@ -13,7 +13,6 @@ so a slow answer never lands in the wrong list:
 from __future__ import annotations
 
 import itertools
-import logging
 from typing import Any
 
 from PySide6.QtCore import (
@@ -52,8 +51,6 @@ from core.store.store import Store
 
 __all__ = ["PAGE_SIZE", "TRACE_ID_ROLE", "TraceListModel"]
 
-log = logging.getLogger(__name__)
-
 PAGE_SIZE = 100
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -87,7 +84,7 @@ class TraceListModel(QAbstractTableModel):
         self._exhausted = True
         self._failed = False
         self._total: int | None = None
-        self._generation = 0
+        self._work = tasks.group()  # every read for what is shown now
         self._pending: Task | None = None
         self._count_task: Task | None = None
         self._newer_task: Task | None = None
@@ -140,15 +137,10 @@ class TraceListModel(QAbstractTableModel):
         """Why the list is empty: its filter was rejected (with nothing shown to keep)."""
         return self._syntax_error
 
-    @property
-    def generation(self) -> int:
-        """Grows with every change of what the list shows."""
-        return self._generation
-
     def load(self, store: Store | None, query: TraceQuery | None) -> None:
         """Show `query` over `store` from the first page (nothing when either is None)."""
         self.beginResetModel()
-        self._start_generation()
+        self._drop_work()
         self._store, self._query = store, query
         self._items = []
         self._fresh.clear()
@@ -172,7 +164,7 @@ class TraceListModel(QAbstractTableModel):
         if self._failed or not self._items:  # nothing worth keeping on screen
             self.load(self._store, query)
             return
-        self._start_generation()
+        self._drop_work()
         self._staged = query
         self._request_page(query, first=True)
 
@@ -208,34 +200,28 @@ class TraceListModel(QAbstractTableModel):
 
     # -- background work --------------------------------------------------------------------
 
-    def _start_generation(self) -> None:
-        """Forget everything in flight: what comes back from it is dropped."""
-        for task in (self._pending, self._count_task, self._newer_task):
-            if task is not None:
-                task.cancel()
+    def _drop_work(self) -> None:
+        """Forget everything in flight: nothing of it is delivered."""
+        self._work.drop()
         self._pending = self._count_task = self._newer_task = None
         self._staged = None
-        self._generation += 1
 
     def _request_page(self, query: TraceQuery | None = None, *, first: bool = False) -> None:
         assert self._store is not None and self._query is not None
-        generation, query = self._generation, query or self._query
+        query = query or self._query
         after = None if first else self._next_key
-        task = self._tasks.submit(load_page, self._store.reader, query, after, self.page_size)
-        task.finished.connect(lambda page: self._on_page(generation, page, first))
-        task.failed.connect(lambda error: self._on_page_failed(generation, error))
+        task = self._work.submit(load_page, self._store.reader, query, after, self.page_size)
+        task.on_finished(lambda page: self._on_page(page, first))
+        task.on_failed(self._on_page_failed)
         self._pending = task
 
     def _request_count(self) -> None:
         assert self._store is not None and self._query is not None
-        generation = self._generation
-        task = self._tasks.submit(count_traces, self._store.reader, self._query)
-        task.finished.connect(lambda total: self._on_count(generation, total))
+        task = self._work.submit(count_traces, self._store.reader, self._query)
+        task.on_finished(self._on_count).on_failed(self._on_count_failed)
         self._count_task = task
 
-    def _on_page(self, generation: int, page: LoadedPage, first: bool) -> None:
-        if generation != self._generation:
-            return  # a page of a list that is no longer shown
+    def _on_page(self, page: LoadedPage, first: bool) -> None:
         self._pending = None
         if self._staged is not None:
             self._adopt_staged(page)
@@ -266,12 +252,10 @@ class TraceListModel(QAbstractTableModel):
         self.query_applied.emit(self._query)
         self._request_count()
 
-    def _on_page_failed(self, generation: int, error: BaseException) -> None:
-        if generation != self._generation:
-            return
+    def _on_page_failed(self, error: BaseException) -> None:
         self._pending = None
         if self._staged is not None:  # the rows of the previous query stay, and keep paging
-            self._start_generation()
+            self._drop_work()
             if self._total is None and self._query is not None:
                 self._request_count()
         else:
@@ -283,12 +267,14 @@ class TraceListModel(QAbstractTableModel):
         else:
             self.load_failed.emit(f"The trace list could not be read: {error}")
 
-    def _on_count(self, generation: int, total: int) -> None:
-        if generation != self._generation:
-            return
+    def _on_count(self, total: int) -> None:
         self._count_task = None
         self._total = total
         self.total_changed.emit(total)
+
+    def _on_count_failed(self, error: BaseException) -> None:
+        self._count_task = None  # counted again at the next refresh or live change
+        self._tasks.report_failure("Counting the traces", error)
 
     # -- live mode --------------------------------------------------------------------------
 
@@ -310,17 +296,13 @@ class TraceListModel(QAbstractTableModel):
             elif self._count_task is None:
                 self._request_count()
             return
-        generation, since = self._generation, self._items[0][REQUEST_TIME]
-        task = self._tasks.submit(
-            load_newer, self._store.reader, self._query, since, self.page_size
-        )
-        task.finished.connect(lambda newer: self._on_newer(generation, since, newer))
-        task.failed.connect(lambda error: self._on_newer_failed(generation, error))
+        since = self._items[0][REQUEST_TIME]
+        task = self._work.submit(load_newer, self._store.reader, self._query, since, self.page_size)
+        task.on_finished(lambda newer: self._on_newer(since, newer))
+        task.on_failed(self._on_newer_failed)
         self._newer_task = task
 
-    def _on_newer(self, generation: int, since: int, newer: NewerRows) -> None:
-        if generation != self._generation:
-            return
+    def _on_newer(self, since: int, newer: NewerRows) -> None:
         self._newer_task = None
         if not newer.complete:  # more than a page arrived: read the list again
             self.refresh()
@@ -332,10 +314,9 @@ class TraceListModel(QAbstractTableModel):
         if inserted:
             self.rows_merged.emit(inserted)
 
-    def _on_newer_failed(self, generation: int, error: BaseException) -> None:
-        if generation == self._generation:
-            self._newer_task = None
-            log.debug("live update failed: %r", error)
+    def _on_newer_failed(self, error: BaseException) -> None:
+        self._newer_task = None  # asked again at the next live change
+        self._tasks.report_failure("Reading the new traces", error)
 
     def _merge(self, since: int, fresh: tuple[TraceItem, ...]) -> int:
         """Insert the rows of `fresh` (all rows from `since` on) that are not shown yet where

@@ -150,6 +150,55 @@ def test_another_order_recounts_without_moving_rows(
     assert blocker.args == [6] and shown_ids(live) == before
 
 
+def test_a_failed_count_is_shown_and_asked_again(
+    qtbot: QtBot, live: MainWindow, db318: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with qtbot.waitSignal(live.queries.applied, timeout=WAIT_MS):
+        live.trace_view.sort_requested.emit(SortSpec(Column.NAME, Qt.SortOrder.AscendingOrder))
+    qtbot.waitUntil(lambda: live.trace_model.total == 5, timeout=WAIT_MS)
+    store = live.store
+    assert store is not None
+    real = store.reader.count_traces
+    failures = [OSError("disk I/O error")]
+
+    def flaky(*args: object, **kwargs: object) -> int:
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(store.reader, "count_traces", flaky)
+    with qtbot.waitSignal(live.error_reported, timeout=WAIT_MS) as reported:
+        clone_trace(db318, NESTED_TRACE, new_id(30), NEWEST_MS + 10)
+    assert reported.args == ["Counting the traces failed: disk I/O error"]
+    assert "Counting the traces failed" in live.notice_bar.text
+    with qtbot.waitSignal(live.trace_model.total_changed, timeout=WAIT_MS) as blocker:
+        clone_trace(db318, NESTED_TRACE, new_id(31), NEWEST_MS + 11)  # the next change
+    assert blocker.args == [7]
+
+
+def test_a_failing_poll_is_said_once_and_polling_goes_on(
+    qtbot: QtBot, live: MainWindow, db318: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    detector = live.live._detector
+    assert detector is not None
+    real, calls = detector.changed, [0]
+
+    def broken() -> bool:
+        calls[0] += 1
+        if calls[0] <= 5:
+            raise OSError("database disk image is malformed")
+        return real()
+
+    reported: list[str] = []
+    live.error_reported.connect(reported.append)
+    monkeypatch.setattr(detector, "changed", broken)
+    qtbot.waitUntil(lambda: calls[0] > 5, timeout=WAIT_MS)  # five failed polls, then fine
+    assert reported == ["Looking for new traces failed: database disk image is malformed"]
+    with qtbot.waitSignal(live.trace_model.rows_merged, timeout=WAIT_MS):
+        clone_trace(db318, NESTED_TRACE, new_id(32), NEWEST_MS + 12)
+    assert live.live.is_polling
+
+
 def test_the_scroll_position_is_kept(qtbot: QtBot, window: MainWindow, tmp_path: Path) -> None:
     db = build_synthetic_db(tmp_path / "mlflow.db", load_traces=400, small_traces=2)
     window.live.interval_ms = 40

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from pytestqt.qtbot import QtBot
 
-from app.tasks import DB_THREAD_NAME, JOB_THREAD_NAME, JobToken, LatestRead, Task, TaskRunner
+from app.tasks import DB_THREAD_NAME, JOB_THREAD_NAME, JobToken, Task, TaskRunner
 from tests.app.helpers import WAIT_MS, dangling_threads
 
 
@@ -163,41 +163,43 @@ def test_the_thread_leak_check_sees_a_running_thread() -> None:
     assert dangling_threads(before, grace_s=0.05) == []
 
 
-def test_latest_read_delivers_only_the_newest(qtbot: QtBot, runner: TaskRunner) -> None:
+def test_a_group_delivers_only_the_newest(qtbot: QtBot, runner: TaskRunner) -> None:
     gate = threading.Event()
     done: list[str] = []
     failed: list[BaseException] = []
-    read = LatestRead(runner)
+    reads = runner.group()
 
     def slow(value: str) -> str:
         gate.wait(WAIT_MS / 1000)
         return value
 
-    read.start(slow, "older", on_done=done.append, on_failed=failed.append)
-    read.start(slow, "newer", on_done=done.append, on_failed=failed.append)
-    assert read.pending
+    def read(value: str) -> None:
+        reads.drop()
+        reads.submit(slow, value).on_finished(done.append).on_failed(failed.append)
+
+    read("older")
+    read("newer")
+    assert reads.pending
     gate.set()
-    qtbot.waitUntil(lambda: not read.pending, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not reads.pending, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: runner.pending == 0, timeout=WAIT_MS)
     assert done == ["newer"] and not failed
 
 
-def test_latest_read_reports_a_failure_and_can_be_cancelled(
-    qtbot: QtBot, runner: TaskRunner
-) -> None:
+def test_a_group_reports_a_failure_and_can_be_dropped(qtbot: QtBot, runner: TaskRunner) -> None:
     failed: list[BaseException] = []
-    read = LatestRead(runner)
+    reads = runner.group()
 
     def boom() -> None:
         raise ValueError("unreadable")
 
-    read.start(boom, on_done=lambda _: None, on_failed=failed.append)
+    reads.submit(boom).on_finished(lambda _: None).on_failed(failed.append)
     qtbot.waitUntil(lambda: bool(failed), timeout=WAIT_MS)
-    assert str(failed[0]) == "unreadable" and not read.pending
-    read.start(boom, on_done=lambda _: None, on_failed=failed.append)
-    read.cancel()
+    assert str(failed[0]) == "unreadable" and not reads.pending
+    reads.submit(boom).on_finished(lambda _: None).on_failed(failed.append)
+    reads.drop()
     qtbot.waitUntil(lambda: runner.pending == 0, timeout=WAIT_MS)
-    assert len(failed) == 1 and not read.pending
+    assert len(failed) == 1 and not reads.pending
 
 
 def test_a_failure_nobody_handles_goes_to_the_runner(qtbot: QtBot, runner: TaskRunner) -> None:

@@ -114,7 +114,7 @@ def test_a_stale_page_is_dropped(
         return real(experiment_ids, **kwargs)
 
     monkeypatch.setattr(store.reader, "trace_page", slow_for_load_test)
-    # Without cancellation only the generation check stands between the stale page and the list.
+    # Without cancellation only the task group's stale check stands between the page and the list.
     monkeypatch.setattr(Task, "cancel", lambda self: None)
     model = TraceListModel(runner)
     model.load(store, TraceQuery((LOAD_TEST,)))
@@ -275,7 +275,7 @@ def test_only_the_newest_applied_query_lands(
 ) -> None:
     model = TraceListModel(runner)
     load(qtbot, model, store, LOAD_TEST)
-    monkeypatch.setattr(Task, "cancel", lambda self: None)  # only the generation check is left
+    monkeypatch.setattr(Task, "cancel", lambda self: None)  # only the group's check is left
     applied: list[TraceQuery] = []
     model.query_applied.connect(applied.append)
     model.apply(TraceQuery((LOAD_TEST,), None, ("name ASC",)))

@@ -145,3 +145,14 @@ def test_only_the_last_of_two_quick_opens_counts(
     assert store.display_name == str(db31)
     qtbot.waitUntil(lambda: window.tasks.pending == 0, timeout=WAIT_MS)
     assert window.store is store
+
+
+def test_background_work_that_fails_unhandled_is_shown(qtbot: QtBot, window: MainWindow) -> None:
+    def unreadable() -> None:
+        raise OSError("disk I/O error")
+
+    with qtbot.waitSignal(window.error_reported, timeout=WAIT_MS) as blocker:
+        window.tasks.submit(unreadable).describe("Reading the prompt registry")
+    assert blocker.args == ["Reading the prompt registry failed: disk I/O error"]
+    assert "Reading the prompt registry failed" in window.notice_bar.text
+    assert not window.notice_bar.isHidden()
