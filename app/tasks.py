@@ -53,9 +53,12 @@ class JobToken:
         self._event.set()
 
     def report(self, done: int, total: int, payload: object = None) -> None:
-        """Tell the GUI how far the job is (thread-safe, delivered as `Task.progress`)."""
-        if not self.cancelled:
-            self._report(done, total, payload)
+        """Tell the GUI how far the job is (thread-safe, delivered as `Task.progress`).
+
+        Reports go on after the token was cancelled, so a job that winds down says how far it
+        got; a cancelled or stale task's never reach its slots.
+        """
+        self._report(done, total, payload)
 
 
 class _Generation:

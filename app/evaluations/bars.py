@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.evaluations.rerun import progress_text
+from app.evaluations.rerun import RerunProgress, progress_text
 
 BAR_STYLE = (
     "#evaluationEditingBar { background: #fff4ce; border-bottom: 1px solid #e3c55b; }"
@@ -114,11 +114,11 @@ class RerunStrip(QFrame):
         self.close_button.hide()
         self.show()
 
-    def show_progress(self, done: int, total: int, errors: int, elapsed_s: float) -> None:
-        self.bar.setRange(0, max(total, 1))
-        self.bar.setValue(done)
+    def show_progress(self, progress: RerunProgress) -> None:
+        self.bar.setRange(0, max(progress.total, 1))
+        self.bar.setValue(progress.done)
         if self.cancel.isEnabled():
-            self.detail.setText(progress_text(done, total, errors, elapsed_s))
+            self.detail.setText(progress.text)
 
     def _cancel(self) -> None:
         self.cancel.setEnabled(False)

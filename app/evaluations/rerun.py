@@ -10,7 +10,6 @@ reruns of several stores, or several of one store, run at once.
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,23 +139,18 @@ def build_scorers(plan: RerunPlan) -> list[Scorer]:
     return chosen
 
 
-class Counters:
-    """Rows done and failed so far, written by the job, read by the GUI (thread-safe)."""
+@dataclass(frozen=True)
+class RerunProgress:
+    """How far a rerun is: the payload of its task's `progress`, made in the job thread."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.started = time.monotonic()
-        self._state = (0, 0, 0)
+    done: int
+    total: int
+    errors: int  # rows whose prediction or scorers failed
+    elapsed_s: float  # since the rerun started
 
-    def update(self, done: int, total: int, errors: int) -> None:
-        with self._lock:
-            self._state = (done, total, errors)
-
-    def snapshot(self) -> tuple[int, int, int, float]:
-        """(done, total, errors, seconds since the rerun started)."""
-        with self._lock:
-            done, total, errors = self._state
-        return done, total, errors, time.monotonic() - self.started
+    @property
+    def text(self) -> str:
+        return progress_text(self.done, self.total, self.errors, self.elapsed_s)
 
 
 def time_left(done: int, total: int, elapsed_s: float) -> float | None:
@@ -184,21 +178,21 @@ def _duration(seconds: float) -> str:
     return duration(round(seconds) * 1000)
 
 
-def run_rerun(token: Any, plan: RerunPlan, counters: Counters) -> EvaluationResult:
+def run_rerun(token: Any, plan: RerunPlan) -> EvaluationResult:
     """Job pool: evaluate the rebuilt dataset into a new run; cancelled runs end KILLED.
 
-    The run goes to the plan's client, whatever the custom scorer file does with core's
-    module-level API (it may set a tracking URI of its own).
+    Each row done is reported as a `RerunProgress` (`token.report`). The run goes to the
+    plan's client, whatever the custom scorer file does with core's module-level API (it may
+    set a tracking URI of its own).
     """
+    started = time.monotonic()
 
     def report(done: int, total: int, errors: int) -> None:
-        counters.update(done, total, errors)
-        token.report(done, total)
+        token.report(done, total, RerunProgress(done, total, errors, time.monotonic() - started))
 
     def cancelled() -> bool:
         return bool(token.cancelled)
 
-    counters.update(0, len(plan.dataset.items), 0)
     scorers = build_scorers(plan)
     predictor = OllamaPredictor(plan.ollama_url, plan.model, plan.prompt, client=plan.client)
     return plan.client.evaluate(

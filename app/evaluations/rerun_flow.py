@@ -49,7 +49,7 @@ class RerunFlow(QObject):
         self.task: Task | None = None
         self.plan: rerun.RerunPlan | None = None
         self.dialog: RerunDialog | None = None
-        self._counters = rerun.Counters()
+        self._progress = rerun.RerunProgress(0, 0, 0, 0.0)  # the last the job reported
         self._pending: EvaluationRun | None = None  # waits for the file to be writable
         self._pending_location = ""
         self._preparing: Task | None = None
@@ -155,9 +155,9 @@ class RerunFlow(QObject):
 
     def start(self, plan: rerun.RerunPlan) -> Task:
         """Run `plan` in the job pool, its progress in the page's strip."""
-        counters = self._counters = rerun.Counters()
-        task = self.page.tasks.submit_job(rerun.run_rerun, plan, counters)
-        task.progress.connect(lambda _d, _t: self.page.strip.show_progress(*counters.snapshot()))
+        self._progress = rerun.RerunProgress(0, len(plan.dataset.items), 0, 0.0)
+        task = self.page.tasks.submit_job(rerun.run_rerun, plan)
+        task.on_progress(self._show_progress)
         task.finished.connect(lambda result: self._finished(plan, result))
         task.failed.connect(self._failed)
         self.task, self.plan = task, plan
@@ -169,6 +169,10 @@ class RerunFlow(QObject):
         self.started.emit(task)
         return task
 
+    def _show_progress(self, _done: int, _total: int, progress: rerun.RerunProgress) -> None:
+        self._progress = progress
+        self.page.strip.show_progress(progress)
+
     def cancel(self) -> None:
         """Ask the job to stop; the rows being answered finish, the run ends KILLED."""
         if self.task is not None:
@@ -177,7 +181,7 @@ class RerunFlow(QObject):
 
     def _finished(self, plan: rerun.RerunPlan, result: EvaluationResult) -> None:
         self.task = None
-        done, total, errors, _elapsed = self._counters.snapshot()
+        done, total, errors = self._progress.done, self._progress.total, self._progress.errors
         name = result.run_name or result.run_id
         if result.status == KILLED:
             text = (

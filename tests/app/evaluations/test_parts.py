@@ -184,6 +184,6 @@ def test_progress_text_and_time_left() -> None:
     assert rerun.progress_text(10, 40, 1, 5.0) == "10 of 40 rows · 1 error · about 15 s left"
     assert rerun.progress_text(20, 200, 2, 60.0).endswith("2 errors · about 9 min 00 s left")
     assert rerun.time_left(0, 10, 3.0) is None and rerun.time_left(10, 10, 3.0) == 0.0
-    counters = rerun.Counters()
-    counters.update(3, 9, 1)
-    assert counters.snapshot()[:3] == (3, 9, 1)
+    progress = rerun.RerunProgress(3, 9, 1, 2.0)
+    assert (progress.done, progress.total, progress.errors) == (3, 9, 1)
+    assert progress.text == "3 of 9 rows · 1 error · about 4 s left"

@@ -113,6 +113,7 @@ def test_rerun_writes_a_new_run_and_opens_the_comparison(
     assert comparison.counts["only in A"] == 0 and comparison.counts["only in B"] == 0
     assert rerun_page.tabs.currentWidget() is rerun_page.comparison
     assert "Rerun finished: run" in rerun_page.strip.detail.text()
+    assert rerun_page.strip.detail.text().endswith(f"{result.run_name}, 3 rows.")  # the payload
     with Store.open(db318) as store:
         stored = store.evaluations.run(result.run_id)
         assert stored.status == "FINISHED" and stored.row_count == 3
@@ -349,8 +350,11 @@ class _Token:
 
     cancelled = False
 
-    def report(self, done: int, total: int) -> None:
-        pass
+    def __init__(self) -> None:
+        self.reports: list[tuple[int, int, object]] = []
+
+    def report(self, done: int, total: int, payload: object = None) -> None:
+        self.reports.append((done, total, payload))
 
 
 def test_reruns_of_two_stores_and_of_one_store_run_at_once(
@@ -387,8 +391,12 @@ def test_reruns_of_two_stores_and_of_one_store_run_at_once(
 
     def job(plan: rerun.RerunPlan) -> EvaluationResult:
         started = time.monotonic()
-        result = rerun.run_rerun(_Token(), plan, rerun.Counters())
+        token = _Token()
+        result = rerun.run_rerun(token, plan)
         spans[plan.run_name or ""] = (started, time.monotonic())
+        done, total, progress = token.reports[-1]
+        assert isinstance(progress, rerun.RerunProgress)  # the job's payload, as it made it
+        assert (progress.done, progress.total, progress.errors) == (done, total, 0) == (3, 3, 0)
         return result
 
     try:
