@@ -2,20 +2,16 @@
 
 Every command is a QAction here, so the menus, the shortcuts and Help → Keyboard Shortcuts
 read from one place; keys that belong to a widget (j/k in the list, Up/Down in the filter bar)
-are listed in `WIDGET_KEYS`.
+are listed in `WIDGET_KEYS`. The actions only say that they were triggered: the window
+connects each to what it does.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenuBar
+from PySide6.QtWidgets import QDockWidget, QMenuBar, QWidget
 
 from app.recent import RecentMenu
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
 
 #: Keys handled by the widget that has the focus, for the shortcut list.
 WIDGET_KEYS = [
@@ -29,9 +25,7 @@ WIDGET_KEYS = [
 ]
 
 
-def _action(
-    window: MainWindow, text: str, shortcut: str | QKeySequence.StandardKey = ""
-) -> QAction:
+def _action(window: QWidget, text: str, shortcut: str | QKeySequence.StandardKey = "") -> QAction:
     action = QAction(text, window)
     if shortcut:
         action.setShortcut(QKeySequence(shortcut))
@@ -39,10 +33,13 @@ def _action(
 
 
 class WindowActions:
-    """Every QAction of the main window, created once and put into the menu bar."""
+    """Every QAction of the main window, created once and put into the menu bar.
 
-    def __init__(self, window: MainWindow, recent_menu: RecentMenu, dock: QDockWidget) -> None:
-        self._window = window
+    `window` owns the actions (their shortcuts work wherever it has the focus); the dock's
+    own toggle action is Experiments Panel.
+    """
+
+    def __init__(self, window: QWidget, recent_menu: RecentMenu, dock: QDockWidget) -> None:
         self.recent_menu = recent_menu
         self._file_actions(window)
         self._edit_actions(window)
@@ -50,68 +47,51 @@ class WindowActions:
         self.shortcuts = _action(window, "&Keyboard Shortcuts", "F1")
         # "?" too, as in most keyboard-driven tools (text fields keep their own "?").
         self.shortcuts.setShortcuts([QKeySequence("F1"), QKeySequence("?")])
-        self.shortcuts.triggered.connect(window.show_shortcuts)
         self.about = _action(window, "&About TraceDesk")
         self.about.setMenuRole(QAction.MenuRole.AboutRole)
-        self.about.triggered.connect(window.show_about)
         self.set_store_open(False)
 
-    def _file_actions(self, window: MainWindow) -> None:
+    def _file_actions(self, window: QWidget) -> None:
         self.open = _action(window, "&Open…", "Ctrl+O")
         self.open.setStatusTip("Open an MLflow tracking database (mlflow.db)")
-        self.open.triggered.connect(window.choose_and_open)
         self.open_url = _action(window, "Open &URL…", "Ctrl+Shift+O")
         self.open_url.setStatusTip("Open an MLflow tracking database on a server (postgresql://…)")
-        self.open_url.triggered.connect(lambda _checked=False: window.open_url_dialog())
         self.export_trace = _action(window, "&Export Trace…", "Ctrl+E")
         self.export_trace.setStatusTip("Save the trace shown in the explorer as MLflow JSON")
-        self.export_trace.triggered.connect(window.commands.export_trace)
         self.enable_editing = _action(window, "Enable &Editing")
         self.enable_editing.setStatusTip(
             "Reopen the database for writing (new prompt versions, evaluation runs)"
         )
-        self.enable_editing.triggered.connect(window.enable_editing)
         self.close_database = _action(window, "&Close Database", "Ctrl+W")
-        self.close_database.triggered.connect(window.close_database)
         self.quit = _action(window, "&Quit", "Ctrl+Q")
         self.quit.setMenuRole(QAction.MenuRole.QuitRole)
-        self.quit.triggered.connect(window.close)
 
-    def _edit_actions(self, window: MainWindow) -> None:
+    def _edit_actions(self, window: QWidget) -> None:
         # The span tree owns Ctrl+C (elsewhere Ctrl+C copies text): the menu only names the key,
         # since a second Ctrl+C shortcut would make both ambiguous and neither would fire.
         self.copy_span = _action(window, f"Copy &Span JSON\t{_copy_keys()}")
-        self.copy_span.triggered.connect(window.commands.copy_span_json)
         self.copy_trace_id = _action(window, "Copy &Trace ID", "Ctrl+Shift+C")
-        self.copy_trace_id.triggered.connect(window.commands.copy_trace_id)
         self.find = _action(window, "&Filter Traces", "/")
         self.find.setStatusTip("Go to the filter bar")
-        self.find.triggered.connect(window.query_bar.focus_query)
         self.settings = _action(window, "Se&ttings…", QKeySequence.StandardKey.Preferences)
         if self.settings.shortcut().isEmpty():
             self.settings.setShortcut(QKeySequence("Ctrl+,"))
         self.settings.setMenuRole(QAction.MenuRole.PreferencesRole)
-        self.settings.triggered.connect(window.show_settings)
         self.go_to_trace = _action(window, "&Go to Trace…", "Ctrl+L")
         self.go_to_trace.setStatusTip("Open a trace by its id")
-        self.go_to_trace.triggered.connect(window.commands.ask_trace_id)
 
-    def _view_actions(self, window: MainWindow, dock: QDockWidget) -> None:
+    def _view_actions(self, window: QWidget, dock: QDockWidget) -> None:
         self.refresh = _action(window, "&Refresh", "F5")
         self.refresh.setStatusTip("Read the experiments and traces again")
-        self.refresh.triggered.connect(window.refresh)
         self.live = _action(window, "&Live", "Ctrl+Shift+L")
         self.live.setCheckable(True)
         self.live.setStatusTip("Show new traces as other programs write them")
-        self.live.toggled.connect(window.set_live)
         self.show_experiments = dock.toggleViewAction()
         self.show_experiments.setText("&Experiments Panel")
         self.show_experiments.setShortcut(QKeySequence("Ctrl+1"))
         self.explorer_below = _action(window, "Explorer &Below the List")
         self.explorer_below.setCheckable(True)
-        self.explorer_below.toggled.connect(window.workspace.set_explorer_below)
         self.reset_columns = _action(window, "Reset Column &Widths")
-        self.reset_columns.triggered.connect(window.trace_view.reset_column_widths)
 
     def build_menus(self, menubar: QMenuBar) -> None:
         file_menu = menubar.addMenu("&File")
@@ -173,10 +153,7 @@ class WindowActions:
             self.copy_trace_id, self.find, self.go_to_trace, self.refresh, self.live,
             self.show_experiments, self.shortcuts,
         ]  # fmt: skip
-        rows = [(_keys(a), self._describe(a)) for a in actions] + WIDGET_KEYS
-        for page in self._window.pages:
-            rows += page.shortcut_rows()
-        return rows
+        return [(_keys(a), self._describe(a)) for a in actions] + WIDGET_KEYS
 
     def set_trace_commands_enabled(self, enabled: bool) -> None:
         """Export Trace, Copy Span/Trace ID, Go to Trace: only in the Traces tab."""

@@ -90,7 +90,6 @@ class MainWindow(QMainWindow):
         self.tasks = tasks = TaskRunner(self)
         self.recent = RecentFiles()
         self.logins = Logins()  # server passwords, in memory only
-        self.shown_trace_id: str | None = None  # the trace the explorer shows or loads
         self.theme: ThemeApplier | None = None  # set by `main` (tests run with Qt's defaults)
         #: Only the last open counts if the user opens twice; a store opened for nothing closes.
         self._opens = tasks.group(release=lambda store: _close_unshown(tasks, store))
@@ -103,11 +102,14 @@ class MainWindow(QMainWindow):
         self.setStyleSheet(resource_path("style.qss").read_text("utf-8"))
         self._build_panels()
         self.queries = QueryController(self.query_bar, self.trace_view, self.history, self)
-        self.commands = TraceCommands(self)
+        self.commands = TraceCommands(
+            self.tasks, self.explorer, self.trace_model, self.trace_view, self
+        )
         self.live = LiveWatcher(self.tasks, self)
         self.menu_actions = WindowActions(
             self, RecentMenu(self.recent, self), self.experiments_dock
         )
+        self._connect_menu()
         self.menu_actions.build_menus(self.menuBar())
         self._connect()
         self._add_feature_pages()
@@ -160,6 +162,30 @@ class MainWindow(QMainWindow):
         self.explorer = TraceExplorer(self.tasks)
         self.workspace = TraceWorkspace(self.query_bar, self.trace_view, self.explorer)
 
+    def _connect_menu(self) -> None:
+        """Each menu command to what it does."""
+        actions, commands = self.menu_actions, self.commands
+        for action, slot in (
+            (actions.open, self.choose_and_open),
+            (actions.open_url, lambda _checked=False: self.open_url_dialog()),
+            (actions.export_trace, commands.export_trace),
+            (actions.enable_editing, self.enable_editing),
+            (actions.close_database, self.close_database),
+            (actions.quit, self.close),
+            (actions.copy_span, commands.copy_span_json),
+            (actions.copy_trace_id, commands.copy_trace_id),
+            (actions.find, self.query_bar.focus_query),
+            (actions.settings, self.show_settings),
+            (actions.go_to_trace, commands.ask_trace_id),
+            (actions.refresh, self.refresh),
+            (actions.reset_columns, self.trace_view.reset_column_widths),
+            (actions.shortcuts, self.show_shortcuts),
+            (actions.about, self.show_about),
+        ):
+            action.triggered.connect(slot)
+        actions.live.toggled.connect(self.set_live)
+        actions.explorer_below.toggled.connect(self.workspace.set_explorer_below)
+
     def _connect(self) -> None:
         self.welcome.open_requested.connect(self.choose_and_open)
         self.menu_actions.recent_menu.file_chosen.connect(self.open_location)
@@ -179,6 +205,9 @@ class MainWindow(QMainWindow):
         self.trace_view.trace_selected.connect(lambda trace_id: self.show_trace(trace_id or None))
         self.trace_view.trace_opened.connect(lambda _id: self.explorer.focus_tree())
         self.explorer.load_failed.connect(lambda message: self.status.showMessage(message, 8000))
+        self.commands.message.connect(lambda text: self.status.showMessage(text, 6000))
+        self.commands.export_failed.connect(lambda text: self.report_error("Export Failed", text))
+        self.commands.trace_requested.connect(self.show_trace)
         self.live.changed.connect(self._store_changed)
         self.live.polling_changed.connect(lambda _polling: self._show_live_state())
 
@@ -252,6 +281,7 @@ class MainWindow(QMainWindow):
         for page in self.pages:
             page.set_client(self.client)
         self.queries.open_store(store)
+        self.commands.set_store(store)
         self.live.watch(store)
         self._show_live_state()
         self.experiment_view.forget_selection()
@@ -290,6 +320,7 @@ class MainWindow(QMainWindow):
             page.set_client(None)
         self.live.watch(None)
         self.queries.open_store(None)
+        self.commands.set_store(None)
         self.trace_model.clear()
         self.show_trace(None)
         if old is not None and client is not None:
@@ -323,14 +354,22 @@ class MainWindow(QMainWindow):
         """Show `trace_id` in the explorer (None clears it); the explorer drops stale loads."""
         if trace_id == self.shown_trace_id and not reload:
             return
-        self.shown_trace_id = trace_id if self.store is not None else None
-        if self.shown_trace_id:
-            self.trace_model.mark_seen(self.shown_trace_id)
-        self.explorer.show_trace(self.store, self.shown_trace_id)
-        self.status.show_trace_id(self.shown_trace_id)
+        shown = trace_id if self.store is not None else None
+        if shown:
+            self.trace_model.mark_seen(shown)
+        self.explorer.show_trace(self.store, shown)
+        self.status.show_trace_id(shown)
+
+    @property
+    def shown_trace_id(self) -> str | None:
+        """The trace the explorer shows or loads."""
+        return self.explorer.trace_id
 
     def show_shortcuts(self) -> None:
-        dialogs.show_shortcuts(self, self.menu_actions.shortcut_rows())
+        rows = self.menu_actions.shortcut_rows()
+        for page in self.pages:
+            rows += page.shortcut_rows()
+        dialogs.show_shortcuts(self, rows)
 
     # -- reacting to the panels -------------------------------------------------------------
 

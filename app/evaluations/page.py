@@ -68,7 +68,7 @@ class EvaluationsPage(Page):
         self.comparison = ComparePanel(tasks)
         self.editing_bar = EditingBar()
         self.strip = RerunStrip()
-        self.reruns = RerunFlow(self)
+        self.reruns = RerunFlow(tasks, self.strip, self.editing_bar, self)
         self._build()
         self._connect()
 
@@ -115,7 +115,15 @@ class EvaluationsPage(Page):
         self.compare_button.clicked.connect(self.compare_selected)
         self.rerun_button.clicked.connect(self.rerun_selected)
         self.editing_bar.enable_requested.connect(self.editing_requested)
-        self.strip.cancel_requested.connect(self.reruns.cancel)
+        self._connect_reruns()
+
+    def _connect_reruns(self) -> None:
+        reruns = self.reruns
+        reruns.message.connect(self.status_message)
+        reruns.runs_changed.connect(lambda run_ids: self.refresh(select=run_ids))
+        reruns.compare_requested.connect(self.compare)
+        for signal in (reruns.started, reruns.finished, reruns.failed):
+            signal.connect(self.update_buttons)
 
     # -- Page -------------------------------------------------------------------------------
 
@@ -128,7 +136,7 @@ class EvaluationsPage(Page):
         self.grid.show_run(None, None)
         self.comparison.show_loading("Select two runs and press Compare.")
         self.refresh()
-        self.reruns.store_changed(store)
+        self.reruns.set_client(client)
 
     def set_experiment(self, experiment_id: str | None) -> None:
         if experiment_id != self.experiment_id:

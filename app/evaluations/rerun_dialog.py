@@ -4,7 +4,8 @@ The model list comes from the server (`/api/tags`, in the job pool); the URL is 
 server that is down is said in the dialog (a model name can still be typed). Prompt versions
 come from the registry. Scorers: exact match, contains, a length limit, an LLM judge with its
 instructions, and `@scorer` functions from a Python file, whose path and text are shown and
-confirmed before the rerun may run them (`confirm_code`).
+confirmed before the rerun may run them (`confirm_code`). What the user chose comes back as a
+plain `RerunPlan` (`plan`).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings
-from app.evaluations.rerun import DEFAULT_WORKERS, MAX_WORKERS, Dataset, ScorerChoice
+from app.evaluations.rerun import DEFAULT_WORKERS, MAX_WORKERS, Dataset, RerunPlan, ScorerChoice
 from app.evaluations.rerun_parts import CodeConfirmDialog, prompt_label, prompt_note
 from app.evaluations.scorer_files import CodeFile, ScorerFileError, read_code
-from app.ollama import fetch_models
+from app.ollama import fetch_models, normalized_url
 from app.tasks import Task, TaskRunner
+from core.client import Client
 from core.evaluation.entities import EvaluationRun
 from core.prompt_version import PromptVersion
 
@@ -75,6 +77,7 @@ class RerunDialog(QDialog):
         self.setWindowTitle(f"Rerun {source.name or source.run_id}")
         self._tasks = tasks
         self._models_task: Task | None = None
+        self.source = source
         self.dataset = dataset
         self.code: CodeFile | None = None
         layout = QVBoxLayout(self)
@@ -249,6 +252,26 @@ class RerunDialog(QDialog):
             max_length=self.length_spin.value() if self.length_check.isChecked() else None,
             judge_instructions=judge if self.judge_check.isChecked() and judge else None,
             code=self.code,
+        )
+
+    def plan(self, client: Client) -> RerunPlan | None:
+        """The rerun the user chose, written through `client` (None without a prompt version:
+        Run is disabled then); raises `OllamaUnavailable` when the URL is not one."""
+        prompt = self.prompt
+        url = normalized_url(self.url_edit.text())
+        if prompt is None:
+            return None
+        return RerunPlan(
+            client=client,
+            experiment_id=self.source.experiment_id,
+            source=self.source,
+            dataset=self.dataset,
+            ollama_url=url,
+            model=self.model_box.currentText().strip(),
+            prompt=prompt,
+            scorers=self.scorer_choice(),
+            max_workers=self.workers_spin.value(),
+            run_name=self.name_edit.text().strip() or None,
         )
 
     def _validate(self) -> None:

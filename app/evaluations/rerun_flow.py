@@ -1,30 +1,29 @@
 """A rerun from the button to the comparison: writable check, dataset, dialog, job, outcome.
 
-`request(run)` checks that the database can be written (else the page's Enable Editing bar),
-rebuilds the run's dataset and lists the prompt versions in the database thread, opens the
-Rerun dialog, and `start`s the job in the pool. Progress goes to the page's strip; the end is
-said there and in the status bar, the runs are read again, and a finished rerun opens its
-comparison with the original run. The page runs one rerun at a time (its strip shows one);
+`request(run)` checks that the database can be written (else the Enable Editing bar it was
+given), rebuilds the run's dataset and lists the prompt versions in the database thread, opens
+the Rerun dialog, whose `plan` is what `start` runs in the job pool. Progress (the job's
+`RerunProgress`) goes to the strip it was given; the end is said there and with `message`,
+`runs_changed` asks for the runs to be read again, and a finished rerun asks for its comparison
+with the original run (`compare_requested`). One rerun runs at a time (the strip shows one);
 reruns of other windows, or of other stores, run beside it: each writes through its own
 store's client.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QWidget
 
 from app.evaluations import rerun
+from app.evaluations.bars import EditingBar, RerunStrip
 from app.evaluations.rerun_dialog import RerunDialog
-from app.ollama import OllamaUnavailable, normalized_url
-from app.tasks import Task
+from app.ollama import OllamaUnavailable
+from app.tasks import Task, TaskRunner
+from core.client import Client
 from core.evaluation.entities import FINISHED, KILLED, EvaluationResult, EvaluationRun
 from core.prompt_version import PromptVersion
 from core.store.store import Store
-
-if TYPE_CHECKING:
-    from app.evaluations.page import EvaluationsPage
 
 READ_ONLY = (
     "This database is open read-only. A rerun writes a new evaluation run into it: "
@@ -37,15 +36,25 @@ NOT_WRITABLE = (
 
 
 class RerunFlow(QObject):
-    """The page's reruns: one at a time."""
+    """The reruns of one page: one at a time, shown in its strip."""
 
     started = Signal(object)  # the Task of the job
     finished = Signal(object)  # the EvaluationResult (FINISHED, or KILLED when cancelled)
     failed = Signal(str)  # what went wrong, as shown
+    message = Signal(str)  # a short note for the status bar
+    runs_changed = Signal(object)  # runs were written: the run ids to select (None: as they are)
+    compare_requested = Signal(str, str)  # a rerun finished: the original (A) and the new run
 
-    def __init__(self, page: EvaluationsPage) -> None:
-        super().__init__(page)
-        self.page = page
+    def __init__(
+        self, tasks: TaskRunner, strip: RerunStrip, editing_bar: EditingBar, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self._owner = parent  # the dialog's parent
+        self._tasks = tasks
+        self._strip = strip
+        self._editing_bar = editing_bar
+        self._client: Client | None = None
+        self._store: Store | None = None
         self.task: Task | None = None
         self.plan: rerun.RerunPlan | None = None
         self.dialog: RerunDialog | None = None
@@ -56,6 +65,7 @@ class RerunFlow(QObject):
         self._cancel_asked = False
         self._warming: Task | None = None
         self._warmed = False
+        strip.cancel_requested.connect(self.cancel)
 
     @property
     def running(self) -> bool:
@@ -63,20 +73,23 @@ class RerunFlow(QObject):
 
     def request(self, run: EvaluationRun) -> None:
         """The user asked to rerun `run`."""
-        store = self.page.store
+        store = self._store
         if store is None or self.running:
             return
         if store.read_only:
             if store.layout.writable:
                 self._pending, self._pending_location = run, store.location.display
-                self.page.editing_bar.ask(READ_ONLY)
+                self._editing_bar.ask(READ_ONLY)
             else:
-                self.page.editing_bar.refuse(NOT_WRITABLE.format(label=store.layout.label))
+                self._editing_bar.refuse(NOT_WRITABLE.format(label=store.layout.label))
             return
         self._prepare(store, run)
 
-    def store_changed(self, store: Store | None) -> None:
-        """The page got another store: a rerun waiting for editing goes on if it is writable."""
+    def set_client(self, client: Client | None) -> None:
+        """Another store's client (None when none is open): a rerun waiting for editing goes
+        on if the same file came back writable."""
+        self._client = client
+        store = self._store = client.store() if client is not None else None
         if self._preparing is not None:
             self._preparing.cancel()
             self._preparing = None
@@ -93,11 +106,11 @@ class RerunFlow(QObject):
         return self._warming is not None
 
     def _warm_up(self) -> None:
-        if self._warmed or self._warming is not None or self.page.tasks.is_shut_down:
+        if self._warmed or self._warming is not None or self._tasks.is_shut_down:
             return
-        task = self.page.tasks.submit_job(rerun.warm_up)
-        task.finished.connect(self._warm)
-        task.failed.connect(self._warm)  # the rerun imports them again and says what fails
+        task = self._tasks.submit_job(rerun.warm_up)
+        task.on_finished(self._warm)
+        task.on_failed(self._warm)  # the rerun imports them again and says what fails
         self._warming = task
 
     def _warm(self, _result: object) -> None:
@@ -105,10 +118,10 @@ class RerunFlow(QObject):
 
     def _prepare(self, store: Store, run: EvaluationRun) -> None:
         self._warm_up()
-        self.page.status_message.emit(f"Rebuilding the dataset of {run.name or run.run_id}…")
-        task = self.page.tasks.submit(rerun.prepare, store, run.run_id)
-        task.finished.connect(lambda found: self._open_dialog(store, run, *found))
-        task.failed.connect(lambda error: self._report(f"The rerun could not start: {error}"))
+        self.message.emit(f"Rebuilding the dataset of {run.name or run.run_id}…")
+        task = self._tasks.submit(rerun.prepare, store, run.run_id)
+        task.on_finished(lambda found: self._open_dialog(store, run, *found))
+        task.on_failed(lambda error: self._report(f"The rerun could not start: {error}"))
         self._preparing = task
 
     def _open_dialog(
@@ -122,56 +135,43 @@ class RerunFlow(QObject):
         if not dataset.items:
             self._report("This run cannot be rerun: none of its traces recorded its inputs.")
             return
-        dialog = RerunDialog(self.page.tasks, run, dataset, prompts, self.page)
-        dialog.accepted.connect(lambda: self._start_from(store, run, dialog))
+        dialog = RerunDialog(self._tasks, run, dataset, prompts, self._owner)
+        dialog.accepted.connect(lambda: self._start_from(store, dialog))
         dialog.finished.connect(dialog.deleteLater)
         dialog.finished.connect(lambda _code: setattr(self, "dialog", None))
         self.dialog = dialog
         dialog.open()
 
-    def _start_from(self, store: Store, run: EvaluationRun, dialog: RerunDialog) -> None:
-        prompt = dialog.prompt
+    def _start_from(self, store: Store, dialog: RerunDialog) -> None:
+        client = self._client
+        if client is None or store is not self._store:
+            return  # the database changed while the dialog was open
         try:
-            url = normalized_url(dialog.url_edit.text())
+            plan = dialog.plan(client)
         except OllamaUnavailable as error:
             self._report(str(error))
             return
-        client = self.page.client
-        if prompt is None or client is None or store is not self.page.store:
-            return
-        plan = rerun.RerunPlan(
-            client=client,
-            experiment_id=run.experiment_id,
-            source=run,
-            dataset=dialog.dataset,
-            ollama_url=url,
-            model=dialog.model_box.currentText().strip(),
-            prompt=prompt,
-            scorers=dialog.scorer_choice(),
-            max_workers=dialog.workers_spin.value(),
-            run_name=dialog.name_edit.text().strip() or None,
-        )
-        self.start(plan)
+        if plan is not None:
+            self.start(plan)
 
     def start(self, plan: rerun.RerunPlan) -> Task:
-        """Run `plan` in the job pool, its progress in the page's strip."""
+        """Run `plan` in the job pool, its progress in the strip."""
         self._progress = rerun.RerunProgress(0, len(plan.dataset.items), 0, 0.0)
-        task = self.page.tasks.submit_job(rerun.run_rerun, plan)
+        task = self._tasks.submit_job(rerun.run_rerun, plan)
         task.on_progress(self._show_progress)
-        task.finished.connect(lambda result: self._finished(plan, result))
-        task.failed.connect(self._failed)
+        task.on_finished(lambda result: self._finished(plan, result))
+        task.on_failed(self._failed)
         self.task, self.plan = task, plan
         self._cancel_asked = False
         source = plan.source.name or plan.source.run_id
         title = f"Rerunning {source}: {plan.model}, {plan.prompt.name} v{plan.prompt.version}"
-        self.page.strip.start(title, len(plan.dataset.items))
-        self.page.update_buttons()
+        self._strip.start(title, len(plan.dataset.items))
         self.started.emit(task)
         return task
 
     def _show_progress(self, _done: int, _total: int, progress: rerun.RerunProgress) -> None:
         self._progress = progress
-        self.page.strip.show_progress(progress)
+        self._strip.show_progress(progress)
 
     def cancel(self) -> None:
         """Ask the job to stop; the rows being answered finish, the run ends KILLED."""
@@ -191,24 +191,22 @@ class RerunFlow(QObject):
             problems = f", {errors:,} with errors" if errors else ""
             late = " (every row had started before the cancel)" if self._cancel_asked else ""
             text = f"Rerun finished{late}: run {name}, {total:,} rows{problems}."
-        self.page.strip.finish(text)
-        self.page.status_message.emit(text)
-        client = self.page.client
+        self._strip.finish(text)
+        self.message.emit(text)
+        client = self._client
         if client is not None and client.tracking_uri == plan.client.tracking_uri:
-            self.page.refresh(select=[plan.source.run_id, result.run_id])
+            self.runs_changed.emit([plan.source.run_id, result.run_id])
             if result.status == FINISHED:
-                self.page.compare(plan.source.run_id, result.run_id)
-        self.page.update_buttons()
+                self.compare_requested.emit(plan.source.run_id, result.run_id)
         self.finished.emit(result)
 
     def _failed(self, error: BaseException) -> None:
         self.task = None
         self._report(f"Rerun failed: {error}")
-        self.page.refresh()
-        self.page.update_buttons()
+        self.runs_changed.emit(None)  # a failed rerun leaves its run marked FAILED
 
     def _report(self, text: str) -> None:
         self._preparing = None
-        self.page.strip.finish(text)
-        self.page.status_message.emit(text)
+        self._strip.finish(text)
+        self.message.emit(text)
         self.failed.emit(text)

@@ -42,6 +42,7 @@ class TraceExplorer(QWidget):
         self.setObjectName("traceExplorer")
         self._tasks = tasks
         self._loads = tasks.group()  # only the trace asked for last is shown
+        self._trace_id: str | None = None
         self._loaded: LoadedTrace | None = None
         self._span: Span | None = None
         self.header = TraceHeader(self)
@@ -90,12 +91,18 @@ class TraceExplorer(QWidget):
         if store is None or not trace_id or self._tasks.is_shut_down:
             self.clear()
             return
+        self._trace_id = trace_id
         if self._loaded is None:
             self._show_message(f"Loading trace {trace_id}…")
         this = weakref.ref(self)  # no cycle through the task; a late result for a gone widget
         task = self._loads.submit(load_trace, store.reader, trace_id)
         task.on_finished(lambda loaded: _call(this, "_on_loaded", loaded))
         task.on_failed(lambda error: _call(this, "_on_failed", trace_id, error))
+
+    @property
+    def trace_id(self) -> str | None:
+        """The trace shown or being loaded (also when it could not be loaded)."""
+        return self._trace_id
 
     def current_trace(self) -> Trace | None:
         return self._loaded.trace if self._loaded is not None else None
@@ -125,6 +132,7 @@ class TraceExplorer(QWidget):
     def clear(self) -> None:
         """Show no trace (and forget a trace still loading)."""
         self._cancel()
+        self._trace_id = None
         self._loaded = None
         self.header.show_info(None)
         self.spans.show_tree(None)

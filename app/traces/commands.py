@@ -7,18 +7,19 @@ The JSON is `Trace.to_json(pretty=True)`, the same document MLflow's `Trace.to_j
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.dialogs import GoToTraceDialog
+from app.explorer.panel import TraceExplorer
+from app.tasks import TaskRunner
+from app.traces.model import TraceListModel
+from app.traces.view import TraceListView
 from core.errors import NotFoundError
 from core.store.reader import StoreReader
-
-if TYPE_CHECKING:
-    from app.main_window import MainWindow
+from core.store.store import Store
 
 JSON_FILTER = "Trace JSON (*.json);;All files (*)"
 
@@ -36,26 +37,49 @@ def trace_exists(reader: StoreReader, trace_id: str) -> str:
 
 
 class TraceCommands(QObject):
-    """The Edit and File commands about one trace, for the main window's actions."""
+    """The Edit and File commands about one trace: the trace the explorer shows, or one by id.
+
+    They work on the trace list (its model and view) and the explorer they are given, and say
+    what happened with signals; the window shows `message` in the status bar, reports
+    `export_failed`, and shows a `trace_requested` that is not in the list.
+    """
 
     exported = Signal(str)  # the path a trace was written to
-    export_failed = Signal(str)
+    export_failed = Signal(str)  # what went wrong, for an error report
+    message = Signal(str)  # a short note for the status bar
+    trace_requested = Signal(str)  # a trace found by its id but not in the list: show it
 
-    def __init__(self, window: MainWindow) -> None:
-        super().__init__(window)
-        self._window = window
+    def __init__(
+        self,
+        tasks: TaskRunner,
+        explorer: TraceExplorer,
+        model: TraceListModel,
+        view: TraceListView,
+        parent: QWidget,
+    ) -> None:
+        super().__init__(parent)
+        self._owner = parent  # the dialogs' parent
+        self._tasks = tasks
+        self._explorer = explorer
+        self._model = model
+        self._view = view
+        self._store: Store | None = None
         self.goto_dialog: GoToTraceDialog | None = None
+
+    def set_store(self, store: Store | None) -> None:
+        """The open store (None when none is open)."""
+        self._store = store
 
     # -- copying ----------------------------------------------------------------------------
 
     def copy_span_json(self) -> bool:
         """Put the span selected in the explorer on the clipboard as MLflow span JSON."""
-        copied = self._window.explorer.copy_selected_span_json()
+        copied = self._explorer.copy_selected_span_json()
         self._say("Copied the span as JSON." if copied else "Select a span to copy it.")
         return copied
 
     def copy_trace_id(self) -> bool:
-        trace_id = self._window.shown_trace_id
+        trace_id = self._explorer.trace_id
         if trace_id:
             QGuiApplication.clipboard().setText(trace_id)
         self._say(f"Copied {trace_id}." if trace_id else "Select a trace to copy its id.")
@@ -66,41 +90,39 @@ class TraceCommands(QObject):
     def ask_export_path(self, suggested: str) -> str:
         """The file to write (a save dialog; tests replace this method)."""
         path, _filter = QFileDialog.getSaveFileName(
-            self._window, "Export Trace", suggested, JSON_FILTER
+            self._owner, "Export Trace", suggested, JSON_FILTER
         )
         return path
 
     def export_trace(self) -> None:
         """Save the shown trace as JSON where the user says; the writing is in the DB thread."""
-        window, trace_id = self._window, self._window.shown_trace_id
-        if window.store is None or not trace_id:
+        store, trace_id = self._store, self._explorer.trace_id
+        if store is None or not trace_id:
             self._say("Select a trace to export it.")
             return
-        folder = window.store.location.path.parent if window.store.location.path else Path.home()
+        folder = store.location.path.parent if store.location.path else Path.home()
         chosen = self.ask_export_path(str(folder / f"{trace_id}.json"))
         if not chosen:
             return
-        task = window.tasks.submit(write_trace_json, window.store.reader, trace_id, Path(chosen))
-        task.finished.connect(self._on_exported)
-        task.failed.connect(lambda error: self._on_export_failed(Path(chosen), error))
+        task = self._tasks.submit(write_trace_json, store.reader, trace_id, Path(chosen))
+        task.on_finished(self._on_exported)
+        task.on_failed(lambda error: self._on_export_failed(Path(chosen), error))
 
     def _on_exported(self, path: Path) -> None:
         self._say(f"Exported the trace to {path}.")
         self.exported.emit(str(path))
 
     def _on_export_failed(self, path: Path, error: BaseException) -> None:
-        message = f"The trace could not be written to {path}: {error}"
-        self.export_failed.emit(message)
-        self._window.report_error("Export Failed", message)
+        self.export_failed.emit(f"The trace could not be written to {path}: {error}")
 
     # -- go to trace ------------------------------------------------------------------------
 
     def ask_trace_id(self) -> GoToTraceDialog | None:
         """Ctrl+L: a small dialog that asks for an id and stays open until it is found."""
-        if self._window.store is None:
+        if self._store is None:
             return None
         if self.goto_dialog is None:
-            self.goto_dialog = GoToTraceDialog(self._window)
+            self.goto_dialog = GoToTraceDialog(self._owner)
             self.goto_dialog.trace_requested.connect(self.go_to_trace)
             self.goto_dialog.destroyed.connect(self._forget_dialog)
         self.goto_dialog.open()
@@ -112,24 +134,22 @@ class TraceCommands(QObject):
 
     def go_to_trace(self, trace_id: str) -> None:
         """Select `trace_id` in the list when it is loaded, else look it up and show it."""
-        window = self._window
-        row = window.trace_model.row_of(trace_id)
+        row = self._model.row_of(trace_id)
         if row is not None:
-            window.trace_view.select_row(row)
-            window.trace_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self._view.select_row(row)
+            self._view.setFocus(Qt.FocusReason.ShortcutFocusReason)
             self._close_dialog()
             return
-        if window.store is None:
+        if self._store is None:
             return
-        task = window.tasks.submit(trace_exists, window.store.reader, trace_id)
-        task.finished.connect(self._show_found)
-        task.failed.connect(lambda error: self._not_found(trace_id, error))
+        task = self._tasks.submit(trace_exists, self._store.reader, trace_id)
+        task.on_finished(self._show_found)
+        task.on_failed(lambda error: self._not_found(trace_id, error))
 
     def _show_found(self, trace_id: str) -> None:
-        window = self._window
-        window.trace_view.clearSelection()
-        window.show_trace(trace_id)
-        window.explorer.focus_tree()
+        self._view.clearSelection()
+        self.trace_requested.emit(trace_id)
+        self._explorer.focus_tree()
         self._say(f"{trace_id} is not in the list shown; it is open in the explorer.")
         self._close_dialog()
 
@@ -148,4 +168,4 @@ class TraceCommands(QObject):
             self.goto_dialog.accept()
 
     def _say(self, text: str) -> None:
-        self._window.status.showMessage(text, 6000)
+        self.message.emit(text)
