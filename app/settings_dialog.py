@@ -143,8 +143,8 @@ class SettingsDialog(QDialog):
         self.test_result.setText("Asking the server…")
         self.test_button.setEnabled(False)
         task = self._tasks.submit_job(list_ollama_models, self.ollama_url.text().strip())
-        task.finished.connect(self._show_models)
-        task.failed.connect(self._show_failure)
+        task.on_finished(self._show_models)
+        task.on_failed(self._show_failure)
         self._test = task
         return task
 

@@ -275,10 +275,8 @@ class AgentsPage(Page):
             return
         name = row.version.name
         task = self._tasks.submit(self.store.models.set_alias, name, alias, version)
-        task.finished.connect(lambda _: self._alias_written(name, alias, version))
-        task.failed.connect(
-            lambda error: app_dialogs.show_error(self, "Cannot Set Alias", str(error))
-        )
+        task.on_finished(lambda _: self._alias_written(name, alias, version))
+        task.on_failed(lambda error: app_dialogs.show_error(self, "Cannot Set Alias", str(error)))
 
     def _alias_written(self, name: str, alias: str, version: int) -> None:
         self.status_message.emit(f"@{alias} of {name} now points at version {version}.")

@@ -205,8 +205,8 @@ class EvaluationsPage(Page):
         self.tabs.setCurrentWidget(self.comparison)
         self.comparison.show_loading("Comparing the two runs…")
         task = self.tasks.submit(compare_runs, self.store.evaluations, run_a, run_b)
-        task.finished.connect(self._show_comparison)
-        task.failed.connect(self._comparison_failed)
+        task.on_finished(self._show_comparison)
+        task.on_failed(self._comparison_failed)
         self._compare_task = task
 
     def _show_comparison(self, comparison: Comparison) -> None:

@@ -286,8 +286,8 @@ class RerunDialog(QDialog):
             return
         self.server_status.setText("Asking the server for its models…")
         task = self._tasks.submit_job(fetch_models, self.url_edit.text())
-        task.finished.connect(self._show_models)
-        task.failed.connect(self._show_server_problem)
+        task.on_finished(self._show_models)
+        task.on_failed(self._show_server_problem)
         self._models_task = task
 
     def _show_models(self, names: list[str]) -> None:

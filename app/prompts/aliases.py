@@ -57,8 +57,8 @@ class AliasCommands(QObject):
         self, store: Store, name: str, done: str, fn: Callable[..., object], *args: object
     ) -> None:
         task = self._tasks.submit(fn, store, name, *args)
-        task.finished.connect(lambda _result: self.changed.emit(store, name, done))
-        task.failed.connect(self._failed)
+        task.on_finished(lambda _result: self.changed.emit(store, name, done))
+        task.on_failed(self._failed)
 
     def _failed(self, error: BaseException) -> None:
         bar = self._panel.bar

@@ -123,8 +123,8 @@ class EditSession(QObject):
         task = self._tasks.submit(
             data.save_version, store, self.name, self.editor.template(), message, experiment_id
         )
-        task.finished.connect(self._saved)
-        task.failed.connect(self._failed)
+        task.on_finished(self._saved)
+        task.on_failed(self._failed)
         self._saving = task
         return task
 
@@ -159,8 +159,8 @@ class EditSession(QObject):
             outcome.append(saved)
             loop.quit()
 
-        task.finished.connect(lambda _version: done(True))
-        task.failed.connect(lambda _error: done(False))
+        task.on_finished(lambda _version: done(True))
+        task.on_failed(lambda _error: done(False))
         loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
         return outcome == [True]
 

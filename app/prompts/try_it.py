@@ -218,8 +218,8 @@ class TryItPane(QWidget):
         url = settings.ollama_url()
         self.status.setText(f"Asking {url} for its models…")
         task = self._tasks.submit_job(trying.list_models, url)
-        task.finished.connect(self._models_listed)
-        task.failed.connect(lambda error: self._models_failed(url, error))
+        task.on_finished(self._models_listed)
+        task.on_failed(lambda error: self._models_failed(url, error))
         self._listing = task
 
     def _models_listed(self, names: list[str]) -> None:
@@ -261,8 +261,8 @@ class TryItPane(QWidget):
         self.status.setText(f"Waiting for {request.model}…")
         self.answer.clear()
         task = self._tasks.submit_job(trying.run_prompt, request)
-        task.finished.connect(self._answered)
-        task.failed.connect(lambda error: self._failed(request, error))
+        task.on_finished(self._answered)
+        task.on_failed(lambda error: self._failed(request, error))
         self._call = task
         self._update_buttons()
 
