@@ -54,9 +54,6 @@ log = logging.getLogger(__name__)
 
 FILE_FILTER = "MLflow tracking databases (*.db *.sqlite *.sqlite3);;All files (*)"
 SETTINGS_LIVE = "live/enabled"
-#: How long a save waits for another program's lock before it fails (the tracing writer of a
-#: pipeline waits far longer; a person at a Save button should hear back within seconds).
-WRITE_PATIENCE_S = 10.0
 
 
 def app_icon() -> QIcon:

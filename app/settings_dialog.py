@@ -51,7 +51,6 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("Settings")
         self.setObjectName("settingsDialog")
         self._tasks = tasks
-        self._test: Task | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self._ollama_group())
         layout.addWidget(self._agents_group())
@@ -145,7 +144,6 @@ class SettingsDialog(QDialog):
         task = self._tasks.submit_job(list_ollama_models, self.ollama_url.text().strip())
         task.on_finished(self._show_models)
         task.on_failed(self._show_failure)
-        self._test = task
         return task
 
     def _show_models(self, models: list[str]) -> None:

@@ -33,6 +33,7 @@ from core.entities import (
     AssessmentSource,
     Expectation,
     Experiment,
+    Feedback,
     Run,
     Span,
     SpanEvent,
@@ -43,6 +44,7 @@ from core.entities import (
     TraceInfo,
     TraceRow,
 )
+from core.entities.evaluation import EvaluationResult
 from core.errors import (
     CorruptStoreError,
     NotFoundError,
@@ -55,7 +57,6 @@ from core.errors import (
     StoreNotFoundError,
     TraceDeskError,
 )
-from core.evaluation.entities import EvaluationResult, Feedback
 from core.evaluation.scorer import Scorer, scorer
 from core.genai import (
     delete_prompt_alias,

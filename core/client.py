@@ -21,8 +21,8 @@ from typing import Any
 from core import prompts
 from core.agents import save
 from core.agents.responses import ResponsesAgentRequest
+from core.entities.evaluation import EvaluationResult
 from core.errors import StoreNotFoundError
-from core.evaluation.entities import EvaluationResult
 from core.evaluation.evaluate import Cancel, run_evaluation
 from core.evaluation.job import Progress
 from core.evaluation.scorer import Scorer

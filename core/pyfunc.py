@@ -14,8 +14,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from core import context
+from core.agents import loader
 from core.agents.agent import ResponsesAgent
-from core.agents.loader import LoadedModel, load_model
+from core.agents.loader import LoadedModel
 from core.agents.responses import ResponsesAgentRequest
 from core.agents.save import ModelInfo
 
@@ -42,6 +43,12 @@ def log_model(
     return context.default_client().log_model(
         python_model, name, registered_model_name, input_example, pip_requirements
     )
+
+
+def load_model(model_uri: str) -> LoadedModel:
+    """Load a logged agent by URI (`models:/agent@latest`, `models:/agent/2`, `runs:/<id>/agent`,
+    `models:/m-<id>`, a folder); its calls are traced into the tracking store."""
+    return loader.load_model(context.default_client(), model_uri)
 
 
 def set_model_alias(name: str, alias: str, version: int) -> None:

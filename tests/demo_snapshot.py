@@ -113,7 +113,7 @@ class Build:
 
 def build_with(builder: Callable[[Path], None], path: Path) -> Build:
     """Run `builder(path)` (which must plan with `FIXED_NOW_NS`), timing it."""
-    from core.tracing.encode import source_metadata
+    from core.run_context import source_metadata
 
     started = time.time_ns() - 10**9
     builder(path)

@@ -25,7 +25,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -262,17 +261,6 @@ class PostgresCluster:
 
     def databases(self) -> set[str]:
         return {row[0] for row in self.execute("SELECT datname FROM pg_database")}
-
-    def wait_ready(self, timeout_s: float = 30.0) -> None:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                self.execute("SELECT 1")
-                return
-            except Exception:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
 
 
 def _unprivileged_ids() -> tuple[int, int] | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from core.evaluation.entities import EvaluationRun
+from core.entities.evaluation import EvaluationRun
 from core.store.store import Store
 from tests.ollama_server import OllamaStandIn
 

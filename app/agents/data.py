@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.agents.codefile import inspect_code_file
-from core.agents.mlmodel import MLmodelFacts
+from core.store.mlmodel import MLmodelFacts
 from core.store.models import ModelVersion, RegisteredModel
 from core.store.store import Store
 

@@ -78,9 +78,6 @@ class _Forward:
         if session is not None:
             session.event_received.emit(event)
 
-    def detach(self) -> None:
-        self._session = None
-
 
 def prepare_runner(
     model_uri: str,

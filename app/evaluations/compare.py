@@ -24,7 +24,7 @@ from app.evaluations.values import (
     predict_error,
     score_cell,
 )
-from core.evaluation.entities import EvaluationRow, EvaluationRun
+from core.entities.evaluation import EvaluationRow, EvaluationRun
 from core.store.evaluations import Evaluations
 
 IMPROVED, REGRESSED, UNCHANGED, ONLY_A, ONLY_B = (

@@ -34,7 +34,6 @@ VALUE_MIN = 100
 
 RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 LEFT = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-CENTER = Qt.AlignmentFlag.AlignCenter
 
 #: (on a light base, on a dark base)
 KIND_COLOURS = {

@@ -32,7 +32,7 @@ from app.evaluations.runs_view import RunListView
 from app.pages import Page
 from app.tasks import Task, TaskRunner
 from core.client import Client
-from core.evaluation.entities import EvaluationRun
+from core.entities.evaluation import EvaluationRun
 from core.store.store import Store
 
 

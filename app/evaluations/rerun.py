@@ -18,7 +18,7 @@ from app.evaluations.predictor import OllamaPredictor
 from app.evaluations.scorer_files import CodeFile, load_scorers
 from app.formatting import duration
 from core.client import Client
-from core.evaluation.entities import EvaluationResult, EvaluationRun
+from core.entities.evaluation import EvaluationResult, EvaluationRun
 from core.prompt_version import PromptVersion
 from core.scorers import Contains, ExactMatch, Judge, MaxLength, Scorer
 from core.store.evaluations import Evaluations

@@ -39,7 +39,7 @@ from app.evaluations.scorer_files import CodeFile, ScorerFileError, read_code
 from app.ollama import fetch_models, normalized_url
 from app.tasks import Task, TaskRunner
 from core.client import Client
-from core.evaluation.entities import EvaluationRun
+from core.entities.evaluation import EvaluationRun
 from core.prompt_version import PromptVersion
 
 DEFAULT_MAX_LENGTH = 100

@@ -21,7 +21,7 @@ from app.evaluations.rerun_dialog import RerunDialog
 from app.ollama import OllamaUnavailable
 from app.tasks import Task, TaskRunner
 from core.client import Client
-from core.evaluation.entities import FINISHED, KILLED, EvaluationResult, EvaluationRun
+from core.entities.evaluation import FINISHED, KILLED, EvaluationResult, EvaluationRun
 from core.prompt_version import PromptVersion
 from core.store.store import Store
 

@@ -30,7 +30,7 @@ from app.evaluations.values import (
     value_cell,
 )
 from app.formatting import one_line
-from core.evaluation.entities import EvaluationColumns, EvaluationRow
+from core.entities.evaluation import EvaluationColumns, EvaluationRow
 from core.store.evaluations import Evaluations
 
 PAGE_SIZE = 100
@@ -99,9 +99,6 @@ class GridColumns:
     def scorer_at(self, column: int) -> int | None:
         at = column - len(FIXED) - len(self.expectations)
         return at if 0 <= at < len(self.scorers) else None
-
-    def scorer_column(self, index: int) -> int:
-        return len(FIXED) + len(self.expectations) + index
 
 
 @dataclass(frozen=True)

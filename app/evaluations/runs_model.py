@@ -25,7 +25,7 @@ from app.evaluations.values import format_mean
 from app.formatting import EMPTY, duration, local_time, local_time_detail, rich_tooltip
 from app.row_models import LoadingModel
 from app.tasks import TaskRunner
-from core.evaluation.entities import EvaluationRun
+from core.entities.evaluation import EvaluationRun
 from core.store.store import Store
 
 _Index = QModelIndex | QPersistentModelIndex

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 
 from app.evaluations.runs_model import FIXED, NAME, STARTED, STATUS, RunListModel
 from app.widgets import paint_placeholder, set_up_row_table
-from core.evaluation.entities import EvaluationRun
+from core.entities.evaluation import EvaluationRun
 
 WIDTHS = {NAME: 220, STARTED: 150, STATUS: 80}
 VALUE_WIDTH = 110

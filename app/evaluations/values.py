@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.formatting import EMPTY, one_line
-from core.evaluation.entities import EvaluationRow, Score
+from core.entities.evaluation import EvaluationRow, Score
 from core.scorers import output_text as core_output_text
 
 #: The kinds of cell the delegate paints differently.

@@ -45,9 +45,6 @@ def layout_message(store: Store) -> str:
     )
 
 
-READ_ONLY_MESSAGE = "This database is open read-only."
-
-
 def database_key(store: Store) -> str:
     """What drafts are filed under: the file's path (or the URL of a server store)."""
     path = store.location.path

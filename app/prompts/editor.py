@@ -130,9 +130,6 @@ class PromptEditor(QWidget):
 
     # -- what the page tells it -----------------------------------------------------------------
 
-    def set_can_save(self, can_save: bool) -> None:
-        self.save_button.setEnabled(can_save)
-
     def set_saving(self, saving: bool) -> None:
         self.save_button.setText("Saving…" if saving else "&Save…")
         self.save_button.setEnabled(not saving and not self.read_only_bar.isVisibleTo(self))

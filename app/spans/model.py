@@ -113,12 +113,6 @@ class SpanTreeModel(QAbstractItemModel):
 
     # -- lookups ----------------------------------------------------------------------------
 
-    def span_at(self, index: Index) -> Span | None:
-        """The span of a row (not `span`: that is QAbstractItemModel's cell-span hook)."""
-        if not index.isValid() or self._tree is None:
-            return None
-        return self._tree.spans[index.internalId()]
-
     def index_of(self, span_id: str, column: int = 0) -> QModelIndex:
         """The index of the span with `span_id`, if it is shown."""
         if self._tree is None or self._shape is None:

@@ -93,10 +93,6 @@ class TraceListView(QTableView):
         columns.sortIndicatorChanged.connect(self._on_sort_indicator)
         self.reset_column_widths()
 
-    @property
-    def sort_spec(self) -> SortSpec:
-        return self._sort
-
     def show_sort(self, spec: SortSpec) -> None:
         """Show `spec` in the header without asking for it (a restored or reset order)."""
         self._sort = spec

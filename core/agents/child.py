@@ -92,9 +92,10 @@ def _load(arguments: argparse.Namespace, channel: Channel) -> LoadedModel | None
     """Load the model and report it (`load` result or error); None when it failed."""
     try:
         tracking.set_tracking_uri(arguments.tracking_uri)
-        resolved = context.default_client().registry_store().models.resolve(arguments.model_uri)
+        client = context.default_client()
+        resolved = client.registry_store().models.resolve(arguments.model_uri)
         _use_experiment(channel, arguments.experiment_id or resolved.experiment_id)
-        model = open_model(resolved, trace=not arguments.no_trace)
+        model = open_model(resolved, client, trace=not arguments.no_trace)
     except Exception as error:
         payload = error_payload(error)
         payload["traceback"] = getattr(error, "traceback", "") or payload["traceback"]

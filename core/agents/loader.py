@@ -32,15 +32,15 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from core import context
 from core.agents.agent import MODEL_SLOT, prediction_context
 from core.agents.codefile import inspect_code_file
 from core.agents.errors import AgentLoadError
-from core.agents.mlmodel import MLmodelFacts
 from core.agents.responses import ResponsesAgentResponse, ResponsesAgentStreamEvent
 from core.errors import StoreError
 from core.store.connection import parse_location
+from core.store.mlmodel import MLmodelFacts
 from core.store.models import ResolvedModel
+from core.store.store import Store
 
 CORE, MLFLOW = "core", "mlflow"
 
@@ -50,10 +50,10 @@ def mlflow_available() -> bool:
     return importlib.util.find_spec("mlflow") is not None
 
 
-def traces_writable() -> str | None:
-    """None when traces may go to the default client's store, else why not (an older layout)."""
+def traces_writable(client: TraceTarget) -> str | None:
+    """None when traces may go to `client`'s store, else why not (an older layout)."""
     try:
-        layout = context.default_client().store().layout
+        layout = client.store().layout
     except StoreError:
         return None  # no database yet: tracing creates it in MLflow 3.18's layout
     if layout.is_head:
@@ -121,6 +121,25 @@ def execute_code_file(path: Path) -> Any:
 # -- runtimes -----------------------------------------------------------------------------------
 
 
+class TraceTarget(Protocol):
+    """What loading and running a model needs of its client (the default one: an agent's own
+    spans start in it, through `core.start_span`)."""
+
+    @property
+    def tracking_uri(self) -> str: ...
+
+    @property
+    def experiment_id(self) -> str: ...
+
+    def store(self) -> Store: ...
+
+    def registry_store(self, write: bool = False) -> Store: ...
+
+    def flush_traces(self, timeout_s: float | None = None) -> bool: ...
+
+    def trace_failure(self, trace_id: str) -> str | None: ...
+
+
 class Runtime(Protocol):
     """What runs a loaded model: `core` in this process, or MLflow."""
 
@@ -141,8 +160,9 @@ class CoreRuntime:
 
     name = CORE
 
-    def __init__(self, code_file: Path) -> None:
+    def __init__(self, code_file: Path, client: TraceTarget) -> None:
         self.model = execute_code_file(code_file)
+        self._client = client
 
     def predict(self, data: dict[str, Any], model_id: str | None, trace_ids: list[str]) -> Any:
         with prediction_context(model_id, trace_ids):
@@ -156,9 +176,8 @@ class CoreRuntime:
 
     def flush(self, trace_id: str | None, timeout_s: float | None) -> str | None:
         """Write pending traces; the reason `trace_id` could not be written, if it could not."""
-        client = context.default_client()
-        client.flush_traces(timeout_s)
-        return client.trace_failure(trace_id) if trace_id is not None else None
+        self._client.flush_traces(timeout_s)
+        return self._client.trace_failure(trace_id) if trace_id is not None else None
 
 
 class MlflowRuntime:
@@ -166,10 +185,9 @@ class MlflowRuntime:
 
     name = MLFLOW
 
-    def __init__(self, folder: Path, traced: bool) -> None:
+    def __init__(self, folder: Path, traced: bool, client: TraceTarget) -> None:
         self._mlflow: Any = importlib.import_module("mlflow")
         if traced:
-            client = context.default_client()
             self._mlflow.set_tracking_uri(mlflow_tracking_uri(client.tracking_uri))
             self._mlflow.set_experiment(experiment_id=client.experiment_id)
         else:  # never point MLflow at an older database: it would upgrade it in place
@@ -327,7 +345,7 @@ def choose_runtime(facts: MLmodelFacts) -> str:
     return MLFLOW if imports_mlflow else CORE
 
 
-def open_model(resolved: ResolvedModel, trace: bool = True) -> LoadedModel:
+def open_model(resolved: ResolvedModel, client: TraceTarget, trace: bool = True) -> LoadedModel:
     """Load the model `resolved` names, running its code (see the module docstring).
 
     With `trace=False` (or a store TraceDesk does not write to) MLflow, when it runs the model,
@@ -339,17 +357,18 @@ def open_model(resolved: ResolvedModel, trace: bool = True) -> LoadedModel:
         raise AgentLoadError(
             f"The files of {resolved.uri} are missing (looked for {where}/MLmodel)."
         )
-    untraced_because = traces_writable() if trace else "tracing is turned off for this session"
+    untraced_because = (
+        traces_writable(client) if trace else "tracing is turned off for this session"
+    )
     runtime: Runtime
     if choose_runtime(facts) == MLFLOW:
-        runtime = MlflowRuntime(facts.folder, traced=untraced_because is None)
+        runtime = MlflowRuntime(facts.folder, untraced_because is None, client)
     else:
-        runtime = CoreRuntime(facts.code_file or facts.folder)
+        runtime = CoreRuntime(facts.code_file or facts.folder, client)
     return LoadedModel(resolved.uri, resolved, runtime, untraced_because)
 
 
-def load_model(model_uri: str) -> LoadedModel:
-    """Load a logged agent from the default client's registry (see the module docstring);
-    its calls are traced by the default client."""
-    store = context.default_client().registry_store()
-    return open_model(store.models.resolve(model_uri))
+def load_model(client: TraceTarget, model_uri: str) -> LoadedModel:
+    """Load a logged agent from `client`'s registry (see the module docstring); its calls are
+    traced into `client`'s store."""
+    return open_model(client.registry_store().models.resolve(model_uri), client)

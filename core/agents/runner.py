@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-import core
 from core.agents.codefile import inspect_code_file
 from core.agents.errors import (
     AgentCallError,
@@ -99,8 +98,8 @@ class AgentResult:
 
 
 def core_root() -> Path:
-    """The folder that holds this process's `core` package."""
-    return Path(core.__file__).resolve().parent.parent
+    """The folder that holds this process's `core` package (this file is core/agents/...)."""
+    return Path(__file__).resolve().parents[2]
 
 
 def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from core.agents.codefile import CodeFile, infer_requirements, inspect_code_file
-from core.agents.mlmodel import DEFAULT_INPUT_EXAMPLE, NewModelFolder, write_model_folder
+from core.agents.model_folder import NewModelFolder, write_model_folder
 from core.agents.responses import ResponsesAgentRequest
-from core.evaluation.lineage import context_tags
+from core.run_context import context_tags
+from core.store.mlmodel import DEFAULT_INPUT_EXAMPLE
 from core.store.models import NewLoggedModel
 from core.store.store import Store
 

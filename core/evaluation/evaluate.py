@@ -30,8 +30,8 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from core.entities.evaluation import EvaluationResult
 from core.evaluation.data import prepare
-from core.evaluation.entities import EvaluationResult
 from core.evaluation.job import EvaluationJob, EvaluationTraces, Progress
 from core.evaluation.scorer import Scorer, as_scorer
 from core.store.store import Store

@@ -24,11 +24,11 @@ from dataclasses import replace
 from typing import Any, Protocol
 
 from core.entities import Trace
+from core.entities.evaluation import FAILED, FINISHED, KILLED, EvaluationResult
 from core.errors import StoreError
-from core.evaluation import assessments, lineage
+from core.evaluation import lineage
 from core.evaluation.data import EvalData, EvalItem, trace_expectations
 from core.evaluation.dataset import describe
-from core.evaluation.entities import FAILED, FINISHED, KILLED, EvaluationResult
 from core.evaluation.metrics import aggregate
 from core.evaluation.predict import TraceLink, minimal_trace, predict
 from core.evaluation.results import RowOutcome, result_frame
@@ -36,6 +36,8 @@ from core.evaluation.scorer import Scorer
 from core.evaluation.scoring import score_row
 from core.evaluation.traces import recorded_trace
 from core.mlflow_keys import USER_TAG
+from core.run_context import context_tags, run_name
+from core.store import assessment_rows
 from core.store.store import Store
 from core.tracing.record import TraceSink
 
@@ -83,11 +85,11 @@ class EvaluationJob:
         self.workers = workers
         self.progress = progress
         self.cancelled = cancelled
-        self.user = lineage.context_tags()[USER_TAG]
+        self.user = context_tags()[USER_TAG]
 
     def run(self, name: str | None = None) -> EvaluationResult:
         """Create the run, evaluate every row, finish the run; returns the result."""
-        run_id, name = uuid.uuid4().hex, name or lineage.run_name()
+        run_id, name = uuid.uuid4().hex, name or run_name()
         self._start(run_id, name)
         try:
             outcomes = self._evaluate(TraceLink(run_id, self.experiment_id, self.traces))
@@ -102,7 +104,7 @@ class EvaluationJob:
         return EvaluationResult(run_id, metrics, frame, status, name, self.experiment_id)
 
     def _start(self, run_id: str, name: str) -> None:
-        dataset = describe(self.data.frame, lineage.context_tags())
+        dataset = describe(self.data.frame, context_tags())
         self.evaluations.create_run(
             run_id=run_id,
             name=name,
@@ -188,7 +190,7 @@ class EvaluationJob:
     def _assessment_rows(self, outcome: RowOutcome, run_id: str) -> list[dict[str, Any]]:
         now, trace = int(time.time() * 1000), outcome.trace
         rows = [
-            assessments.feedback_row(
+            assessment_rows.feedback_row(
                 feedback,
                 trace,
                 run_id=run_id,
@@ -200,7 +202,7 @@ class EvaluationJob:
         ]
         known = trace_expectations(trace)
         rows += [
-            assessments.expectation_row(k, v, trace, run_id=run_id, user=self.user, now_ms=now)
+            assessment_rows.expectation_row(k, v, trace, run_id=run_id, user=self.user, now_ms=now)
             for k, v in outcome.item.expectations.items()
             if k not in known
         ]

@@ -19,7 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from core.evaluation.entities import Feedback
+from core.entities import Feedback
 from core.evaluation.judges.base import OllamaJudge
 from core.evaluation.judges.engine import (
     SYSTEM_PROMPT,

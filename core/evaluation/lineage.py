@@ -13,67 +13,20 @@ import functools
 import hashlib
 import inspect
 import json
-import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from core.evaluation.entities import RUN_TYPE_EVALUATE
+from core.entities.evaluation import RUN_TYPE_EVALUATE
 from core.evaluation.scorer import Scorer
 from core.mlflow_keys import (
     AGENT_DIGEST_TAG,
     AGENT_FUNCTION_TAG,
-    GIT_BRANCH_TAG,
-    GIT_COMMIT_TAG,
-    GIT_REPO_URL_TAG,
     RUN_NAME_TAG,
     RUN_TYPE_TAG,
     SCORERS_DIGEST_TAG,
-    SOURCE_NAME_TAG,
-    SOURCE_TYPE_TAG,
-    USER_TAG,
 )
+from core.run_context import context_tags
 from core.source_code import source_of
-from core.tracing.encode import source_metadata
-
-_ADJECTIVES = (
-    "able", "amazing", "bedecked", "bold", "brave", "bright", "calm", "capable", "clean",
-    "clever", "crisp", "dapper", "defiant", "eager", "enchanting", "fearless", "fun", "gentle",
-    "glamorous", "gregarious", "handsome", "honorable", "illustrious", "indecisive", "kind",
-    "legendary", "lively", "luminous", "magnificent", "merciful", "nimble", "orderly", "polite",
-    "puzzled", "resilient", "rogue", "sassy", "secretive", "shivering", "skillful", "smiling",
-    "stately", "suave", "thundering", "unique", "upbeat", "valuable", "welcoming", "zealous",
-)  # fmt: skip
-_ANIMALS = (
-    "ant", "ape", "bass", "bat", "bear", "bird", "boar", "bug", "calf", "carp", "cat", "cod",
-    "colt", "crab", "crow", "cub", "deer", "doe", "dog", "dove", "duck", "eel", "elk", "fawn",
-    "finch", "fish", "foal", "fowl", "fox", "frog", "gnat", "goat", "grouse", "gull", "hare",
-    "hawk", "hen", "hog", "horse", "hound", "jay", "kit", "koi", "lamb", "lark", "lynx", "mink",
-    "mole", "moth", "mouse", "mule", "newt", "owl", "ox", "panda", "pig", "pug", "ram", "rat",
-    "roo", "seal", "shad", "shark", "shrew", "skink", "slug", "snail", "snipe", "sow", "squid",
-    "stag", "stork", "swan", "toad", "trout", "vole", "whale", "wolf", "worm", "wren",
-)  # fmt: skip
-
-
-def run_name(rng: random.Random | None = None) -> str:
-    """A name like MLflow's: adjective-animal-number (`sassy-elk-4`), at most 20 characters."""
-    pick = rng or random.SystemRandom()
-    for _ in range(10):
-        name = f"{pick.choice(_ADJECTIVES)}-{pick.choice(_ANIMALS)}-{pick.randint(0, 1000)}"
-        if len(name) <= 20:
-            return name
-    return name[:20]
-
-
-def context_tags() -> dict[str, str]:
-    """Who ran the evaluation from where (MLflow's run context tags)."""
-    facts = source_metadata()
-    tags = {key: facts[key] for key in (USER_TAG, SOURCE_NAME_TAG, SOURCE_TYPE_TAG)}
-    if facts.get(GIT_COMMIT_TAG):
-        for key in (GIT_COMMIT_TAG, GIT_BRANCH_TAG):
-            tags[key] = facts[key]
-        if facts.get(GIT_REPO_URL_TAG):
-            tags[GIT_REPO_URL_TAG] = facts[GIT_REPO_URL_TAG]
-    return tags
 
 
 def run_tags(

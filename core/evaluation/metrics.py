@@ -11,7 +11,7 @@ import math
 import statistics
 from collections.abc import Callable, Iterable, Sequence
 
-from core.evaluation.entities import Feedback
+from core.entities import Feedback
 from core.evaluation.scorer import Scorer
 
 

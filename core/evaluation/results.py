@@ -15,11 +15,10 @@ from typing import Any
 import pandas as pd
 
 from core.dataframe import traces_to_frame
-from core.entities import Assessment, Trace
-from core.evaluation.assessments import as_assessment
+from core.entities import Assessment, Feedback, Trace
 from core.evaluation.data import EvalItem
-from core.evaluation.entities import Feedback
 from core.evaluation.scoring import ScorerOutput
+from core.store.assessment_rows import as_assessment
 
 
 @dataclass

@@ -12,6 +12,7 @@ MLflow's built-in LLM judges (`Correctness`, `Guidelines`, `ExpectationsGuidelin
 `Safety`) ask a local Ollama model: `Correctness(model="ollama:/llama3.2")`.
 """
 
+from core.entities import Feedback
 from core.evaluation.builtin import (
     Contains,
     ExactMatch,
@@ -20,7 +21,6 @@ from core.evaluation.builtin import (
     exact_match,
     output_text,
 )
-from core.evaluation.entities import Feedback
 from core.evaluation.judge import Judge, JudgeError
 from core.evaluation.judges import (
     Correctness,

@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Trace
+from core.entities import AssessmentError, AssessmentSource, AssessmentSourceType, Feedback, Trace
 from core.entities.assessment import DEFAULT_FEEDBACK_NAME, FeedbackValue
-from core.evaluation.entities import SCORER_ERROR, Feedback
+from core.entities.evaluation import SCORER_ERROR
 from core.evaluation.scorer import Scorer
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from core import context
-from core.evaluation.entities import EvaluationResult
+from core.entities.evaluation import EvaluationResult
 from core.evaluation.scorer import Scorer, scorer
 from core.genai import scorers
 from core.prompt_version import PromptVersion, Template

@@ -19,7 +19,6 @@ from langchain_core.messages import (
 from langchain_core.outputs import ChatGenerationChunk, GenerationChunk, LLMResult
 from tenacity import RetryCallState
 
-from core import context
 from core.entities.span_type import SpanType
 from core.langchain.messages import (
     chat_inputs,
@@ -34,6 +33,7 @@ from core.langchain.messages import (
 from core.mlflow_keys import CHAT_TOOLS_KEY, LOG_LEVEL_KEY, MESSAGE_FORMAT_KEY, TOKEN_USAGE_KEY
 from core.tracing import spans
 from core.tracing.active import registry
+from core.tracing.fluent import default_sink
 from core.tracing.live_span import DEBUG, ERROR, INFO, INFO_SPAN_TYPES, LiveSpan
 from core.tracing.record import TraceSink
 from core.tracing.spans import get_current_active_span, set_current_span, update_current_trace
@@ -157,7 +157,7 @@ class CoreLangchainTracer(BaseCallbackHandler):
 
     def _start(self, start: _Start, span_type: str, inputs: Any) -> LiveSpan:
         parent = self._parent_for(start.parent_run_id)
-        sink = self._client or context.default_client()
+        sink = self._client or default_sink()
         span = spans.begin_span(start.name, span_type, None, sink=sink, parent=parent)
         span.set_inputs(inputs)
         span.set_attributes(start.attributes)  # after the inputs: MLflow's attribute order

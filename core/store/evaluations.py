@@ -32,8 +32,7 @@ from sqlalchemy import (
 )
 
 from core import jsonutil
-from core.errors import NotFoundError
-from core.evaluation.entities import (
+from core.entities.evaluation import (
     RUN_TYPE_EVALUATE,
     EvaluationColumns,
     EvaluationPage,
@@ -41,6 +40,7 @@ from core.evaluation.entities import (
     EvaluationRun,
     Score,
 )
+from core.errors import NotFoundError
 from core.mlflow_keys import ASSESSMENT_SOURCE_RUN_KEY, RUN_TYPE_TAG, SOURCE_RUN_METADATA
 from core.store import schema as t
 from core.store.columns import trace_columns

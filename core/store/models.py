@@ -40,12 +40,12 @@ from sqlalchemy import (
     update,
 )
 
-from core.agents.mlmodel import MLmodelFacts, read_mlmodel
 from core.errors import NotFoundError, StoreError
 from core.mlflow_keys import MODEL_VERSIONS_TAG
 from core.store import schema as t
 from core.store.artifacts import ArtifactResolver
 from core.store.dialect import lock_versions
+from core.store.mlmodel import MLmodelFacts, read_mlmodel
 from core.store.registered import is_prompt_clause, model_aliases, model_tags
 
 if TYPE_CHECKING:

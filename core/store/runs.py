@@ -29,9 +29,9 @@ from sqlalchemy import Connection, delete, insert, literal, select, union_all, u
 
 from core.entities.run import RUN_STATUSES, Run, RunData, RunInfo
 from core.errors import NotFoundError
-from core.evaluation.lineage import context_tags as process_context_tags
-from core.evaluation.lineage import run_name as random_run_name
 from core.mlflow_keys import RUN_NAME_TAG, USER_TAG
+from core.run_context import context_tags as process_context_tags
+from core.run_context import run_name as random_run_name
 from core.store import schema as t
 from core.store.connection import database_errors
 

@@ -378,10 +378,6 @@ class Layout:
         return f"MLflow {self.release} layout (alembic {self.revision or 'none'})"
 
     @property
-    def is_known(self) -> bool:
-        return self.revision in MLFLOW_REVISIONS
-
-    @property
     def is_newer(self) -> bool:
         """True when the revision is not one MLflow 3.18 knows: a newer MLflow wrote it."""
         return self.revision is not None and self.revision not in MLFLOW_REVISIONS

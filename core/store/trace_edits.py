@@ -31,7 +31,6 @@ from sqlalchemy import Connection, delete, insert, select, update
 
 from core.entities import Assessment
 from core.errors import NotFoundError
-from core.evaluation.assessments import EXPECTATION, FEEDBACK, aggregate_value
 from core.mlflow_keys import (
     ARCHIVAL_FAILURE_TAG,
     ARCHIVE_LOCATION_TAG,
@@ -42,6 +41,7 @@ from core.mlflow_keys import (
     USER_TAG,
 )
 from core.store import schema as t
+from core.store.assessment_rows import EXPECTATION, FEEDBACK, aggregate_value
 from core.store.runs import MAX_TAG_KEY_LENGTH, check_tag
 
 if TYPE_CHECKING:

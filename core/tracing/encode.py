@@ -6,22 +6,15 @@ SCHEMA.md §1/§3 and were checked against databases real MLflow wrote.
 
 from __future__ import annotations
 
-import getpass
 import json
-import sys
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from core.jsonutil import decode_attribute
 from core.mlflow_keys import (
     ARTIFACT_LOCATION_TAG,
-    GIT_BRANCH_TAG,
-    GIT_COMMIT_TAG,
-    GIT_REPO_URL_TAG,
     INFO_FINALIZED_METADATA,
     INPUTS_KEY,
     INPUTS_METADATA,
@@ -34,13 +27,11 @@ from core.mlflow_keys import (
     SESSION_METADATA,
     SIZE_BYTES_METADATA,
     SIZE_STATS_METADATA,
-    SOURCE_NAME_TAG,
-    SOURCE_TYPE_TAG,
     SPANS_LOCATION_TAG,
     TOKEN_USAGE_KEY,
     TRACE_NAME_TAG,
-    USER_TAG,
 )
+from core.run_context import source_metadata
 from core.tracing.live_span import LiveSpan
 from core.tracing.record import TraceRecord
 
@@ -159,60 +150,6 @@ def size_stats(span_documents: Sequence[str], info_size: int) -> dict[str, int]:
         "p50": percentile(0.50),
         "p75": percentile(0.75),
     }
-
-
-@cache
-def source_metadata() -> dict[str, str]:
-    """Who and what produced traces in this process, as MLflow records it."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    script = sys.argv[0] if sys.argv and sys.argv[0] else "<console>"  # as given, as MLflow
-    branch, commit, url = _git_facts(Path(sys.argv[0] or ".").resolve().parent)
-    return {
-        USER_TAG: user,
-        SOURCE_NAME_TAG: script,
-        SOURCE_TYPE_TAG: "LOCAL",
-        GIT_BRANCH_TAG: branch,
-        GIT_COMMIT_TAG: commit,
-        GIT_REPO_URL_TAG: url,
-    }
-
-
-def _git_facts(start: Path) -> tuple[str, str, str]:
-    """(branch, commit, origin URL) read from `.git` files, without running git; '' if unknown."""
-    for folder in (start, *start.parents):
-        git = folder / ".git"
-        if not git.is_dir():
-            continue
-        try:
-            head = (git / "HEAD").read_text().strip()
-        except OSError:
-            return "", "", ""
-        branch, commit = "", head
-        if head.startswith("ref: "):
-            ref = head[5:]
-            branch = ref.removeprefix("refs/heads/")
-            ref_file = git / ref
-            commit = ref_file.read_text().strip() if ref_file.is_file() else ""
-        return branch, commit, _origin_url(git / "config")
-    return "", "", ""
-
-
-def _origin_url(config: Path) -> str:
-    try:
-        lines = config.read_text().splitlines()
-    except OSError:
-        return ""
-    in_origin = False
-    for line in lines:
-        stripped = line.strip()
-        if stripped.startswith("["):
-            in_origin = stripped == '[remote "origin"]'
-        elif in_origin and stripped.startswith("url"):
-            return stripped.split("=", 1)[1].strip()
-    return ""
 
 
 def encode_trace(record: TraceRecord, experiment_id: str, artifact_location: str) -> TraceRows:

@@ -18,6 +18,7 @@ from core import context
 from core.mlflow_keys import FUNCTION_NAME_KEY
 from core.tracing.active import registry
 from core.tracing.live_span import LiveSpan
+from core.tracing.record import TraceSink
 from core.tracing.spans import get_current_active_span, update_current_trace
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,6 +31,11 @@ __all__ = [
     "trace",
     "update_current_trace",
 ]
+
+
+def default_sink() -> TraceSink:
+    """Where a root span starts its trace when no client is named: the default client."""
+    return context.default_client()
 
 
 def get_last_active_trace_id(thread_local: bool = False) -> str | None:

@@ -12,7 +12,6 @@ BASE_MS = 1_795_677_585_718  # 2026-11-26, like the fixtures
 LOAD_TEST = "1"
 SMALL = "2"
 DELETED = "3"
-EMPTY_NAME = "Default"
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ import core
 from core import tracking
 from core.agents import codefile
 from core.agents.errors import AgentLoadError
-from core.agents.mlmodel import read_mlmodel
 from core.agents.responses import ResponsesAgentStreamEvent, responses_agent_output_reducer
 from core.errors import NotFoundError, ReadOnlyStoreError, StoreError
+from core.store.mlmodel import read_mlmodel
 from core.store.models import parse_model_uri
 from core.store.store import Store
 from tests.conftest import FIXTURES, load_expected

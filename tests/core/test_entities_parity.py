@@ -89,7 +89,7 @@ def test_core_entities_exports_mlflows_entities() -> None:
     assert all(getattr(entities, name) is not None for name in names)
     # One Feedback: what a scorer returns is what an assessment reads back as.
     assert core.Feedback is entities.Feedback
-    assert core.evaluation.entities.Feedback is entities.Feedback
+    assert core.genai.scorers.Feedback is entities.Feedback
 
 
 # -- span status -------------------------------------------------------------------------------

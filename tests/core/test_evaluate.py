@@ -29,7 +29,6 @@ DATA = [
     {"inputs": {"question": q}, "expectations": {"expected_response": a}}
     for q, a in QUESTIONS.items()
 ]
-FIXTURE_RUN = "d5b2747922674d6f94c58663cc62ba9c"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy import event
 
 import core
 from core import context, jsonutil, tracking
-from core.evaluation.entities import EvaluationRow
+from core.entities.evaluation import EvaluationRow
 from core.store.store import Store
 
 

@@ -12,10 +12,9 @@ import pytest
 
 import core
 from core.entities import AssessmentSource
-from core.evaluation.assessments import aggregate_value
+from core.entities.evaluation import assessment_error
 from core.evaluation.colspec import infer_schema
 from core.evaluation.dataset import describe, pandas_digest
-from core.evaluation.entities import assessment_error
 from core.evaluation.metrics import aggregate
 from core.evaluation.scorer import as_scorer
 from core.evaluation.scoring import score_row, standardize
@@ -31,6 +30,7 @@ from core.scorers import (
     output_text,
     scorer,
 )
+from core.store.assessment_rows import aggregate_value
 
 CHAT_OUTPUT = {
     "choices": [

@@ -20,8 +20,7 @@ import core
 import core.evaluation.scorers
 import core.scorers
 from core import tracking
-from core.entities import Trace
-from core.evaluation.entities import Feedback
+from core.entities import Feedback, Trace
 from core.evaluation.judge import VERDICT_SCHEMA, Judge, JudgeError
 from core.evaluation.judges import BuiltInJudge, CategoricalRating
 from core.evaluation.judges.models import normalize_url, ollama_url

@@ -12,8 +12,8 @@ import pytest
 
 import core
 from core import tracking
-from core.agents.mlmodel import read_mlmodel
 from core.agents.runner import AgentRunner
+from core.store.mlmodel import read_mlmodel
 from core.store.store import Store
 from tests.core.test_agents import ANSWER, FIXTURE_318, QUESTION, TUTORIAL_OUTPUT, without_git
 from tests.interop.conftest import MlflowRunner, mlflow_python

@@ -288,7 +288,7 @@ def expected_assessments(row: Any, root: str, run_id: str) -> list[list[Any]]:
 
 
 def row_user() -> str:
-    from core.evaluation.lineage import context_tags
+    from core.run_context import context_tags
 
     return context_tags()["mlflow.user"]
 

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.entities import Trace
-from core.evaluation.entities import Feedback
+from core.entities import Feedback, Trace
 from core.evaluation.judges import prompts
 from core.evaluation.judges.base import BuiltInJudge
 from core.evaluation.judges.fields import (

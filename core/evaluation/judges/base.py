@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from core.evaluation.entities import Feedback
+from core.entities import Feedback
 from core.evaluation.judges.engine import JudgeEngine, Verdict, make_feedback
 from core.evaluation.scorer import Scorer
 

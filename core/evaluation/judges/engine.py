@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core.evaluation.entities import AssessmentSource, Feedback
+from core.entities import AssessmentSource, Feedback
 from core.evaluation.judges.models import model_uri, ollama_model, ollama_url
 from core.evaluation.judges.verdicts import (
     VERDICT_SCHEMA,

@@ -27,7 +27,7 @@ from app.evaluations.values import (
     unquoted,
     value_cell,
 )
-from core.evaluation.entities import Score
+from core.entities.evaluation import Score
 from core.prompt_version import PromptVersion
 from tests.ollama_server import OllamaStandIn
 

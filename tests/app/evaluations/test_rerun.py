@@ -26,7 +26,7 @@ from app.evaluations.rerun_parts import CodeConfirmDialog
 from app.evaluations.scorer_files import CodeFile
 from app.main_window import MainWindow
 from core.client import Client
-from core.evaluation.entities import EvaluationResult, EvaluationRun
+from core.entities.evaluation import EvaluationResult, EvaluationRun
 from core.store.store import Store
 from tests.app.evaluations.conftest import (
     FIXTURE_EXPERIMENT,

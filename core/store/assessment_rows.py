@@ -15,8 +15,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from core.entities import Assessment, Trace
-from core.evaluation.entities import Feedback
+from core.entities import Assessment, Feedback, Trace
 from core.mlflow_keys import ASSESSMENT_SOURCE_RUN_KEY, SCORER_DIGEST_KEY
 from core.store.assessment_codec import assessment_from_row
 

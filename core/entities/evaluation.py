@@ -1,9 +1,8 @@
-"""What evaluations hand out: scorer feedback, `core.evaluate`'s result, stored runs and rows.
+"""What evaluations hand out: `core.evaluate`'s result, stored runs and rows.
 
-`Feedback` is what a scorer may return: MLflow's `mlflow.entities.Feedback`, the same class
-`core.entities.Feedback` that assessments read back from a store are. The read side
-(`EvaluationRun`, `EvaluationRow`, `Score`, `EvaluationPage`) is what `Store.evaluations` gives
-the app's Evaluations view: plain values, with a row's inputs and outputs decoded only when asked.
+The read side (`EvaluationRun`, `EvaluationRow`, `Score`, `EvaluationPage`) is what
+`Store.evaluations` gives the app's Evaluations view: plain values, with a row's inputs and
+outputs decoded only when asked. What a scorer returns is `core.entities.Feedback`.
 """
 
 from __future__ import annotations
@@ -14,29 +13,25 @@ from typing import Any
 
 import pandas as pd
 
-from core.entities import AssessmentError, AssessmentSource, Feedback, Span
-from core.entities.assessment_error import ASSESSMENT_ERROR, as_assessment_error
+from core.entities.assessment_error import AssessmentError, as_assessment_error
+from core.entities.span import Span
 from core.mlflow_keys import (
     AGENT_FUNCTION_TAG,
     USER_TAG,
 )
 
 __all__ = [
-    "ASSESSMENT_ERROR",
     "FAILED",
     "FINISHED",
     "KILLED",
     "RUNNING",
     "RUN_TYPE_EVALUATE",
     "SCORER_ERROR",
-    "AssessmentError",
-    "AssessmentSource",
     "EvaluationColumns",
     "EvaluationPage",
     "EvaluationResult",
     "EvaluationRow",
     "EvaluationRun",
-    "Feedback",
     "Score",
     "assessment_error",
 ]
