@@ -107,7 +107,7 @@ def show_trace(store: Store, args: argparse.Namespace, out: TextIO) -> None:
 
 
 def list_prompts(store: Store, args: argparse.Namespace, out: TextIO) -> None:
-    prompts = store.registry.prompts(args.name)
+    prompts = store.prompt_registry.prompts(args.name)
     if args.json:
         for p in prompts:
             record = {

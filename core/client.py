@@ -27,7 +27,7 @@ from core.evaluation.evaluate import Cancel, run_evaluation
 from core.evaluation.job import Progress
 from core.evaluation.scorer import Scorer
 from core.prompt_version import PromptVersion, Template
-from core.store.registry import PromptSummary
+from core.store.prompt_registry import PromptSummary
 from core.tracking_client import TrackingClient
 
 
@@ -48,7 +48,7 @@ class Client(TrackingClient):
     ) -> PromptVersion:
         """Create prompt `name` or its next version (a chat template: [{role, content}])."""
         return prompts.register_prompt(
-            self.registry_store(write=True).registry,
+            self.registry_store(write=True).prompt_registry,
             name,
             template,
             experiment_id=self.experiment_id,
@@ -64,7 +64,7 @@ class Client(TrackingClient):
         """A prompt version by URI or name (the latest when neither version nor alias is
         given); inside a span, the trace is linked to it."""
         return prompts.load_prompt(
-            self.registry_store().registry, name_or_uri, version, allow_missing
+            self.registry_store().prompt_registry, name_or_uri, version, allow_missing
         )
 
     def search_prompts(
@@ -72,16 +72,16 @@ class Client(TrackingClient):
     ) -> list[PromptSummary]:
         """Prompts, those whose name matches `name LIKE '%text%'` when a filter is given."""
         try:
-            registry = self.registry_store().registry
+            registry = self.registry_store().prompt_registry
         except StoreNotFoundError:
             return []
         return prompts.search_prompts(registry, filter_string)[:max_results]
 
     def set_prompt_alias(self, name: str, alias: str, version: int) -> None:
-        self.registry_store(write=True).registry.set_alias(name, alias, int(version))
+        self.registry_store(write=True).prompt_registry.set_alias(name, alias, int(version))
 
     def delete_prompt_alias(self, name: str, alias: str) -> None:
-        self.registry_store(write=True).registry.delete_alias(name, alias)
+        self.registry_store(write=True).prompt_registry.delete_alias(name, alias)
 
     # -- evaluation --------------------------------------------------------------------------
 

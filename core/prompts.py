@@ -20,14 +20,14 @@ from typing import Any
 from core.errors import NotFoundError
 from core.mlflow_keys import LINKED_PROMPTS_TAG
 from core.prompt_version import PromptVersion, Template
-from core.store.registry import PromptSummary, Registry
+from core.store.prompt_registry import PromptRegistry, PromptSummary
 from core.tracing.spans import get_current_active_span, trace_record
 
 URI = re.compile(r"^prompts:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w-]+))?$")
 
 
 def register_prompt(
-    registry: Registry,
+    registry: PromptRegistry,
     name: str,
     template: Template,
     *,
@@ -81,7 +81,7 @@ def parse_prompt_uri(
 
 
 def load_prompt(
-    registry: Registry,
+    registry: PromptRegistry,
     name_or_uri: str,
     version: int | str | None = None,
     allow_missing: bool = False,
@@ -122,7 +122,9 @@ def link_to_current_trace(prompt: PromptVersion) -> None:
     span.set_attribute(LINKED_PROMPTS_TAG, linked)
 
 
-def search_prompts(registry: Registry, filter_string: str | None = None) -> list[PromptSummary]:
+def search_prompts(
+    registry: PromptRegistry, filter_string: str | None = None
+) -> list[PromptSummary]:
     """Prompts, optionally those whose name matches `name LIKE '%text%'` or contains a text."""
     text = None
     if filter_string:

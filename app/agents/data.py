@@ -13,7 +13,7 @@ from pathlib import Path
 
 from core.agents.codefile import inspect_code_file
 from core.store.mlmodel import MLmodelFacts
-from core.store.models import ModelVersion, RegisteredModel
+from core.store.model_types import ModelVersion, RegisteredModel
 from core.store.store import Store
 
 #: Code files larger than this are not shown in full (they are still hashed and run).

@@ -76,7 +76,7 @@ def warm_up(_token: object = None) -> None:
 
 def prompt_versions(store: Store) -> list[PromptVersion]:
     """Database thread: every version of every registered prompt, by name, newest first."""
-    registry = store.registry
+    registry = store.prompt_registry
     versions: list[PromptVersion] = []
     for summary in sorted(registry.prompts(), key=lambda p: p.name.casefold()):
         versions.extend(reversed(registry.prompt_versions(summary.name)))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from core.entities import TraceRow
 from core.errors import StoreError
 from core.prompt_version import PromptVersion, Template, template_variables
-from core.store.registry import PromptSummary
+from core.store.prompt_registry import PromptSummary
 from core.store.store import Store
 
 #: How many of the traces that used a prompt version the Traces tab lists (newest first).
@@ -56,12 +56,12 @@ def database_key(store: Store) -> str:
 
 def load_prompts(store: Store, name_contains: str) -> list[PromptSummary]:
     """Database thread: prompts whose name contains the text (all when empty), by name."""
-    return store.registry.prompts(name_contains.strip() or None)
+    return store.prompt_registry.prompts(name_contains.strip() or None)
 
 
 def load_history(store: Store, name: str) -> list[PromptVersion]:
     """Database thread: every version of prompt `name`, oldest first."""
-    return store.registry.prompt_versions(name)
+    return store.prompt_registry.prompt_versions(name)
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ def save_version(
     tags: dict[str, str] | None = None,
 ) -> PromptVersion:
     """Database thread: write the next version of `name`; returns it as read back."""
-    return store.registry.register_version(
+    return store.prompt_registry.register_version(
         name,
         template,
         commit_message=commit_message or None,
@@ -111,11 +111,11 @@ def save_version(
 
 
 def move_alias(store: Store, name: str, alias: str, version: int) -> None:
-    store.registry.set_alias(name, alias, version)
+    store.prompt_registry.set_alias(name, alias, version)
 
 
 def delete_alias(store: Store, name: str, alias: str) -> None:
-    store.registry.delete_alias(name, alias)
+    store.prompt_registry.delete_alias(name, alias)
 
 
 # -- describing changes ------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from app.formatting import EMPTY, local_time, local_time_detail, one_line, rich_
 from app.prompts import data
 from app.row_models import LoadingModel
 from core.prompt_version import PromptVersion
-from core.store.registry import PromptSummary
+from core.store.prompt_registry import PromptSummary
 from core.store.store import Store
 
 #: The chips the delegate paints in an aliases cell (list[str]).

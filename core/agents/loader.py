@@ -39,7 +39,7 @@ from core.agents.responses import ResponsesAgentResponse, ResponsesAgentStreamEv
 from core.errors import StoreError
 from core.store.connection import parse_location
 from core.store.mlmodel import MLmodelFacts
-from core.store.models import ResolvedModel
+from core.store.model_types import ResolvedModel
 from core.store.store import Store
 
 CORE, MLFLOW = "core", "mlflow"

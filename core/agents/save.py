@@ -28,7 +28,7 @@ from core.agents.model_folder import NewModelFolder, write_model_folder
 from core.agents.responses import ResponsesAgentRequest
 from core.run_context import context_tags
 from core.store.mlmodel import DEFAULT_INPUT_EXAMPLE
-from core.store.models import NewLoggedModel
+from core.store.model_types import NewLoggedModel
 from core.store.store import Store
 
 

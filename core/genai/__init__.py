@@ -21,7 +21,7 @@ from core.entities.evaluation import EvaluationResult
 from core.evaluation.scorer import Scorer, scorer
 from core.genai import scorers
 from core.prompt_version import PromptVersion, Template
-from core.store.registry import PromptSummary
+from core.store.prompt_registry import PromptSummary
 
 __all__ = [
     "delete_prompt_alias",

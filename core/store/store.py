@@ -18,9 +18,9 @@ from core.store.connection import (
 )
 from core.store.ddl import create_sqlite_database
 from core.store.evaluations import Evaluations
-from core.store.models import Models
+from core.store.prompt_registry import PromptRegistry
 from core.store.reader import StoreReader
-from core.store.registry import Registry
+from core.store.registered_models import RegisteredModels
 from core.store.runs import Runs
 from core.store.schema import REQUIRED_TABLES, Layout, detect_layout
 from core.store.trace_edits import TraceEdits
@@ -118,9 +118,9 @@ class Store:
         return self.location.display
 
     @property
-    def registry(self) -> Registry:
+    def prompt_registry(self) -> PromptRegistry:
         """Prompts (and registered models) of this store."""
-        return Registry(self)
+        return PromptRegistry(self)
 
     @property
     def evaluations(self) -> Evaluations:
@@ -128,9 +128,9 @@ class Store:
         return Evaluations(self)
 
     @property
-    def models(self) -> Models:
+    def models(self) -> RegisteredModels:
         """Registered models (not prompts) and logged models of this store, with their files."""
-        return Models(self)
+        return RegisteredModels(self)
 
     @property
     def runs(self) -> Runs:

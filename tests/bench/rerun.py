@@ -96,7 +96,7 @@ def build_database(folder: Path, rows: int) -> BenchDb:
     finally:
         tracking.reset()
     with Store.open(path, read_only=False) as store:
-        store.registry.register_version("qa", "{{ question }}", experiment_id=experiment)
+        store.prompt_registry.register_version("qa", "{{ question }}", experiment_id=experiment)
     return BenchDb(path, experiment, source, big, small)
 
 

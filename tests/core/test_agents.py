@@ -18,7 +18,7 @@ from core.agents.errors import AgentLoadError
 from core.agents.responses import ResponsesAgentStreamEvent, responses_agent_output_reducer
 from core.errors import NotFoundError, ReadOnlyStoreError, StoreError
 from core.store.mlmodel import read_mlmodel
-from core.store.models import parse_model_uri
+from core.store.model_uris import parse_model_uri
 from core.store.store import Store
 from tests.conftest import FIXTURES, load_expected
 
@@ -426,7 +426,7 @@ def test_log_model_into_a_copy_of_the_318_fixture(db318: Path, tmp_path: Path) -
         assert all(
             v.folder.code_file is not None and v.folder.code_file.is_file() for v in versions
         )
-        assert [p.name for p in store.registry.prompts()] == ["knowledge_prompt"]
+        assert [p.name for p in store.prompt_registry.prompts()] == ["knowledge_prompt"]
 
 
 def test_a_model_logged_outside_a_run_has_no_run(agents_db: Path, tmp_path: Path) -> None:

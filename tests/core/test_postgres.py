@@ -269,10 +269,10 @@ def test_evaluations_equal_sqlite(pg318: Store, sqlite318: Store) -> None:
 
 
 def test_prompts_and_agents_registry_equal_sqlite(pg318: Store, sqlite318: Store) -> None:
-    assert pg318.registry.prompts() == sqlite318.registry.prompts()
-    for summary in pg318.registry.prompts():
-        assert pg318.registry.prompt_versions(summary.name) == (
-            sqlite318.registry.prompt_versions(summary.name)
+    assert pg318.prompt_registry.prompts() == sqlite318.prompt_registry.prompts()
+    for summary in pg318.prompt_registry.prompts():
+        assert pg318.prompt_registry.prompt_versions(summary.name) == (
+            sqlite318.prompt_registry.prompt_versions(summary.name)
         )
 
     def facts(store: Store) -> list[dict[str, Any]]:
@@ -343,7 +343,7 @@ def test_concurrent_processes_get_distinct_gapless_versions(tracking_pg: str) ->
     ]
     assert [p.wait(timeout=120) for p in processes] == [0, 0, 0]
     with Store.open(tracking_pg) as store:
-        versions = store.registry.prompt_versions("shared")
+        versions = store.prompt_registry.prompt_versions("shared")
     assert [v.version for v in versions] == list(range(1, len(names) * per_process + 1))
     for name in names:
         assert [v.template for v in versions if str(v.template).startswith(name)] == [
@@ -355,7 +355,7 @@ def test_a_lost_unique_race_is_run_again(pg_url: str) -> None:
     """A version number taken by another writer between our read and our insert (as MLflow
     would) makes the transaction run again, and it then takes the next number."""
     with Store.open(pg_url, read_only=False) as store:
-        store.registry.register_version("raced", "v1")
+        store.prompt_registry.register_version("raced", "v1")
         attempts = []
 
         def work(connection: Any) -> None:
@@ -365,13 +365,13 @@ def test_a_lost_unique_race_is_run_again(pg_url: str) -> None:
                 select(mv.c.version).where(mv.c.name == "raced").order_by(mv.c.version.desc())
             ).scalar()
             if len(attempts) == 1:  # another writer commits the same number meanwhile
-                store.registry.register_version("raced", "v2 by the other writer")
+                store.prompt_registry.register_version("raced", "v2 by the other writer")
             row = {"name": "raced", "version": version + 1, "current_stage": "None"}
             connection.execute(insert(mv).values(**row, workspace="default"))
 
         store.writer.transaction(work)
         assert len(attempts) == 2
-        assert [v.version for v in store.registry.prompt_versions("raced")] == [1, 2, 3]
+        assert [v.version for v in store.prompt_registry.prompt_versions("raced")] == [1, 2, 3]
 
 
 def test_evaluation_run_writes(pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:

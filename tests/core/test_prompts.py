@@ -128,7 +128,7 @@ def test_reads_prompts_mlflow_registered(fixture_db: Path) -> None:
     expected = load_expected(fixture_db)["prompts"]
     with Store.open(fixture_db) as store:
         for prompt in expected:
-            versions = store.registry.prompt_versions(prompt["name"])
+            versions = store.prompt_registry.prompt_versions(prompt["name"])
             assert [v.version for v in versions] == [v["version"] for v in prompt["versions"]]
             for ours, theirs in zip(versions, prompt["versions"], strict=True):
                 assert ours.template == theirs["template"]
@@ -166,7 +166,7 @@ def test_two_processes_get_distinct_gapless_versions(registry_db: Path) -> None:
     ]
     assert [p.wait(timeout=120) for p in processes] == [0, 0]
     with Store.open(registry_db) as store:
-        versions = store.registry.prompt_versions("shared")
+        versions = store.prompt_registry.prompt_versions("shared")
     assert [v.version for v in versions] == list(range(1, 2 * per_process + 2))
     texts = [v.template for v in versions[1:]]
     for name in ("alpha", "beta"):

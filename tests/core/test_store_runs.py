@@ -1,5 +1,5 @@
 """`Store.runs` (start_run / end_run / set_tag rows), `StoreWriter.ensure_default_experiment`,
-and `Models.log_model` into an existing run or none, on SQLite and on PostgreSQL.
+and `RegisteredModels.log_model` into an existing run or none, on SQLite and on PostgreSQL.
 
 The expected rows are those real MLflow 3.18 wrote for the same calls (see core/store/runs.py
 and core/store/models.py); tests/interop/test_runs_interop.py compares against MLflow itself.
@@ -23,7 +23,7 @@ from core.errors import NotFoundError, ReadOnlyStoreError, StoreError
 from core.run_context import source_metadata
 from core.store import schema as t
 from core.store.ddl import DEFAULT_WORKSPACE_DESCRIPTION, schema_sql
-from core.store.models import NewLoggedModel
+from core.store.model_types import NewLoggedModel
 from core.store.revisions import HEAD_REVISION
 from core.store.runs import MAX_TAG_VALUE_LENGTH, start_run_tags
 from core.store.store import Store

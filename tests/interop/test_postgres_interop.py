@@ -81,8 +81,8 @@ def test_core_reads_the_server_as_it_reads_the_sqlite_fixture(
     with Store.open(tutorial.url) as server, Store.open(db318) as file:
         assert _shape(server) == _shape(file)
         assert server.layout.label == file.layout.label
-        assert [p.name for p in server.registry.prompts()] == ["knowledge_prompt"]
-        ours = server.registry.prompt_versions("knowledge_prompt")
+        assert [p.name for p in server.prompt_registry.prompts()] == ["knowledge_prompt"]
+        ours = server.prompt_registry.prompt_versions("knowledge_prompt")
         assert [(v.template, v.commit_message) for v in ours] == [
             (p["template"], p["commit_message"]) for p in tutorial.golden["prompts"].values()
         ]

@@ -1,6 +1,6 @@
 """Runs, trace tags and assessments both ways with real MLflow 3.18.
 
-* MLflow reads what `Store.runs` / `Store.trace_edits` / `Models.log_model` wrote
+* MLflow reads what `Store.runs` / `Store.trace_edits` / `RegisteredModels.log_model` wrote
   (`get_run`, `search_runs`, `get_trace(...).info.tags` / `.assessments`), value by value;
 * the rows `core` writes for a sequence of calls equal, column by column (ids and times aside),
   the rows MLflow writes for the same calls (`start_run`, `end_run`, `set_tag`,
@@ -29,7 +29,7 @@ from sqlalchemy import insert
 
 from core.entities.ids import hex_to_base64
 from core.store import schema as t
-from core.store.models import NewLoggedModel
+from core.store.model_types import NewLoggedModel
 from core.store.store import Store
 from tests.core.test_agents import FIXTURE_318
 from tests.interop.conftest import MlflowRunner

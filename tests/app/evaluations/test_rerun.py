@@ -42,7 +42,9 @@ RERUN_MS = 60_000
 
 def register_prompt(db: Path, template: str = "{{ question }}", name: str = "qa") -> None:
     with Store.open(db, read_only=False) as store:
-        store.registry.register_version(name, template, commit_message="test", experiment_id="2")
+        store.prompt_registry.register_version(
+            name, template, commit_message="test", experiment_id="2"
+        )
 
 
 @pytest.fixture

@@ -47,7 +47,7 @@ def test_a_read_only_store_asks_for_editing_then_the_dialog_gives_a_plan(
         source = stores[0].evaluations.run(SOME_CHECK_RUN)
         flow.request(source)
         assert not bar.isHidden() and bar.label.text() == READ_ONLY and flow.dialog is None
-        stores[1].registry.register_version("qa", "{{ question }}", commit_message="test")
+        stores[1].prompt_registry.register_version("qa", "{{ question }}", commit_message="test")
         flow.set_client(clients[1])  # the same file, reopened for writing: the rerun goes on
         qtbot.waitUntil(lambda: flow.dialog is not None, timeout=WAIT_MS)
         assert said == [f"Rebuilding the dataset of {source.name}…"]

@@ -79,7 +79,7 @@ def build_showcase(db: Path) -> tuple[str, str]:
     first = runs.make_run(db, data, _answers(WRONG_A, False), scorers, "capitals-baseline")
     second = runs.make_run(db, data, _answers(WRONG_B, True), scorers, "capitals-verbose")
     with Store.open(db, read_only=False) as store:
-        store.registry.register_version(
+        store.prompt_registry.register_version(
             "capitals",
             [
                 {"role": "system", "content": "Answer with the city name only."},

@@ -130,7 +130,7 @@ def test_refresh_reads_versions_other_programs_wrote(
     select_prompt(qtbot, page, "qa")
     select_version(page, 2)
     with Store.open(registry_db.path, read_only=False) as store:
-        store.registry.register_version("qa", "Answer {{ question }} from elsewhere")
+        store.prompt_registry.register_version("qa", "Answer {{ question }} from elsewhere")
     with qtbot.waitSignal(page.versions.history.loaded, timeout=WAIT_MS):
         page.refresh()
     assert [v.version for v in page.versions.history.versions()] == [4, 3, 2, 1]

@@ -24,7 +24,8 @@ def read_versions(path: Path, name: str) -> list[tuple[int, object, str | None]]
     """(version, template, commit message) of every version, read back through core."""
     with Store.open(path) as store:
         return [
-            (v.version, v.template, v.commit_message) for v in store.registry.prompt_versions(name)
+            (v.version, v.template, v.commit_message)
+            for v in store.prompt_registry.prompt_versions(name)
         ]
 
 
@@ -69,7 +70,7 @@ def test_edit_and_save_a_new_version(
         "for an audience",
     )
     with Store.open(registry_db.path) as store:
-        assert "0" in store.registry.prompts("qa")[0].tags["_mlflow_experiment_ids"]
+        assert "0" in store.prompt_registry.prompts("qa")[0].tags["_mlflow_experiment_ids"]
     model = page.list_panel.model
     qtbot.waitUntil(lambda: model.index(model.row_of("qa") or 0, 1).data() == "v4")
     assert drafts.load_draft(page._database, "qa") is None
@@ -149,7 +150,7 @@ def test_moving_and_deleting_aliases(
         page.versions.move_button.click()
     assert answers.asked == ["move from v3"]
     with Store.open(registry_db.path) as store:
-        assert store.registry.aliases("qa") == {"production": 3}
+        assert store.prompt_registry.aliases("qa") == {"production": 3}
     assert history.index(0, 3).data() == "production"
     answers.move = ("staging", 1)
     with qtbot.waitSignal(history.loaded, timeout=WAIT_MS):
@@ -157,7 +158,7 @@ def test_moving_and_deleting_aliases(
     with qtbot.waitSignal(history.loaded, timeout=WAIT_MS):
         page.versions.delete_menu.actions()[0].trigger()  # "production (v3)"
     with Store.open(registry_db.path) as store:
-        assert store.registry.aliases("qa") == {"staging": 1}
+        assert store.prompt_registry.aliases("qa") == {"staging": 1}
     assert [a.text() for a in page.versions.delete_menu.actions()] == ["staging (v1)"]
 
 
@@ -195,12 +196,12 @@ def test_a_failed_write_for_any_reason_keeps_the_draft(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from core.errors import StoreError
-    from core.store.registry import Registry as CoreRegistry
+    from core.store.prompt_registry import PromptRegistry
 
     def disk_full(*_args: object, **_kwargs: object) -> None:
         raise StoreError("mlflow.db: database or disk is full")
 
-    monkeypatch.setattr(CoreRegistry, "register_version", disk_full)
+    monkeypatch.setattr(PromptRegistry, "register_version", disk_full)
     page = open_prompts(registry_db.path, writable=True)
     page.edit()
     page.editor.chat.rows[1].content.setPlainText("{{ question }}?")

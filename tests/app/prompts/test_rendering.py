@@ -16,7 +16,7 @@ from app.prompts.traces import LinkedTracesModel
 from app.tasks import TaskRunner
 from core.entities import TraceRow
 from core.prompt_version import PromptVersion
-from core.store.registry import PromptSummary
+from core.store.prompt_registry import PromptSummary
 from tests.app.prompts.conftest import CHAT, XSS
 
 SCRIPT = re.compile(r"<script|<b>|<i>", re.IGNORECASE)

@@ -26,7 +26,7 @@ def start_editing(qtbot: QtBot, page: PromptsPage, name: str, text: str) -> None
 
 def version_count(path: Path, name: str) -> int:
     with Store.open(path) as store:
-        return len(store.registry.prompt_versions(name))
+        return len(store.prompt_registry.prompt_versions(name))
 
 
 def test_switching_prompts_asks_and_cancel_keeps_editing(

@@ -21,97 +21,37 @@ logged model tag `mlflow.modelVersions`. Its run (`NewLoggedModel.run_id`) is, a
 
 from __future__ import annotations
 
-import json
-import re
-import time
-import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    Connection,
-    delete,
-    func,
-    insert,
-    literal,
-    select,
-    update,
-)
+from sqlalchemy import Connection, delete, func, insert, select
 
 from core.errors import NotFoundError, StoreError
-from core.mlflow_keys import MODEL_VERSIONS_TAG
 from core.store import schema as t
-from core.store.artifacts import ArtifactResolver
-from core.store.dialect import lock_versions
-from core.store.mlmodel import MLmodelFacts, read_mlmodel
+from core.store.mlmodel import read_mlmodel
+from core.store.model_log import write_logged_model
+from core.store.model_types import (
+    LOGGED_MODEL_STATUSES,
+    LoggedModel,
+    ModelFolder,
+    ModelVersion,
+    NewLoggedModel,
+    RegisteredModel,
+    ResolvedModel,
+)
+from core.store.model_uris import (
+    ModelUri,
+    check_alias,
+    model_id_of,
+    parse_model_uri,
+    writable_folder,
+)
 from core.store.registered import is_prompt_clause, model_aliases, model_tags
 
 if TYPE_CHECKING:
     from core.store.store import Store
-
-#: How a logged model relates to a run (see the module docstring).
-LOGGED_MODEL_READY = 2
-LOGGED_MODEL_STATUSES = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
-ALIAS = re.compile(r"[\w\-]{1,255}")
-_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:/(?P<suffix>[^/]+)|@(?P<alias>[^/]+))?$")
-_RUNS_URI = re.compile(r"^runs:/(?P<run_id>[^/]+)/(?P<path>.+?)/?$")
-
-
-# -- what the app sees ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class RegisteredModel:
-    """One line of the model list (prompts are not models)."""
-
-    name: str
-    description: str | None
-    tags: Mapping[str, str]
-    aliases: Mapping[str, int]
-    latest_version: int | None
-    creation_time: int | None
-    last_updated_time: int | None
-
-
-@dataclass(frozen=True)
-class ModelFolder:
-    """Where a model's files are: as recorded, and where they are now."""
-
-    recorded_location: str | None
-    artifact_dir: Path | None
-    mlmodel: MLmodelFacts | None
-
-    @property
-    def code_file(self) -> Path | None:
-        """The code file a load would execute (the copy in the model folder)."""
-        return self.mlmodel.code_file if self.mlmodel is not None else None
-
-
-@dataclass(frozen=True)
-class ModelVersion:
-    """One version of a registered model, with its logged model and files."""
-
-    name: str
-    version: int
-    creation_time: int | None
-    last_updated_time: int | None
-    description: str | None
-    source: str | None
-    run_id: str | None
-    status: str | None
-    stage: str | None
-    storage_location: str | None
-    aliases: tuple[str, ...]
-    tags: Mapping[str, str]
-    model_id: str | None
-    experiment_id: str | None
-    folder: ModelFolder
-
-    @property
-    def uri(self) -> str:
-        return f"models:/{self.name}/{self.version}"
 
 
 @dataclass
@@ -124,130 +64,7 @@ class _VersionFacts:
     aliases: dict[int, list[str]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class LoggedModel:
-    """A `logged_models` row (MLflow ≥ 3.0) with its tags and files."""
-
-    model_id: str
-    name: str
-    experiment_id: str
-    source_run_id: str | None
-    status: str
-    creation_timestamp_ms: int | None
-    last_updated_timestamp_ms: int | None
-    tags: Mapping[str, str]
-    folder: ModelFolder
-
-
-@dataclass(frozen=True)
-class ResolvedModel:
-    """What a model URI names: the files to load and the ids to record."""
-
-    uri: str
-    folder: ModelFolder
-    model_id: str | None = None
-    name: str | None = None
-    version: int | None = None
-    run_id: str | None = None
-    experiment_id: str | None = None
-
-
-@dataclass(frozen=True)
-class NewLoggedModel:
-    """Everything `Models.log_model` writes (the files are already in `artifact_location`).
-
-    `run_id` is the active run the model is logged in, or None outside any run.
-    """
-
-    model_id: str
-    run_id: str | None
-    name: str
-    experiment_id: str
-    artifact_location: str
-    tags: Mapping[str, str]
-    start_ms: int
-    end_ms: int = field(default_factory=lambda: int(time.time() * 1000))
-
-
-# -- URIs -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelUri:
-    """A parsed model URI; exactly one way of naming the model is set."""
-
-    name: str | None = None
-    version: int | None = None
-    alias: str | None = None
-    stage: str | None = None
-    model_id: str | None = None
-    run_id: str | None = None
-    artifact_path: str | None = None
-    path: Path | None = None
-
-
-def parse_model_uri(uri: str) -> ModelUri:
-    """`models:/name/3`, `models:/name@alias`, `models:/name@latest`, `models:/name/latest`,
-    `models:/name/<stage>`, `models:/m-<id>`, `runs:/<run id>/<path>`, or a local folder."""
-    text = str(uri).strip()
-    runs = _RUNS_URI.match(text)
-    if runs is not None:
-        return ModelUri(run_id=runs.group("run_id"), artifact_path=runs.group("path"))
-    if not text.startswith("models:"):
-        if "://" in text or not text:
-            raise ValueError(
-                f"{uri!r} is not a model URI: use models:/name/1, models:/name@alias, "
-                "models:/m-<id>, runs:/<run id>/<path> or a folder."
-            )
-        return ModelUri(path=Path(text.removeprefix("file:")).expanduser())
-    match = _URI.match(text)
-    if match is None:
-        raise ValueError(
-            f"{uri!r} is not a model URI: use models:/name/1, models:/name@alias, "
-            "models:/name@latest or models:/m-<id>."
-        )
-    name, suffix, alias = match.group("name", "suffix", "alias")
-    if alias is not None:
-        return ModelUri(name=name, alias=alias)
-    if suffix is None:
-        return ModelUri(model_id=name) if name.startswith("m-") else ModelUri(name=name)
-    if suffix.isdigit():
-        return ModelUri(name=name, version=int(suffix))
-    return ModelUri(name=name) if suffix.lower() == "latest" else ModelUri(name=name, stage=suffix)
-
-
-def check_alias(alias: str) -> None:
-    """MLflow's alias rules: letters, digits, `_`, `-`; not `latest`, not `v<number>`."""
-    if (
-        not ALIAS.fullmatch(alias or "")
-        or alias.lower() == "latest"
-        or re.fullmatch(r"[vV]\d+", alias)
-    ):
-        raise ValueError(
-            f"{alias!r} cannot be an alias: use letters, digits, '_' or '-' "
-            "('latest' and 'v<number>' are reserved)."
-        )
-
-
-def model_id_of(source: str | None) -> str | None:
-    """The logged model id in a version's `models:/m-<id>` source, else None."""
-    if source and source.startswith("models:/m-") and "/" not in source[len("models:/") :]:
-        return source[len("models:/") :]
-    return None
-
-
-def writable_folder(resolver: ArtifactResolver, recorded: str) -> Path:
-    """Where to write files for recorded location `recorded` of a (possibly moved) database:
-    the folder that exists, else the recorded one when its parent exists, else beside the db."""
-    candidates = resolver.candidates(recorded)
-    existing = next((c for c in candidates if c.exists()), None)
-    if existing is not None:
-        return existing
-    as_recorded = Path(recorded.removeprefix("file://"))
-    return as_recorded if as_recorded.parent.exists() else candidates[0]
-
-
-class Models:
+class RegisteredModels:
     """Registered and logged models of one store: reads via its reader, writes via its writer."""
 
     def __init__(self, store: Store) -> None:
@@ -508,21 +325,11 @@ class Models:
     def log_model(self, new: NewLoggedModel, registered_model_name: str | None) -> int | None:
         """Write the rows of a logged model (see the module docstring); returns the new
         registered version, if any."""
-        writer = self._store.writer
         if not (self._layout.has_logged_models and self._layout.has_workspaces):
             raise StoreError("TraceDesk logs models only into MLflow 3.18 databases.")
-
-        def work(connection: Connection) -> int | None:
-            if new.run_id is not None:
-                _check_source_run(connection, new)
-            _insert_logged_model(connection, new)
-            if new.run_id is not None:
-                _copy_run_params_and_metrics(connection, new)
-            if registered_model_name is None:
-                return None
-            return _register_version(connection, registered_model_name, new)
-
-        return writer.transaction(work)
+        return self._store.writer.transaction(
+            lambda connection: write_logged_model(connection, new, registered_model_name)
+        )
 
     def set_alias(self, name: str, alias: str, version: int) -> None:
         """Point `alias` of registered model `name` at `version` (moving it if set)."""
@@ -551,146 +358,3 @@ class Models:
             connection.execute(delete(a).where(a.c.name == name, a.c.alias == alias))
 
         self._store.writer.transaction(work)
-
-
-def _check_source_run(connection: Connection, new: NewLoggedModel) -> None:
-    """The existing run must be there, not deleted, and in the model's experiment."""
-    r = t.runs
-    row = connection.execute(
-        select(r.c.experiment_id, r.c.lifecycle_stage).where(r.c.run_uuid == new.run_id)
-    ).first()
-    if row is None:
-        raise NotFoundError(f"Run {new.run_id} does not exist.")
-    if row.lifecycle_stage == "deleted":
-        raise ValueError(f"Run {new.run_id} is deleted: a model cannot be logged into it.")
-    if str(row.experiment_id) != str(new.experiment_id):
-        raise ValueError(
-            f"Run {new.run_id} belongs to experiment {row.experiment_id}, not "
-            f"{new.experiment_id}: a model logged in a run belongs to the run's experiment."
-        )
-
-
-def _copy_run_params_and_metrics(connection: Connection, new: NewLoggedModel) -> None:
-    """What MLflow's `Model.log` copies from the active run onto the model: every param, and
-    the step-0 points of every metric's history (INSERT ... SELECT: the database copies)."""
-    p, m = t.params, t.metrics
-    experiment_id = int(new.experiment_id)
-    connection.execute(
-        insert(t.logged_model_params).from_select(
-            ["model_id", "experiment_id", "param_key", "param_value"],
-            select(literal(new.model_id), literal(experiment_id), p.c.key, p.c.value).where(
-                p.c.run_uuid == new.run_id
-            ),
-        )
-    )
-    columns = ["model_id", "metric_name", "metric_timestamp_ms", "metric_step", "metric_value"]
-    points = (
-        select(literal(new.model_id), m.c.key, m.c.timestamp, m.c.step, m.c.value)
-        .add_columns(literal(experiment_id), literal(new.run_id))
-        .where(m.c.run_uuid == new.run_id, m.c.step == 0)
-        .distinct()
-    )
-    connection.execute(
-        insert(t.logged_model_metrics).from_select([*columns, "experiment_id", "run_id"], points)
-    )
-
-
-def _insert_logged_model(connection: Connection, new: NewLoggedModel) -> None:
-    experiment_id = int(new.experiment_id)
-    connection.execute(
-        insert(t.logged_models).values(
-            model_id=new.model_id,
-            experiment_id=experiment_id,
-            name=new.name,
-            artifact_location=new.artifact_location,
-            creation_timestamp_ms=new.start_ms,
-            last_updated_timestamp_ms=new.end_ms,
-            status=LOGGED_MODEL_READY,
-            lifecycle_stage="active",
-            model_type=None,
-            source_run_id=new.run_id,
-            status_message=None,
-        )
-    )
-    _set_logged_model_tags(connection, new.model_id, experiment_id, new.tags)
-    if new.run_id is None:
-        return
-    connection.execute(
-        insert(t.inputs).values(
-            input_uuid=uuid.uuid4().hex,
-            source_type="RUN_OUTPUT",
-            source_id=new.run_id,
-            destination_type="MODEL_OUTPUT",
-            destination_id=new.model_id,
-            step=0,
-        )
-    )
-
-
-def _set_logged_model_tags(
-    connection: Connection, model_id: str, experiment_id: int, tags: Mapping[str, str]
-) -> None:
-    lt = t.logged_model_tags
-    connection.execute(delete(lt).where(lt.c.model_id == model_id, lt.c.tag_key.in_(list(tags))))
-    connection.execute(
-        insert(lt),
-        [
-            {"model_id": model_id, "experiment_id": experiment_id, "tag_key": k, "tag_value": v}
-            for k, v in tags.items()
-        ],
-    )
-
-
-def _register_version(connection: Connection, name: str, new: NewLoggedModel) -> int:
-    """The next version of `name` (created when missing), linked to the logged model."""
-    lock_versions(connection, t.model_versions.name, name)  # before reading max()
-    _ensure_registered_model(connection, name, new.end_ms)
-    mv, rm = t.model_versions, t.registered_models
-    current = connection.execute(select(func.max(mv.c.version)).where(mv.c.name == name)).scalar()
-    version = int(current or 0) + 1
-    connection.execute(insert(mv).values(**_version_row(name, version, new)))
-    connection.execute(update(rm).where(rm.c.name == name).values(last_updated_time=new.end_ms))
-    link = json.dumps([{"name": name, "version": version}])
-    _set_logged_model_tags(
-        connection, new.model_id, int(new.experiment_id), {MODEL_VERSIONS_TAG: link}
-    )
-    return version
-
-
-def _version_row(name: str, version: int, new: NewLoggedModel) -> dict[str, Any]:
-    """A `model_versions` row as MLflow 3.18's `create_model_version` writes it."""
-    return {
-        "name": name,
-        "version": version,
-        "creation_time": new.end_ms,
-        "last_updated_time": new.end_ms,
-        "description": None,
-        "user_id": None,
-        "current_stage": "None",
-        "source": f"models:/{new.model_id}",
-        "run_id": new.run_id,
-        "status": "READY",
-        "status_message": None,
-        "run_link": None,
-        "storage_location": new.artifact_location,
-        "workspace": "default",
-    }
-
-
-def _ensure_registered_model(connection: Connection, name: str, now: int) -> None:
-    rm = t.registered_models
-    found = connection.execute(
-        select(rm.c.name, is_prompt_clause(rm.c.name)).where(rm.c.name == name)
-    ).first()
-    if found is None:
-        connection.execute(
-            insert(rm).values(
-                name=name,
-                creation_time=now,
-                last_updated_time=now,
-                description=None,
-                workspace="default",
-            )
-        )
-    elif found[1]:
-        raise StoreError(f"{name!r} is a prompt, not a registered model; choose another name.")

@@ -49,7 +49,7 @@ class PromptSummary:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-class Registry:
+class PromptRegistry:
     """Prompts in one store: reads through the store's reader engine, writes through its writer."""
 
     def __init__(self, store: Store) -> None:
