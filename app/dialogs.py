@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.store.store import Store
+from core.store import Store
 
 APP_NAME = "TraceDesk"
 

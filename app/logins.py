@@ -11,7 +11,7 @@ Without a password libpq's own conventions apply: `PGPASSWORD`, `~/.pgpass` (`PG
 from __future__ import annotations
 
 from core.errors import StoreError
-from core.store.connection import parse_location
+from core.store import parse_location
 
 
 def is_server_url(location: str) -> bool:

@@ -46,8 +46,7 @@ from app.widgets import NoticeBar
 from app.workspace import TraceWorkspace
 from core.client import Client
 from core.errors import LoginRefusedError, StoreError, StoreNotFoundError
-from core.store.connection import DEFAULT_BUSY_TIMEOUT_S
-from core.store.store import Store
+from core.store import DEFAULT_BUSY_TIMEOUT_S, Store
 from resources import resource_path
 
 log = logging.getLogger(__name__)

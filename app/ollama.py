@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.evaluation.judge import describe_failure
+from core.evaluation import describe_failure
 
 TAGS_PATH = "/api/tags"
 LIST_TIMEOUT_S = 5.0

@@ -7,7 +7,7 @@ from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QStatusBar, QWidget
 
 from app.widgets import ElidedLabel
-from core.store.store import Store
+from core.store import Store
 
 
 def _separator() -> QFrame:

@@ -45,6 +45,7 @@ from core.entities import (
     TraceRow,
 )
 from core.entities.evaluation import EvaluationResult
+from core.entities.prompt import MissingVariablesError, PromptVersion
 from core.errors import (
     CorruptStoreError,
     NotFoundError,
@@ -68,7 +69,6 @@ from core.genai import (
     set_prompt_alias,
 )
 from core.models import ModelInfo, set_model
-from core.prompt_version import MissingVariablesError, PromptVersion
 from core.pyfunc import ResponsesAgent, delete_model_alias, load_model, log_model, set_model_alias
 from core.store.store import Store
 from core.tracing import (

@@ -22,12 +22,11 @@ from core import prompts
 from core.agents import save
 from core.agents.responses import ResponsesAgentRequest
 from core.entities.evaluation import EvaluationResult
+from core.entities.prompt import PromptSummary, PromptVersion, Template
 from core.errors import StoreNotFoundError
 from core.evaluation.evaluate import Cancel, run_evaluation
 from core.evaluation.job import Progress
 from core.evaluation.scorer import Scorer
-from core.prompt_version import PromptVersion, Template
-from core.store.prompt_registry import PromptSummary
 from core.tracking_client import TrackingClient
 
 

@@ -17,10 +17,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from core.entities.prompt import PromptSummary, PromptVersion, Template
 from core.errors import NotFoundError
 from core.mlflow_keys import LINKED_PROMPTS_TAG
-from core.prompt_version import PromptVersion, Template
-from core.store.prompt_registry import PromptRegistry, PromptSummary
+from core.store.prompt_registry import PromptRegistry
 from core.tracing.spans import get_current_active_span, trace_record
 
 URI = re.compile(r"^prompts:/(?P<name>[^/@]+)(?:/(?P<version>\d+)|@(?P<alias>[\w-]+))?$")

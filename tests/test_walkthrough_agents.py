@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from core.store.model_types import ModelVersion
+from core.entities.model_registry import ModelVersion
 from core.store.store import Store
 from tests.core.test_agents import TUTORIAL_MODEL_FILES, TUTORIAL_OUTPUT, without_git
 

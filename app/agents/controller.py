@@ -28,9 +28,8 @@ from app.agents.session import (
     Prepared,
 )
 from app.tasks import TaskRunner
-from core.agents.errors import AgentCallError
-from core.agents.runner import AgentResult
-from core.store.store import Store
+from core.agents import AgentCallError, AgentResult
+from core.store import Store
 
 STATE_TEXT = {
     "idle": "Not running. Choose a version and Load it.",

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.agents.responses import OUTPUT_ITEM_DONE, OUTPUT_TEXT_DELTA
+from core.agents import OUTPUT_ITEM_DONE, OUTPUT_TEXT_DELTA
 
 WAITING, STREAMING, DONE, FAILED, STOPPED = "waiting", "streaming", "done", "failed", "stopped"
 #: A streamed message that is still arriving carries its text under this key.

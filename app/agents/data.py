@@ -11,10 +11,10 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.agents.codefile import inspect_code_file
-from core.store.mlmodel import MLmodelFacts
-from core.store.model_types import ModelVersion, RegisteredModel
-from core.store.store import Store
+from core.agents import inspect_code_file
+from core.entities.mlmodel import MLmodelFacts
+from core.entities.model_registry import ModelVersion, RegisteredModel
+from core.store import Store
 
 #: Code files larger than this are not shown in full (they are still hashed and run).
 CODE_PREVIEW_BYTES = 512 * 1024

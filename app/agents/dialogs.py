@@ -27,7 +27,7 @@ from app.agents.data import CodeFacts
 from app.agents.session import Prepared
 from app.messages.browser import SafeTextBrowser, is_dark
 from app.messages.highlight import code_block
-from core.store.model_uris import check_alias
+from core.store import check_alias
 
 APPROVALS = "agents/approved"
 

@@ -15,7 +15,7 @@ from app.agents.data import AgentVersion, load_models, load_versions
 from app.formatting import local_time, rich_tooltip
 from app.row_models import LoadingModel
 from app.tasks import TaskRunner
-from core.store.store import Store
+from core.store import Store
 
 MODEL_NAME_ROLE = Qt.ItemDataRole.UserRole + 1
 VERSION_ROLE = Qt.ItemDataRole.UserRole + 2

@@ -10,14 +10,14 @@ import shlex
 from collections.abc import Mapping
 from typing import Any
 
-from core.agents.errors import (
+from core.agents import (
     AgentCallError,
     AgentCrashedError,
     AgentLoadError,
     AgentStoppedError,
     AgentTimeoutError,
 )
-from core.store.schema import Layout
+from core.store import Layout
 
 RESTART_HINT = "Restart starts a new agent process; the conversation is kept."
 MISSING_MLFLOW = "imports mlflow, which is not installed"

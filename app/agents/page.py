@@ -36,7 +36,7 @@ from app.pages import Page
 from app.tasks import TaskRunner
 from app.widgets import set_up_row_table
 from core.client import Client
-from core.store.store import Store
+from core.store import Store
 
 
 def _caption(text: str, parent: QWidget) -> QLabel:

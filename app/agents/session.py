@@ -26,8 +26,7 @@ from PySide6.QtCore import QObject, Signal
 
 from app.agents.data import CodeFacts, read_code
 from app.tasks import JobToken, Task, TaskRunner
-from core.agents.errors import AgentCallError, AgentStoppedError
-from core.agents.runner import AgentResult, AgentRunner
+from core.agents import AgentCallError, AgentResult, AgentRunner, AgentStoppedError
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from app.evaluations.values import (
     score_cell,
 )
 from core.entities.evaluation import EvaluationRow, EvaluationRun
-from core.store.evaluations import Evaluations
+from core.store import Evaluations
 
 IMPROVED, REGRESSED, UNCHANGED, ONLY_A, ONLY_B = (
     "improved",

@@ -41,7 +41,7 @@ from app.evaluations.rows import GridColumns, GridPage, GridQuery, GridRow, Open
 from app.evaluations.values import ERROR, NUMBER, TEXT, Cell
 from app.formatting import rich_tooltip
 from app.tasks import Task, TaskRunner
-from core.store.store import Store
+from core.store import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()

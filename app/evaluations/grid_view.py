@@ -28,7 +28,7 @@ from app.evaluations.look import TRACE_ID_ROLE, ColumnFitter
 from app.evaluations.rows import INPUTS, NUMBER, OUTPUT, GridQuery, OpenedRun, Show
 from app.tasks import TaskRunner
 from app.widgets import paint_placeholder, set_up_row_table
-from core.store.store import Store
+from core.store import Store
 
 SEARCH_DELAY_MS = 250
 ANY_SCORER = "any scorer"

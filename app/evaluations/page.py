@@ -33,7 +33,7 @@ from app.pages import Page
 from app.tasks import Task, TaskRunner
 from core.client import Client
 from core.entities.evaluation import EvaluationRun
-from core.store.store import Store
+from core.store import Store
 
 
 def ask_to_cancel_rerun(parent: QWidget) -> bool:

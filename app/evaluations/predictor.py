@@ -28,8 +28,8 @@ from app.evaluations.values import chat_question
 from app.ollama import is_retryable
 from core.client import Client
 from core.entities import SpanType
-from core.evaluation.judge import describe_failure
-from core.prompt_version import PromptVersion
+from core.entities.prompt import PromptVersion
+from core.evaluation import describe_failure
 
 #: Pauses before the second and third attempt of a failed call.
 RETRY_DELAYS_S: tuple[float, ...] = (0.5, 2.0)

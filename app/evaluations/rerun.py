@@ -19,10 +19,9 @@ from app.evaluations.scorer_files import CodeFile, load_scorers
 from app.formatting import duration
 from core.client import Client
 from core.entities.evaluation import EvaluationResult, EvaluationRun
-from core.prompt_version import PromptVersion
+from core.entities.prompt import PromptVersion
 from core.scorers import Contains, ExactMatch, Judge, MaxLength, Scorer
-from core.store.evaluations import Evaluations
-from core.store.store import Store
+from core.store import Evaluations, Store
 
 READ_PAGE = 500
 DEFAULT_WORKERS = 2

@@ -40,7 +40,7 @@ from app.ollama import fetch_models, normalized_url
 from app.tasks import Task, TaskRunner
 from core.client import Client
 from core.entities.evaluation import EvaluationRun
-from core.prompt_version import PromptVersion
+from core.entities.prompt import PromptVersion
 
 DEFAULT_MAX_LENGTH = 100
 DEFAULT_JUDGE = "Does the output answer the question in the inputs correctly?"

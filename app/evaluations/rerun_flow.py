@@ -22,8 +22,8 @@ from app.ollama import OllamaUnavailable
 from app.tasks import Task, TaskRunner
 from core.client import Client
 from core.entities.evaluation import FINISHED, KILLED, EvaluationResult, EvaluationRun
-from core.prompt_version import PromptVersion
-from core.store.store import Store
+from core.entities.prompt import PromptVersion
+from core.store import Store
 
 READ_ONLY = (
     "This database is open read-only. A rerun writes a new evaluation run into it: "

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.evaluations.scorer_files import CodeFile
-from core.prompt_version import PromptVersion
+from core.entities.prompt import PromptVersion
 
 
 def prompt_label(version: PromptVersion, full: bool = False) -> str:

@@ -31,7 +31,7 @@ from app.evaluations.values import (
 )
 from app.formatting import one_line
 from core.entities.evaluation import EvaluationColumns, EvaluationRow
-from core.store.evaluations import Evaluations
+from core.store import Evaluations
 
 PAGE_SIZE = 100
 #: The first page only has to fill the view: a smaller one shows sooner.

@@ -26,7 +26,7 @@ from app.formatting import EMPTY, duration, local_time, local_time_detail, rich_
 from app.row_models import LoadingModel
 from app.tasks import TaskRunner
 from core.entities.evaluation import EvaluationRun
-from core.store.store import Store
+from core.store import Store
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()

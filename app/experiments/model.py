@@ -10,8 +10,7 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from app.formatting import rich_tooltip
 from app.row_models import LoadingModel
 from app.tasks import TaskRunner
-from core.store.reader import StoreReader
-from core.store.store import Store
+from core.store import Store, StoreReader
 
 EXPERIMENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 TRACE_COUNT_ROLE = Qt.ItemDataRole.UserRole + 2

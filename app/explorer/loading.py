@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from app.spans.tree import SpanTree, build_tree
 from core.entities import Trace
 from core.errors import NotFoundError, StoreError
-from core.store.reader import StoreReader
+from core.store import StoreReader
 
 
 @dataclass(frozen=True)

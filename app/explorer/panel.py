@@ -20,7 +20,7 @@ from app.spans.detail import SpanDetailPanel, copy_span_json
 from app.spans.view import SpanTreePanel
 from app.tasks import TaskRunner
 from core.entities import Span, Trace
-from core.store.store import Store
+from core.store import Store
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from app.prompts import data, dialogs
 from app.prompts.bars import ERROR
 from app.prompts.detail import VersionPanel
 from app.tasks import TaskRunner
-from core.store.store import Store
+from core.store import Store
 
 
 class AliasCommands(QObject):

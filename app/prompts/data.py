@@ -11,10 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.entities import TraceRow
+from core.entities.prompt import PromptSummary, PromptVersion, Template, template_variables
 from core.errors import StoreError
-from core.prompt_version import PromptVersion, Template, template_variables
-from core.store.prompt_registry import PromptSummary
-from core.store.store import Store
+from core.store import Store
 
 #: How many of the traces that used a prompt version the Traces tab lists (newest first).
 TRACES_SHOWN = 200

@@ -25,7 +25,7 @@ from app.prompts.models import VERSION_ROLE, VersionHistoryModel, alias_chips
 from app.spans.filter_bar import no_mnemonic
 from app.tasks import TaskRunner
 from app.widgets import set_up_row_table
-from core.prompt_version import PromptVersion
+from core.entities.prompt import PromptVersion
 
 
 class VersionPanel(QWidget):

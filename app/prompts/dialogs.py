@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.formatting import one_line
-from core.prompt_version import PromptVersion
+from core.entities.prompt import PromptVersion
 
 ALIAS = re.compile(r"^[A-Za-z0-9_-]+$")
 

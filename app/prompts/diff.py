@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from app.prompts.template_html import message_block, messages_of, pre
-from core.prompt_version import Template
+from core.entities.prompt import Template
 
 TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 #: (light, dark) backgrounds: a removed word, an added word, a changed line, a missing line.

@@ -16,7 +16,7 @@ from app.formatting import local_time, one_line
 from app.messages.browser import SafeTextBrowser, is_dark
 from app.prompts.diff import DiffStats, side_by_side
 from app.prompts.template_html import muted
-from core.prompt_version import PromptVersion
+from core.entities.prompt import PromptVersion
 
 
 def version_title(version: PromptVersion) -> str:

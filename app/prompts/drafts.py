@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 from PySide6.QtCore import QObject, QSettings, QTimer
 
-from core.prompt_version import Template
+from core.entities.prompt import Template
 
 GROUP = "promptDrafts"
 #: Milliseconds of quiet typing before the draft is written to the settings file.

@@ -21,8 +21,8 @@ from app.prompts import data, dialogs
 from app.prompts.drafts import DraftKeeper, discard_draft
 from app.prompts.editor import PromptEditor
 from app.tasks import Task, TaskRunner
-from core.prompt_version import PromptVersion, Template
-from core.store.store import Store
+from core.entities.prompt import PromptVersion, Template
+from core.store import Store
 
 
 class EditSession(QObject):

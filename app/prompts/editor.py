@@ -26,7 +26,7 @@ from app.messages.browser import is_dark
 from app.prompts.bars import ERROR, ActionBar
 from app.prompts.chat_editor import ChatTemplateEditor
 from app.prompts.highlighter import VariableHighlighter
-from core.prompt_version import PromptVersion, Template, template_variables
+from core.entities.prompt import PromptVersion, Template, template_variables
 
 
 class PromptEditor(QWidget):

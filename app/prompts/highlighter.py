@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QFont, QSyntaxHighlighter, QTextCharFormat, QTextDocument
 
 from app.prompts.template_html import VARIABLE_STYLE
-from core.prompt_version import VARIABLE
+from core.entities.prompt import VARIABLE
 
 
 class VariableHighlighter(QSyntaxHighlighter):

@@ -22,7 +22,7 @@ from app.prompts.delegate import ChipDelegate
 from app.prompts.models import NAME_ROLE, PromptListModel
 from app.tasks import TaskRunner
 from app.widgets import set_up_row_table
-from core.store.store import Store
+from core.store import Store
 
 SEARCH_DELAY_MS = 250
 #: The widest the aliases column starts (the chips beyond it are counted as "+n").

@@ -20,9 +20,8 @@ from PySide6.QtWidgets import QApplication
 from app.formatting import EMPTY, local_time, local_time_detail, one_line, rich_tooltip
 from app.prompts import data
 from app.row_models import LoadingModel
-from core.prompt_version import PromptVersion
-from core.store.prompt_registry import PromptSummary
-from core.store.store import Store
+from core.entities.prompt import PromptSummary, PromptVersion
+from core.store import Store
 
 #: The chips the delegate paints in an aliases cell (list[str]).
 CHIPS_ROLE = Qt.ItemDataRole.UserRole + 1

@@ -29,8 +29,8 @@ from app.prompts.style import STYLE
 from app.prompts.view import PromptsView
 from app.tasks import TaskRunner
 from core.client import Client
-from core.prompt_version import PromptVersion
-from core.store.store import Store
+from core.entities.prompt import PromptVersion
+from core.store import Store
 
 NO_STORE = "Open a database to see its prompts."
 NO_PROMPT = "Select a prompt to see its versions."

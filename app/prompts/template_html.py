@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from app.messages.formats import ASSISTANT, OTHER, SYSTEM, TOOL, USER
 from app.messages.highlight import MONO_FONTS
 from app.messages.render import ROLE_COLORS, ROLE_LABELS
-from core.prompt_version import VARIABLE, Template
+from core.entities.prompt import VARIABLE, Template
 
 #: Background and text colour of a highlighted variable: (light theme, dark theme).
 VARIABLE_STYLE = {False: ("#fde68a", "#78350f"), True: ("#854d0e", "#fef3c7")}

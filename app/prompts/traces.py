@@ -23,7 +23,7 @@ from app.row_models import LoadingModel
 from app.tasks import TaskRunner
 from app.widgets import set_up_row_table
 from core.entities import TraceRow
-from core.store.store import Store
+from core.store import Store
 
 TRACE_ID_ROLE = Qt.ItemDataRole.UserRole + 10
 _Index = QModelIndex | QPersistentModelIndex

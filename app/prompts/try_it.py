@@ -31,7 +31,7 @@ from app.prompts import trying
 from app.prompts.template_html import error_html, formatted_html, message_block, muted
 from app.tasks import Task, TaskRunner
 from core.client import Client
-from core.prompt_version import MissingVariablesError, PromptVersion, Template
+from core.entities.prompt import MissingVariablesError, PromptVersion, Template
 
 FIELD_LINES = 2
 

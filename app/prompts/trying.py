@@ -22,7 +22,7 @@ import httpx
 from app.ollama import model_names
 from core.client import Client
 from core.entities import SpanType
-from core.prompt_version import PromptVersion, Template
+from core.entities.prompt import PromptVersion, Template
 from core.prompts import link_to_current_trace
 
 #: Seconds to wait for the model list, and for a model's answer to start or continue.

@@ -27,8 +27,8 @@ from app.prompts.template_html import template_html
 from app.prompts.traces import TracesPane
 from app.prompts.try_it import TryItPane
 from app.tasks import TaskRunner
-from core.prompt_version import PromptVersion
-from core.store.store import Store
+from core.entities.prompt import PromptVersion
+from core.store import Store
 
 
 class PromptsView(QWidget):

@@ -19,7 +19,7 @@ from app.traces.rows import TraceQuery
 from app.traces.sorting import SortSpec
 from app.traces.view import TraceListView
 from core.errors import QuerySyntaxError
-from core.store.store import Store
+from core.store import Store
 
 
 def file_key(store: Store) -> str:

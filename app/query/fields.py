@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.query import fields as language
+from core import query as language
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ from app.tasks import TaskRunner
 from app.traces.model import TraceListModel
 from app.traces.view import TraceListView
 from core.errors import NotFoundError
-from core.store.reader import StoreReader
-from core.store.store import Store
+from core.store import Store, StoreReader
 
 JSON_FILTER = "Trace JSON (*.json);;All files (*)"
 

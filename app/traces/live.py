@@ -16,8 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.tasks import Task, TaskRunner
 from app.traces.rows import TraceItem
-from core.store.changes import ChangeDetector
-from core.store.store import Store
+from core.store import ChangeDetector, Store
 
 POLL_INTERVAL_MS = 1000
 

@@ -47,7 +47,7 @@ from app.traces.rows import (
     load_page,
 )
 from core.errors import QuerySyntaxError
-from core.store.store import Store
+from core.store import Store
 
 __all__ = ["PAGE_SIZE", "TRACE_ID_ROLE", "TraceListModel"]
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from app import formatting as fmt
 from core.entities import TraceRow
-from core.store.reader import StoreReader
+from core.store import StoreReader
 
 
 class Column(IntEnum):

@@ -36,10 +36,10 @@ from core.agents.agent import MODEL_SLOT, prediction_context
 from core.agents.codefile import inspect_code_file
 from core.agents.errors import AgentLoadError
 from core.agents.responses import ResponsesAgentResponse, ResponsesAgentStreamEvent
+from core.entities.mlmodel import MLmodelFacts
+from core.entities.model_registry import ResolvedModel
 from core.errors import StoreError
 from core.store.connection import parse_location
-from core.store.mlmodel import MLmodelFacts
-from core.store.model_types import ResolvedModel
 from core.store.store import Store
 
 CORE, MLFLOW = "core", "mlflow"

@@ -2,7 +2,7 @@
 requirements and environment files, the input examples.
 
 MLflow writes `MLmodel` with `yaml.safe_dump(..., default_flow_style=False)`; so does this
-module, hence identical text for identical content (see `core.store.mlmodel` for the layout).
+module, hence identical text for identical content (see `core.entities.mlmodel` for the layout).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any
 
 from core.agents import signature
 from core.agents.codefile import MLFLOW_VERSION, package_version
-from core.store.mlmodel import (
+from core.entities.mlmodel import (
     AGENT_TASK,
     CODE_MODEL_LOADER,
     CONDA_ENV,
@@ -28,8 +28,8 @@ from core.store.mlmodel import (
     PYTHON_ENV,
     REQUIREMENTS,
     SERVING_INPUT_EXAMPLE,
-    yaml_module,
 )
+from core.store.mlmodel import yaml_module
 
 
 @dataclass(frozen=True)

@@ -68,7 +68,7 @@ from core.agents.protocol import (
     decode,
     encode,
 )
-from core.store.model_types import ResolvedModel
+from core.entities.model_registry import ResolvedModel
 from core.store.store import Store
 
 log = logging.getLogger(__name__)

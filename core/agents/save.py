@@ -26,9 +26,9 @@ from typing import Any
 from core.agents.codefile import CodeFile, infer_requirements, inspect_code_file
 from core.agents.model_folder import NewModelFolder, write_model_folder
 from core.agents.responses import ResponsesAgentRequest
+from core.entities.logged_model import NewLoggedModel
+from core.entities.mlmodel import DEFAULT_INPUT_EXAMPLE
 from core.run_context import context_tags
-from core.store.mlmodel import DEFAULT_INPUT_EXAMPLE
-from core.store.model_types import NewLoggedModel
 from core.store.store import Store
 
 

@@ -1,5 +1,7 @@
-"""Plain entities `core` hands out (MLflow's `mlflow.entities`): experiments, traces, spans,
-assessments.
+"""Plain entities `core` hands out (MLflow's `mlflow.entities`): experiments, runs, traces,
+spans, assessments; evaluation results (`core.entities.evaluation`), prompt versions
+(`core.entities.prompt`), registered and logged models (`core.entities.model_registry`,
+`core.entities.logged_model`, `core.entities.mlmodel`).
 
 They hold values, not database rows or sessions; `from core.entities import Trace, SpanType`
 works as `from mlflow.entities import Trace, SpanType` does.

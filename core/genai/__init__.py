@@ -18,10 +18,9 @@ from typing import Any
 
 from core import context
 from core.entities.evaluation import EvaluationResult
+from core.entities.prompt import PromptSummary, PromptVersion, Template
 from core.evaluation.scorer import Scorer, scorer
 from core.genai import scorers
-from core.prompt_version import PromptVersion, Template
-from core.store.prompt_registry import PromptSummary
 
 __all__ = [
     "delete_prompt_alias",

@@ -7,5 +7,15 @@
 
 The SQL lives in the store: `core.store.filter_sql.compile_filter` and
 `core.store.order_sql.compile_order_by` compile what is parsed here for one database layout.
-Import from the submodules; this package imports nothing itself.
+The app imports the field table from here (for the query bar's help); the rest of `core`
+imports the submodules.
 """
+
+from core.query.fields import OPERATORS, SCOPED_FIELDS, TRACE_FIELDS, FieldSpec
+
+__all__ = [
+    "OPERATORS",
+    "SCOPED_FIELDS",
+    "TRACE_FIELDS",
+    "FieldSpec",
+]

@@ -1,5 +1,26 @@
 """Everything that knows SQL and file layout: opening, layouts, reading and writing.
 
-Import from the submodules (`core.store.store`, `core.store.reader`, ...); this package
-imports nothing itself, so importing one submodule loads only what that one needs.
+`Store` is the front door: `Store.open(uri)` gives the reader, the writer and the tables'
+owners (`store.runs`, `store.evaluations`, `store.prompt_registry`, `store.models`, ...). The
+app imports only what is named here; `core`'s own modules import the submodules they need.
 """
+
+from core.store.changes import ChangeDetector
+from core.store.connection import DEFAULT_BUSY_TIMEOUT_S, StoreLocation, parse_location
+from core.store.evaluations import Evaluations
+from core.store.model_uris import check_alias
+from core.store.reader import StoreReader
+from core.store.schema import Layout
+from core.store.store import Store
+
+__all__ = [
+    "DEFAULT_BUSY_TIMEOUT_S",
+    "ChangeDetector",
+    "Evaluations",
+    "Layout",
+    "Store",
+    "StoreLocation",
+    "StoreReader",
+    "check_alias",
+    "parse_location",
+]

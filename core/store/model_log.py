@@ -11,11 +11,11 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, literal, select, update
 
+from core.entities.logged_model import NewLoggedModel
 from core.errors import NotFoundError, StoreError
 from core.mlflow_keys import MODEL_VERSIONS_TAG
 from core.store import schema as t
 from core.store.dialect import lock_versions
-from core.store.model_types import NewLoggedModel
 from core.store.registered import is_prompt_clause
 
 #: A logged model's status once its files are written (MLflow's `LoggedModelStatus.READY`).

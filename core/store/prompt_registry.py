@@ -11,15 +11,14 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, and_, delete, func, insert, select, update
 
+from core.entities.prompt import PROMPT_TYPE_CHAT, PromptSummary, PromptVersion, Template
 from core.errors import NotFoundError, StoreError
 from core.jsonutil import decode_attribute
 from core.mlflow_keys import IS_PROMPT_TAG, PROMPT_TEXT_TAG
-from core.prompt_version import PROMPT_TYPE_CHAT, PromptVersion, Template
 from core.store import schema as t
 from core.store.dialect import lock_versions
 from core.store.registered import is_prompt_clause, model_aliases, model_tags
@@ -35,18 +34,6 @@ PLACEHOLDER_SOURCE = "dummy-source"
 RESERVED_VERSION_TAGS = frozenset(
     {IS_PROMPT_TAG, PROMPT_TEXT_TAG, PROMPT_TYPE, RESPONSE_FORMAT, MODEL_CONFIG}
 )
-
-
-@dataclass(frozen=True)
-class PromptSummary:
-    """One line of the prompt list."""
-
-    name: str
-    latest_version: int | None
-    aliases: Mapping[str, int]
-    last_updated_time: int | None
-    description: str | None
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class PromptRegistry:

@@ -28,19 +28,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 
+from core.entities.logged_model import LOGGED_MODEL_STATUSES, LoggedModel, NewLoggedModel
+from core.entities.model_registry import ModelFolder, ModelVersion, RegisteredModel, ResolvedModel
 from core.errors import NotFoundError, StoreError
 from core.store import schema as t
 from core.store.mlmodel import read_mlmodel
 from core.store.model_log import write_logged_model
-from core.store.model_types import (
-    LOGGED_MODEL_STATUSES,
-    LoggedModel,
-    ModelFolder,
-    ModelVersion,
-    NewLoggedModel,
-    RegisteredModel,
-    ResolvedModel,
-)
 from core.store.model_uris import (
     ModelUri,
     check_alias,

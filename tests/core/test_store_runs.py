@@ -19,11 +19,11 @@ import pytest
 from sqlalchemy import create_engine, delete, insert, select, text, update
 
 from core.entities import Run, RunData, RunInfo
+from core.entities.logged_model import NewLoggedModel
 from core.errors import NotFoundError, ReadOnlyStoreError, StoreError
 from core.run_context import source_metadata
 from core.store import schema as t
 from core.store.ddl import DEFAULT_WORKSPACE_DESCRIPTION, schema_sql
-from core.store.model_types import NewLoggedModel
 from core.store.revisions import HEAD_REVISION
 from core.store.runs import MAX_TAG_VALUE_LENGTH, start_run_tags
 from core.store.store import Store

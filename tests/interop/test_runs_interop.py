@@ -28,8 +28,8 @@ import pytest
 from sqlalchemy import insert
 
 from core.entities.ids import hex_to_base64
+from core.entities.logged_model import NewLoggedModel
 from core.store import schema as t
-from core.store.model_types import NewLoggedModel
 from core.store.store import Store
 from tests.core.test_agents import FIXTURE_318
 from tests.interop.conftest import MlflowRunner

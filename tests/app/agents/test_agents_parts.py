@@ -10,7 +10,7 @@ from app.agents.data import FolderStatus, defines_predict_stream, mlflow_require
 from app.agents.outcomes import call_failure, load_failure, traces_note, turn_failure
 from app.agents.transcript import TranscriptHtml, trace_link
 from core.agents.errors import AgentCallError, AgentCrashedError, AgentLoadError
-from core.store.mlmodel import MLmodelFacts
+from core.entities.mlmodel import MLmodelFacts
 
 DELTA = "response.output_text.delta"
 DONE_EVENT = "response.output_item.done"

@@ -28,7 +28,7 @@ from app.evaluations.values import (
     value_cell,
 )
 from core.entities.evaluation import Score
-from core.prompt_version import PromptVersion
+from core.entities.prompt import PromptVersion
 from tests.ollama_server import OllamaStandIn
 
 

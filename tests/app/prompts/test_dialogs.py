@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.prompts import dialogs
-from core.prompt_version import PromptVersion
+from core.entities.prompt import PromptVersion
 
 #: The real functions, captured before the autouse `answers` fixture patches the module.
 REAL_ASK_UNSAVED = dialogs.ask_unsaved

@@ -15,8 +15,7 @@ from app.prompts.template_html import formatted_html, highlighted, template_html
 from app.prompts.traces import LinkedTracesModel
 from app.tasks import TaskRunner
 from core.entities import TraceRow
-from core.prompt_version import PromptVersion
-from core.store.prompt_registry import PromptSummary
+from core.entities.prompt import PromptSummary, PromptVersion
 from tests.app.prompts.conftest import CHAT, XSS
 
 SCRIPT = re.compile(r"<script|<b>|<i>", re.IGNORECASE)

@@ -1,4 +1,5 @@
-"""`PromptVersion`: one immutable version of a registered prompt, and filling its template.
+"""`PromptVersion`: one immutable version of a registered prompt, and filling its template;
+`PromptSummary`: one line of the prompt list.
 
 Templates use MLflow's `{{ variable }}` placeholders (names may be dotted: `{{ user.name }}`).
 Anything else between double braces is left as written, and a backslash keeps a placeholder
@@ -106,3 +107,15 @@ class PromptVersion:
         if isinstance(self.template, str):
             return fill(self.template, values)
         return [{**m, "content": fill(m.get("content", ""), values)} for m in self.template]
+
+
+@dataclass(frozen=True)
+class PromptSummary:
+    """One line of the prompt list."""
+
+    name: str
+    latest_version: int | None
+    aliases: Mapping[str, int]
+    last_updated_time: int | None
+    description: str | None
+    tags: Mapping[str, str] = field(default_factory=dict)

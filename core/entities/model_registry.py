@@ -1,17 +1,18 @@
-"""What the store says about registered and logged models, as plain values: a registered model,
-its versions, a logged model and its folder, what a model URI resolves to, and what logging a
-model writes (`NewLoggedModel`). `core.store.registered_models` reads and writes them."""
+"""Registered models and their versions, as plain values (MLflow's
+`mlflow.entities.model_registry`): a registered model, one of its versions and the folder of
+files behind it, and what a model URI names. `core.store.registered_models` reads them.
+"""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from core.store.mlmodel import MLmodelFacts
+from core.entities.mlmodel import MLmodelFacts
+from core.entities.prompt import PromptVersion
 
-LOGGED_MODEL_STATUSES = {0: "UNSPECIFIED", 1: "PENDING", 2: "READY", 3: "FAILED"}
+__all__ = ["ModelFolder", "ModelVersion", "PromptVersion", "RegisteredModel", "ResolvedModel"]
 
 
 @dataclass(frozen=True)
@@ -67,21 +68,6 @@ class ModelVersion:
 
 
 @dataclass(frozen=True)
-class LoggedModel:
-    """A `logged_models` row (MLflow ≥ 3.0) with its tags and files."""
-
-    model_id: str
-    name: str
-    experiment_id: str
-    source_run_id: str | None
-    status: str
-    creation_timestamp_ms: int | None
-    last_updated_timestamp_ms: int | None
-    tags: Mapping[str, str]
-    folder: ModelFolder
-
-
-@dataclass(frozen=True)
 class ResolvedModel:
     """What a model URI names: the files to load and the ids to record."""
 
@@ -92,20 +78,3 @@ class ResolvedModel:
     version: int | None = None
     run_id: str | None = None
     experiment_id: str | None = None
-
-
-@dataclass(frozen=True)
-class NewLoggedModel:
-    """Everything `Models.log_model` writes (the files are already in `artifact_location`).
-
-    `run_id` is the active run the model is logged in, or None outside any run.
-    """
-
-    model_id: str
-    run_id: str | None
-    name: str
-    experiment_id: str
-    artifact_location: str
-    tags: Mapping[str, str]
-    start_ms: int
-    end_ms: int = field(default_factory=lambda: int(time.time() * 1000))
