@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 
-from app.evaluations.values import (
+from app.evaluations.cell_text import (
     ERROR,
     Cell,
     as_text,

@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 )
 
 from app.evaluations import compare
+from app.evaluations.cell_text import EMPTY_CELL, format_number, inputs_text
 from app.evaluations.compare import Comparison, Pair
 from app.evaluations.diff import segments_html, word_diff
 from app.evaluations.look import (
@@ -34,7 +35,6 @@ from app.evaluations.look import (
     Palette,
     is_dark,
 )
-from app.evaluations.values import EMPTY_CELL, format_number, inputs_text
 from app.formatting import EMPTY, one_line, rich_tooltip
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -168,7 +168,7 @@ class ComparisonModel(QAbstractTableModel):
         if role == TOOLTIP:
             return rich_tooltip(f"The prediction failed: {message}")
         if role == FOREGROUND:
-            return self._look.kind_colour("error")
+            return self._look.kind_color("error")
         if role == DECORATION:
             return self._look.error_icon
         return None

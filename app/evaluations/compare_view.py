@@ -44,9 +44,9 @@ def summary_html(comparison: Comparison, dark: bool) -> str:
     parts = []
     for verdict in compare.VERDICTS:
         count = comparison.counts.get(verdict, 0)
-        colour = VERDICT_COLOURS.get(verdict, (None, None))[dark] if count else None
+        color = VERDICT_COLOURS.get(verdict, (None, None))[dark] if count else None
         text = f"{count} {html.escape(verdict)}"
-        parts.append(f'<b style="color:{colour}">{text}</b>' if colour else text)
+        parts.append(f'<b style="color:{color}">{text}</b>' if color else text)
     return ", ".join(parts)
 
 

@@ -49,15 +49,15 @@ class ScoreDelegate(QStyledItemDelegate):
     def paint(  # QStyledItemDelegate.paint
         self, painter: QPainter, option: QStyleOptionViewItem, index: _Index
     ) -> None:
-        colour = PILL_COLOURS.get(str(index.data(KIND_ROLE)))
-        if colour is None:
+        color = PILL_COLOURS.get(str(index.data(KIND_ROLE)))
+        if color is None:
             super().paint(painter, option, index)
             return
         _draw_background(self, painter, option, index)
-        self._draw_pill(painter, option, str(index.data(DISPLAY) or ""), QColor(colour))
+        self._draw_pill(painter, option, str(index.data(DISPLAY) or ""), QColor(color))
 
     def _draw_pill(
-        self, painter: QPainter, option: QStyleOptionViewItem, text: str, colour: QColor
+        self, painter: QPainter, option: QStyleOptionViewItem, text: str, color: QColor
     ) -> None:
         rect: QRect = option.rect
         metrics = option.fontMetrics
@@ -69,7 +69,7 @@ class ScoreDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colour)
+        painter.setBrush(color)
         painter.drawRoundedRect(QRectF(pill), height / 2.5, height / 2.5)
         painter.setPen(QColor("white"))
         painter.drawText(pill, int(Qt.AlignmentFlag.AlignCenter), shown)

@@ -77,9 +77,9 @@ def segments_html(segments: list[Segment], dark: bool = False, pre: bool = True)
         if segment.kind == EQUAL:
             parts.append(text)
             continue
-        colour, ink = COLOURS[segment.kind][dark], TEXT_COLOURS[dark]
+        color, ink = COLOURS[segment.kind][dark], TEXT_COLOURS[dark]
         strike = "text-decoration:line-through;" if segment.kind == DELETE else ""
-        style = f"background-color:{colour}; color:{ink};{strike}"
+        style = f"background-color:{color}; color:{ink};{strike}"
         parts.append(f'<span style="{style}">{text}</span>')
     body = "".join(parts)
     if pre:

@@ -25,6 +25,7 @@ from PySide6.QtCore import (
 )
 
 from app.evaluations import rows as grid
+from app.evaluations.cell_text import ERROR, NUMBER, TEXT, Cell
 from app.evaluations.look import (
     ALIGNMENT,
     DECORATION,
@@ -38,7 +39,6 @@ from app.evaluations.look import (
     Palette,
 )
 from app.evaluations.rows import GridColumns, GridPage, GridQuery, GridRow, OpenedRun
-from app.evaluations.values import ERROR, NUMBER, TEXT, Cell
 from app.formatting import rich_tooltip
 from app.tasks import Task, TaskRunner
 from core.store import Store
@@ -284,7 +284,7 @@ class ResultGridModel(QAbstractTableModel):
         if role == TOOLTIP:
             return rich_tooltip(cell.tooltip) or None
         if role == FOREGROUND:
-            return self._look.kind_colour(cell.kind)
+            return self._look.kind_color(cell.kind)
         if role == DECORATION and cell.kind == ERROR:
             return self._look.error_icon
         if role == ALIGNMENT:

@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor, QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QHeaderView, QStyle, QTableView
 
 from app.evaluations import compare
-from app.evaluations.values import ERROR, FAIL, NUMBER, PASS
+from app.evaluations.cell_text import ERROR, FAIL, NUMBER, PASS
 
 DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
@@ -81,7 +81,7 @@ class Palette:
         if style is not None:
             self.error_icon = style.standardIcon(QStyle.StandardPixmap.SP_MessageBoxWarning)
 
-    def kind_colour(self, kind: str) -> QColor | None:
+    def kind_color(self, kind: str) -> QColor | None:
         return self.kinds.get(kind)
 
     def alignment(self, kind: str) -> Qt.AlignmentFlag:

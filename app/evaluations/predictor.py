@@ -24,7 +24,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from app.evaluations.values import chat_question
+from app.evaluations.cell_text import chat_question
 from app.ollama import is_retryable
 from core.client import Client
 from core.entities import SpanType

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.evaluations.values import (
+from app.evaluations.cell_text import (
     CELL_CHARS,
     ERROR,
     FAIL,

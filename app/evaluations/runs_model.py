@@ -11,6 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
+from app.evaluations.cell_text import format_mean
 from app.evaluations.look import (
     ALIGNMENT,
     DISPLAY,
@@ -21,7 +22,6 @@ from app.evaluations.look import (
     TOOLTIP,
     Palette,
 )
-from app.evaluations.values import format_mean
 from app.formatting import EMPTY, duration, local_time, local_time_detail, rich_tooltip
 from app.row_models import LoadingModel
 from app.tasks import TaskRunner

@@ -32,7 +32,7 @@ class ExperimentDelegate(QStyledItemDelegate):
         )
         painter.restore()
 
-    def _text_colour(self, opt: QStyleOptionViewItem) -> QColor:
+    def _text_color(self, opt: QStyleOptionViewItem) -> QColor:
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
         return opt.palette.color(role)
@@ -40,7 +40,7 @@ class ExperimentDelegate(QStyledItemDelegate):
     def _draw_name(
         self, painter: QPainter, opt: QStyleOptionViewItem, name: str, rect: QRect
     ) -> None:
-        painter.setPen(self._text_colour(opt))
+        painter.setPen(self._text_color(opt))
         painter.setFont(opt.font)
         elided = opt.fontMetrics.elidedText(name, Qt.TextElideMode.ElideRight, rect.width())
         painter.drawText(rect, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, elided)
@@ -56,13 +56,13 @@ class ExperimentDelegate(QStyledItemDelegate):
         rect.moveCenter(opt.rect.center())
         rect.moveRight(opt.rect.right() - _PAD)
         selected = bool(opt.state & QStyle.StateFlag.State_Selected)
-        fill = QColor(self._text_colour(opt))
+        fill = QColor(self._text_color(opt))
         fill.setAlpha(60 if selected else 28)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(fill)
         painter.drawRoundedRect(rect, height / 2, height / 2)
-        painter.setPen(self._text_colour(opt))
+        painter.setPen(self._text_color(opt))
         painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
         return rect
 

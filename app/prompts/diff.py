@@ -56,8 +56,8 @@ class _Rows:
     def _cell(self, inner: str | None, background: str) -> str:
         if inner is None:
             background, inner = EMPTY_LINE[self.dark], ""
-        colour = f' bgcolor="{background}"' if background else ""
-        return f'<td width="50%" valign="top"{colour}>{pre(inner or "&nbsp;")}</td>'
+        color = f' bgcolor="{background}"' if background else ""
+        return f'<td width="50%" valign="top"{color}>{pre(inner or "&nbsp;")}</td>'
 
 
 def tokens(text: str) -> list[str]:
@@ -68,9 +68,9 @@ def _words(items: list[str]) -> int:
     return sum(1 for t in items if not t.isspace() and re.match(r"\w", t))
 
 
-def _marked(items: list[str], colour: str) -> str:
+def _marked(items: list[str], color: str) -> str:
     text = html.escape("".join(items))
-    return f'<span style="background-color:{colour}">{text}</span>' if text else ""
+    return f'<span style="background-color:{color}">{text}</span>' if text else ""
 
 
 def word_diff(old: str, new: str, dark: bool, stats: DiffStats) -> tuple[str, str]:

@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
 
 from app.formatting import local_time
 from app.pages import Page
-from app.prompts import data, trying
+from app.prompts import data, try_call
 from app.prompts.aliases import AliasCommands
 from app.prompts.bars import ERROR, INFO
 from app.prompts.drafts import load_draft
-from app.prompts.editing import EditSession, forget_stored_draft
+from app.prompts.edit_session import EditSession, forget_stored_draft
 from app.prompts.keys import PageKeys
 from app.prompts.style import STYLE
 from app.prompts.view import PromptsView
@@ -371,7 +371,7 @@ class PromptsPage(Page):
             self.editor.read_only_bar.hide_bar()
         self.editor.set_saving(self.session.is_saving)
         writable = self._client if state is data.WriteState.WRITABLE else None
-        untraced = trying.NOT_SAVED_LAYOUT if state is data.WriteState.OLD_LAYOUT else ""
+        untraced = try_call.NOT_SAVED_LAYOUT if state is data.WriteState.OLD_LAYOUT else ""
         self.try_it.set_target(writable, self._experiment_id, untraced)
         if state is data.WriteState.OLD_LAYOUT and self._name is not None:
             self._show_layout_message()

@@ -25,7 +25,7 @@ from app.prompts.editor import PromptEditor
 from app.prompts.list_panel import PromptListPanel
 from app.prompts.template_html import template_html
 from app.prompts.traces import TracesPane
-from app.prompts.try_it import TryItPane
+from app.prompts.try_pane import TryItPane
 from app.tasks import TaskRunner
 from core.entities.prompt import PromptVersion
 from core.store import Store

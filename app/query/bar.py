@@ -24,13 +24,13 @@ def error_message(error: QuerySyntaxError) -> str:
     return f"{reason} at column {error.position + 1}"
 
 
-def _search_icon(size: int, colour: QColor) -> QIcon:
+def _search_icon(size: int, color: QColor) -> QIcon:
     """A magnifying glass drawn in the text colour (no font or theme needed)."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.GlobalColor.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    painter.setPen(QPen(colour, max(1.5, size / 10)))
+    painter.setPen(QPen(color, max(1.5, size / 10)))
     radius = size * 0.28
     centre = QPointF(size * 0.42, size * 0.42)
     painter.drawEllipse(centre, radius, radius)
@@ -50,8 +50,8 @@ class QueryBar(QWidget):
         self.setObjectName("queryBar")
         self.edit = QueryEdit(history, self)
         self.edit.setPlaceholderText(PLACEHOLDER)
-        colour = self.palette().placeholderText().color()
-        self.edit.addAction(_search_icon(16, colour), QLineEdit.ActionPosition.LeadingPosition)
+        color = self.palette().placeholderText().color()
+        self.edit.addAction(_search_icon(16, color), QLineEdit.ActionPosition.LeadingPosition)
         self.busy_label = QLabel("Filtering…", self)
         self.busy_label.setObjectName("queryBusy")
         self.busy_label.setEnabled(False)

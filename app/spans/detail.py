@@ -26,7 +26,7 @@ from app.messages.view import ChatView
 from app.spans import detail_text
 from app.spans.colors import ERROR_COLOR, span_duration_text, text_on, type_color
 from app.spans.tree import span_type_of
-from app.spans.values import ValueView
+from app.spans.value_view import ValueView
 from app.widgets import ElidedLabel
 from core.entities import Span
 

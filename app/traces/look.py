@@ -73,13 +73,13 @@ class CellLook:
             (False, True): bold,
             (True, True): bold_fixed,
         }
-        self._colours: dict[str, QColor] = {}
-        self.update_colours()
+        self._colors: dict[str, QColor] = {}
+        self.update_colors()
 
-    def update_colours(self) -> None:
+    def update_colors(self) -> None:
         """Pick the state colours for the palette now in use (light or dark)."""
         dark = QGuiApplication.palette().base().color().lightness() < 128
-        self._colours = {state: QColor(pair[dark]) for state, pair in STATE_COLOURS.items()}
+        self._colors = {state: QColor(pair[dark]) for state, pair in STATE_COLOURS.items()}
 
     def value(  # noqa: PLR0911 - one flat chain is the cheapest dispatch on the paint path
         self, row: tuple[Any, ...], column: int, role: int, new: bool
@@ -95,7 +95,7 @@ class CellLook:
             return RIGHT if column in NUMERIC else LEFT
         if role == FOREGROUND:
             if column == _STATE_COLUMN and row[ERROR] is None:
-                return self._colours.get(row[STATE])
+                return self._colors.get(row[STATE])
             return None
         if role == TOOLTIP:
             return row[TOOLTIPS][column] or None

@@ -92,11 +92,11 @@ class TraceListModel(QAbstractTableModel):
         self._fresh: set[str] = set()  # live mode: rows merged in and not looked at yet
         self._look = CellLook()
         hints = QGuiApplication.styleHints()
-        hints.colorSchemeChanged.connect(self._update_colours)
+        hints.colorSchemeChanged.connect(self._update_colors)
 
-    def _update_colours(self) -> None:
+    def _update_colors(self) -> None:
         """The palette turned light or dark: state colours follow."""
-        self._look.update_colours()
+        self._look.update_colors()
         if self._items:
             last = self.index(len(self._items) - 1, len(Column) - 1)
             self.dataChanged.emit(self.index(0, 0), last)

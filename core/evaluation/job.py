@@ -32,8 +32,8 @@ from core.evaluation.dataset import describe
 from core.evaluation.metrics import aggregate
 from core.evaluation.predict import TraceLink, minimal_trace, predict
 from core.evaluation.results import RowOutcome, result_frame
+from core.evaluation.row_scores import score_row
 from core.evaluation.scorer import Scorer
-from core.evaluation.scoring import score_row
 from core.evaluation.traces import recorded_trace
 from core.mlflow_keys import USER_TAG
 from core.run_context import context_tags, run_name

@@ -17,7 +17,7 @@ import pandas as pd
 from core.dataframe import traces_to_frame
 from core.entities import Assessment, Feedback, Trace
 from core.evaluation.data import EvalItem
-from core.evaluation.scoring import ScorerOutput
+from core.evaluation.row_scores import ScorerOutput
 from core.store.assessment_rows import as_assessment
 
 

@@ -35,10 +35,10 @@ def save_shot(qtbot: QtBot, widget: QWidget, path: Path) -> Path:
     qtbot.wait(50)  # late results and layout requests, as a user's screen would have them
     image = widget.grab().toImage()
     assert not image.isNull() and image.width() == widget.width()
-    colours = {
+    colors = {
         image.pixel(x, y) for x in range(0, image.width(), 37) for y in range(0, image.height(), 23)
     }
-    assert len(colours) > 3  # something was drawn
+    assert len(colors) > 3  # something was drawn
     assert image.save(str(path))
     return path
 

@@ -101,8 +101,8 @@ def test_error_trace_of_the_31_fixture_is_red(qtbot: QtBot, window: MainWindow, 
     assert shown_ids(window) == ["3ea16b8d2d41430ca5ca3c7ab14f4cf8"]
     state = window.trace_model.index(0, Column.STATE)
     assert state.data() == "Error"
-    colour = state.data(Qt.ItemDataRole.ForegroundRole)
-    assert colour.red() > 150 and colour.green() < 120
+    color = state.data(Qt.ItemDataRole.ForegroundRole)
+    assert color.red() > 150 and color.green() < 120
 
 
 def test_switching_experiments(qtbot: QtBot, window: MainWindow, db318: Path) -> None:

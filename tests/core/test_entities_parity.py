@@ -43,7 +43,7 @@ from core.entities import (
     TraceStatus,
 )
 from core.entities.ids import iso_time_ms, parse_iso_time_ms
-from core.evaluation.scoring import standardize
+from core.evaluation.row_scores import standardize
 from core.store.store import Store
 
 CHAT = "tr-6a0851c5009984c0295519cd96b86728"  # ChatOllama, 60 tokens, streamed events

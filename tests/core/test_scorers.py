@@ -16,8 +16,8 @@ from core.entities.evaluation import assessment_error
 from core.evaluation.colspec import infer_schema
 from core.evaluation.dataset import describe, pandas_digest
 from core.evaluation.metrics import aggregate
+from core.evaluation.row_scores import score_row, standardize
 from core.evaluation.scorer import as_scorer
-from core.evaluation.scoring import score_row, standardize
 from core.scorers import (
     Contains,
     ExactMatch,

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 import core
-import core.evaluation.scorers
+import core.genai.scorers
 import core.scorers
 from core import tracking
 from core.entities import Feedback, Trace
@@ -256,10 +256,8 @@ def test_safety_reads_the_outputs_only(ollama_server: OllamaStandIn) -> None:
 def test_each_judge_reads_what_mlflows_reads(judge: type[BuiltInJudge], reads: set[str]) -> None:
     assert judge.parameters == reads
     assert getattr(core.scorers, judge.__name__) is judge
-    assert getattr(core.evaluation.scorers, judge.__name__) is judge
-    assert (
-        judge.__name__ in core.scorers.__all__ and judge.__name__ in core.evaluation.scorers.__all__
-    )
+    assert getattr(core.genai.scorers, judge.__name__) is judge
+    assert judge.__name__ in core.scorers.__all__ and judge.__name__ in core.genai.scorers.__all__
 
 
 # --------------------------------------------------------------------------- traces

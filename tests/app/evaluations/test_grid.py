@@ -13,12 +13,12 @@ from PySide6.QtGui import QColor, QIcon
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+from app.evaluations.cell_text import FAIL, PASS
 from app.evaluations.grid_model import ResultGridModel
 from app.evaluations.look import KIND_ROLE, PILL_COLOURS, TRACE_ID_ROLE
 from app.evaluations.page import EvaluationsPage
 from app.evaluations.rows import GridQuery, Show
 from app.evaluations.runs_model import RunListModel
-from app.evaluations.values import FAIL, PASS
 from app.main_window import MainWindow
 from app.tasks import TaskRunner
 from core.store.store import Store

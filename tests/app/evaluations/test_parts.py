@@ -10,11 +10,7 @@ import pytest
 
 from app import ollama
 from app.evaluations import rerun
-from app.evaluations.diff import DELETE, EQUAL, INSERT, Segment, segments_html, word_diff
-from app.evaluations.predictor import OllamaPredictor, PredictionError, prompt_messages
-from app.evaluations.rows import GridColumns, GridQuery, GridRow, Show, select
-from app.evaluations.scorer_files import CodeFile, ScorerFileError, load_scorers, read_code
-from app.evaluations.values import (
+from app.evaluations.cell_text import (
     ERROR,
     FAIL,
     NONE,
@@ -27,6 +23,10 @@ from app.evaluations.values import (
     unquoted,
     value_cell,
 )
+from app.evaluations.diff import DELETE, EQUAL, INSERT, Segment, segments_html, word_diff
+from app.evaluations.predictor import OllamaPredictor, PredictionError, prompt_messages
+from app.evaluations.rows import GridColumns, GridQuery, GridRow, Show, select
+from app.evaluations.scorer_files import CodeFile, ScorerFileError, load_scorers, read_code
 from core.entities.evaluation import Score
 from core.entities.prompt import PromptVersion
 from tests.ollama_server import OllamaStandIn

@@ -46,7 +46,7 @@ def info(**extra: object) -> TraceInfo:
     return TraceInfo(**fields)  # type: ignore[arg-type]
 
 
-def test_values_are_coloured_by_verdict() -> None:
+def test_values_are_colored_by_verdict() -> None:
     assert value_text(True) == ("Pass", PASS_COLOR)
     assert value_text(False) == ("Fail", FAIL_COLOR)
     assert value_text("yes") == ("yes", PASS_COLOR) and value_text("No")[1] == FAIL_COLOR

@@ -13,9 +13,9 @@ from pytestqt.qtbot import QtBot
 
 from app.messages.browser import LONG_LINE, has_long_line
 from app.messages.render import size_text
-from app.spans import detail_text, values
+from app.spans import detail_text, value_view
 from app.spans.detail import EVENTS, INPUTS, RAW, SpanDetailPanel
-from app.spans.values import FOLD_CHARS, FOLD_LINES, HIGHLIGHT_LIMIT, ValueView, fold_point
+from app.spans.value_view import FOLD_CHARS, FOLD_LINES, HIGHLIGHT_LIMIT, ValueView, fold_point
 from core.entities import Span
 
 
@@ -164,7 +164,7 @@ def test_the_chosen_tab_is_kept_across_spans(qtbot: QtBot) -> None:
 def test_huge_values_show_in_steps_and_wrap_anywhere(
     qtbot: QtBot, view: ValueView, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(values, "SHOW_MORE_CHARS", 100_000)
+    monkeypatch.setattr(value_view, "SHOW_MORE_CHARS", 100_000)
     text = "z" * 250_000  # one line without spaces: word wrapping it would take seconds
     view.set_value(text, "text")
     view.ensure_rendered()

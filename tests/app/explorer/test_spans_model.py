@@ -55,8 +55,8 @@ def test_nested_trace_rows_and_cells(db318: Path, open_store: OpenStore) -> None
     assert swatch.pixelColor(6, 6) == QColor(type_color("LLM"))
     assert model.index(0, Column.DURATION, root).data() == "345 µs"
     assert model.parent(model.index(1, Column.TIMELINE, root)) == root
-    start, end, colour, error = model.index(0, Column.TIMELINE, root).data(BAR_ROLE)
-    assert 0 < start < end < 1 and colour.startswith("#") and error is False
+    start, end, color, error = model.index(0, Column.TIMELINE, root).data(BAR_ROLE)
+    assert 0 < start < end < 1 and color.startswith("#") and error is False
     assert model.index(0, Column.TIMELINE).data(BAR_ROLE)[:2] == (0.0, 1.0)
     assert "starts at +" in model.index(0, Column.TIMELINE, root).data(Qt.ItemDataRole.ToolTipRole)
     assert isinstance(root.data(SPAN_ROLE), Span)
@@ -160,15 +160,15 @@ def test_expand_and_collapse_all(panel: SpanTreePanel) -> None:
     assert panel.view.isExpanded(root)
 
 
-def test_delegate_paints_bars_in_type_colours(panel: SpanTreePanel) -> None:
+def test_delegate_paints_bars_in_type_colors(panel: SpanTreePanel) -> None:
     view = panel.view
     index = panel.model.index(0, Column.TIMELINE, panel.model.index(0, 0))  # my_span, LLM
     rect = view.visualRect(index)
     image = view.viewport().grab().toImage()
-    start, end, colour, _error = index.data(BAR_ROLE)
+    start, end, color, _error = index.data(BAR_ROLE)
     track_left, track_width = rect.left() + 6, rect.width() - 12
     x = int(track_left + track_width * (start + end) / 2)
-    assert image.pixelColor(x, rect.center().y()).name() == colour
+    assert image.pixelColor(x, rect.center().y()).name() == color
 
 
 def test_zero_spans_show_a_placeholder(qtbot: QtBot) -> None:

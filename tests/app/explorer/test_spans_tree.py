@@ -115,13 +115,13 @@ def test_known_types_use_the_fixed_palette(kind: str | None) -> None:
     assert type_color(kind) == TYPE_COLORS[(kind or "UNKNOWN").upper()]
 
 
-def test_custom_types_get_a_stable_colour_that_is_not_error_red() -> None:
+def test_custom_types_get_a_stable_color_that_is_not_error_red() -> None:
     first = type_color("custom span")
     assert first == type_color("custom span")
     assert first != type_color("another custom type")
     assert first.startswith("#") and len(first) == 7
-    colours = {type_color(f"type {i}") for i in range(200)}
-    assert ERROR_COLOR not in colours and len(colours) > 100
+    colors = {type_color(f"type {i}") for i in range(200)}
+    assert ERROR_COLOR not in colors and len(colors) > 100
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
-from app.prompts import trying
+from app.prompts import try_call
 from app.prompts.page import PromptsPage
 from core.store.store import Store
 from tests.app.helpers import WAIT_MS
@@ -143,4 +143,4 @@ def test_an_older_layout_says_why_a_try_is_not_traced(
     db31: Path, open_prompts: OpenPrompts
 ) -> None:
     page = open_prompts(db31)
-    assert page.try_it._untraced_note == trying.NOT_SAVED_LAYOUT
+    assert page.try_it._untraced_note == try_call.NOT_SAVED_LAYOUT

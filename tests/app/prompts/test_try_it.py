@@ -9,7 +9,7 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
-from app.prompts import trying
+from app.prompts import try_call
 from app.prompts.page import PromptsPage
 from core.store.store import Store
 from tests.app.helpers import WAIT_MS
@@ -76,7 +76,7 @@ def test_a_try_is_traced_and_linked_to_the_prompt_version(
     before = trace_count(registry_db.path)
     with qtbot.waitSignal(try_it.answered, timeout=WAIT_MS) as answered:
         try_it.send_button.click()
-    result: trying.TryResult = answered.args[0]
+    result: try_call.TryResult = answered.args[0]
     assert result.saved and result.trace_id and result.answer
     assert ollama.chat_requests[-1]["messages"][-1]["content"] == (
         "Answer Who wrote Romeo and Juliet? in two words."
@@ -108,7 +108,7 @@ def test_a_read_only_store_answers_but_saves_nothing(
     with qtbot.waitSignal(page.try_it.answered, timeout=WAIT_MS) as answered:
         page.try_it.send()
     assert answered.args[0].answer and not answered.args[0].saved
-    assert page.try_it.status.text() == trying.NOT_SAVED
+    assert page.try_it.status.text() == try_call.NOT_SAVED
     assert trace_count(registry_db.path) == before and not page.try_it.open_trace.isVisible()
 
 

@@ -2,7 +2,7 @@
 
 The form has one field per `{{ variable }}`; values are kept per name while you switch versions.
 The filled-in prompt (`PromptVersion.format`) is shown as the model will get it, or the missing
-variables are named. Sending runs in the job pool (`app/prompts/trying.py`): the answer comes
+variables are named. Sending runs in the job pool (`app/prompts/try_call.py`): the answer comes
 back with the id of the trace recorded in the open database, or a note that it was not saved.
 """
 
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from app import settings
 from app.messages.browser import SafeTextBrowser, is_dark
 from app.messages.markdown import to_html
-from app.prompts import trying
+from app.prompts import try_call
 from app.prompts.template_html import error_html, formatted_html, message_block, muted
 from app.tasks import Task, TaskRunner
 from core.client import Client
@@ -51,7 +51,7 @@ class TryItPane(QWidget):
         self._values: dict[str, str] = {}
         self._fields: dict[str, QPlainTextEdit] = {}
         self._target: tuple[Client | None, str] = (None, "0")
-        self._untraced_note = trying.NOT_SAVED
+        self._untraced_note = try_call.NOT_SAVED
         self._call: Task | None = None
         self._listing: Task | None = None
         self._listed_once = False
@@ -141,7 +141,7 @@ class TryItPane(QWidget):
         """Where calls are traced: the open store's client; None (and why) when the store
         cannot be written."""
         self._target = (client, experiment_id or "0")
-        self._untraced_note = untraced_note or trying.NOT_SAVED
+        self._untraced_note = untraced_note or try_call.NOT_SAVED
 
     def set_version(self, version: PromptVersion | None) -> None:
         self._version = version
@@ -217,7 +217,7 @@ class TryItPane(QWidget):
             return
         url = settings.ollama_url()
         self.status.setText(f"Asking {url} for its models…")
-        task = self._tasks.submit_job(trying.list_models, url)
+        task = self._tasks.submit_job(try_call.list_models, url)
         task.on_finished(self._models_listed)
         task.on_failed(lambda error: self._models_failed(url, error))
         self._listing = task
@@ -238,7 +238,7 @@ class TryItPane(QWidget):
 
     def _models_failed(self, url: str, error: BaseException) -> None:
         self._listing = None
-        self.status.setText(trying.describe_error(error, url))
+        self.status.setText(try_call.describe_error(error, url))
         self.models_listed.emit([])
 
     def send(self) -> None:
@@ -246,7 +246,7 @@ class TryItPane(QWidget):
         if formatted is None or self._version is None or self._call is not None:
             return
         client, experiment = self._target
-        request = trying.TryRequest(
+        request = try_call.TryRequest(
             settings.ollama_url(),
             self.model.currentText().strip(),
             self._version,
@@ -260,7 +260,7 @@ class TryItPane(QWidget):
         self.open_trace.hide()
         self.status.setText(f"Waiting for {request.model}…")
         self.answer.clear()
-        task = self._tasks.submit_job(trying.run_prompt, request)
+        task = self._tasks.submit_job(try_call.run_prompt, request)
         task.on_finished(self._answered)
         task.on_failed(lambda error: self._failed(request, error))
         self._call = task
@@ -273,7 +273,7 @@ class TryItPane(QWidget):
             self.status.setText("Cancelled.")
             self._update_buttons()
 
-    def _answered(self, result: trying.TryResult) -> None:
+    def _answered(self, result: try_call.TryResult) -> None:
         self._call = None
         dark = is_dark(self.palette())
         self.answer.setHtml(message_block("assistant", to_html(result.answer, dark), dark))
@@ -283,9 +283,9 @@ class TryItPane(QWidget):
         self._update_buttons()
         self.answered.emit(result)
 
-    def _failed(self, request: trying.TryRequest, error: BaseException) -> None:
+    def _failed(self, request: try_call.TryRequest, error: BaseException) -> None:
         self._call = None
-        self.status.setText(trying.describe_error(error, request.url, request.model))
+        self.status.setText(try_call.describe_error(error, request.url, request.model))
         self._update_buttons()
 
     @property
