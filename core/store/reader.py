@@ -1,7 +1,7 @@
 """Read queries over a tracking store: experiments, trace pages, trace infos, spans.
 
-All SQL is SQLAlchemy Core with bound parameters. The trace list is paged by keyset on the sort
-keys plus the trace id (never OFFSET), so the first and the thousandth page cost the same.
+All SQL is SQLAlchemy Core with bound parameters. The trace list's page query is
+`core.store.trace_pages` (keyset, never OFFSET).
 """
 
 from __future__ import annotations
@@ -10,33 +10,25 @@ import contextlib
 import gc
 import threading
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     Engine,
-    Select,
-    and_,
     func,
     literal,
     or_,
     select,
-    true,
     union_all,
 )
 
-from core import jsonutil
 from core.entities import (
     Assessment,
     Experiment,
     Span,
-    TokenUsage,
     Trace,
     TraceData,
     TraceInfo,
     TraceLocation,
-    TraceRow,
 )
 from core.errors import NotFoundError, StoreError
 from core.mlflow_keys import (
@@ -48,50 +40,26 @@ from core.mlflow_keys import (
 from core.store import schema as t
 from core.store.artifacts import ArtifactResolver, read_traces_json
 from core.store.assessment_codec import assessment_from_row
-from core.store.columns import restore_column_facts, trace_columns
+from core.store.columns import restore_column_facts
 from core.store.connection import database_errors
 from core.store.dialect import (
     insertion_order,
     json_valid,
-    needs_page_per_experiment,
     spans_of_trace,
 )
-from core.store.filter_sql import compile_filter
-from core.store.order_sql import OrderKey, compile_order_by
+from core.store.order_sql import compile_order_by
 from core.store.schema import Layout
 from core.store.span_codec import span_from_row, spans_from_traces_json, tree_order
+from core.store.trace_pages import PageQuery, TracePage, read_page, trace_filter
 
 SPANS_IN_DB = frozenset({"TRACKING_STORE", "ARCHIVE_REPO"})
-#: Experiments merged one subquery each in a page; beyond this the rest share one query.
-MAX_UNION_PARTS = 100
 #: How many ids go into one `IN (...)` list (SQLite's default limit is far above this).
 BATCH = 500
-
-
-@dataclass(frozen=True)
-class TracePage:
-    """One page of the trace list, and the key to ask for the next one (None at the end)."""
-
-    rows: tuple[TraceRow, ...]
-    next_key: tuple[Any, ...] | None
 
 
 def _chunks(items: Sequence[str], size: int = BATCH) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def _keyset_after(keys: Sequence[OrderKey], values: Sequence[Any]) -> ColumnElement[bool]:
-    """Rows strictly after `values` in the order `keys`, written so an index can seek."""
-    alternatives = []
-    for i, key in enumerate(keys):
-        equal_prefix = [keys[j].expression == values[j] for j in range(i)]
-        beyond = key.expression < values[i] if key.descending else key.expression > values[i]
-        alternatives.append(and_(*equal_prefix, beyond))
-    first = keys[0]
-    # A plain bound on the first key lets SQLite seek in an index instead of filtering a scan.
-    bound = first.expression <= values[0] if first.descending else first.expression >= values[0]
-    return and_(bound, or_(*alternatives))
 
 
 class StoreReader:
@@ -102,7 +70,6 @@ class StoreReader:
         self.layout = layout
         self._location = location
         self._db_dir = db_dir
-        self._columns = trace_columns(layout)
         self._resolver: ArtifactResolver | None = None
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -164,18 +131,6 @@ class StoreReader:
 
     # -- the trace list ---------------------------------------------------------------------
 
-    def _trace_filter(
-        self, experiment_ids: Sequence[str] | None, filter_string: str | None
-    ) -> ColumnElement[bool]:
-        ti = t.trace_info
-        clauses: list[ColumnElement[bool]] = []
-        if experiment_ids is not None:
-            clauses.append(ti.c.experiment_id.in_([int(e) for e in experiment_ids]))
-        compiled = compile_filter(filter_string, self.layout)
-        if compiled is not None:
-            clauses.append(compiled)
-        return and_(true(), *clauses)
-
     def trace_page(
         self,
         experiment_ids: Sequence[str] | None,
@@ -186,111 +141,11 @@ class StoreReader:
         limit: int = 100,
     ) -> TracePage:
         """One page of trace rows in order; pass the previous page's `next_key` as `after`."""
-        keys = compile_order_by(order_by, self.layout)
-        rows = self.rows(self._page_statement(experiment_ids, filter_string, keys, after, limit))
-        more = len(rows) > limit
-        rows = rows[:limit]
-        page = tuple(self._trace_row(r) for r in rows)
-        last = rows[-1]._mapping if rows else None
-        next_key = tuple(last[f"_k{i}"] for i in range(len(keys))) if more and last else None
-        return TracePage(page, next_key)
-
-    def _page_statement(
-        self,
-        experiment_ids: Sequence[str] | None,
-        filter_string: str | None,
-        keys: Sequence[OrderKey],
-        after: Sequence[Any] | None,
-        limit: int,
-    ) -> Select[Any]:
-        """The query of one page of trace rows, in the form this database runs fastest."""
-        if (
-            experiment_ids is not None
-            and len(experiment_ids) > 1
-            and needs_page_per_experiment(self._engine.dialect.name)
-        ):
-            return self._page_per_experiment(experiment_ids, filter_string, keys, after, limit)
-        return self._page_select(experiment_ids, filter_string, keys, after, limit)
-
-    def _page_select(
-        self,
-        experiment_ids: Sequence[str] | None,
-        filter_string: str | None,
-        keys: Sequence[OrderKey],
-        after: Sequence[Any] | None,
-        limit: int,
-    ) -> Select[Any]:
-        ti, cols = t.trace_info, self._columns
-        statement = (
-            select(
-                ti.c.request_id,
-                ti.c.experiment_id,
-                ti.c.timestamp_ms,
-                ti.c.execution_time_ms,
-                ti.c.status,
-                cols.name.label("name"),
-                cols.request_preview.label("request_preview"),
-                cols.response_preview.label("response_preview"),
-                cols.session_id.label("session_id"),
-                cols.total_tokens.label("total_tokens"),
-                cols.token_usage_json.label("token_usage_json"),
-                *(k.expression.label(f"_k{i}") for i, k in enumerate(keys)),
-            )
-            .where(self._trace_filter(experiment_ids, filter_string))
-            .order_by(*(k.expression.desc() if k.descending else k.expression.asc() for k in keys))
-            .limit(limit + 1)
+        query = PageQuery(
+            self.layout, experiment_ids, filter_string, compile_order_by(order_by, self.layout)
         )
-        if after is not None:
-            statement = statement.where(_keyset_after(keys, after))
-        return statement
-
-    def _page_per_experiment(
-        self,
-        experiment_ids: Sequence[str],
-        filter_string: str | None,
-        keys: Sequence[OrderKey],
-        after: Sequence[Any] | None,
-        limit: int,
-    ) -> Select[Any]:
-        """Several experiments: one index-ordered page each, merged, so no query sorts them all.
-
-        `experiment_id IN (...) ORDER BY ... LIMIT` makes SQLite sort every matching row; one
-        keyset subquery per experiment reads at most `limit + 1` rows of each from its index.
-        """
-        parts = [
-            select(self._page_select([e], filter_string, keys, after, limit).subquery())
-            for e in experiment_ids[:MAX_UNION_PARTS]
-        ]
-        if len(experiment_ids) > MAX_UNION_PARTS:  # SQLite caps compound selects at 500 parts
-            rest = experiment_ids[MAX_UNION_PARTS:]
-            parts.append(
-                select(self._page_select(rest, filter_string, keys, after, limit).subquery())
-            )
-        merged = union_all(*parts).subquery()
-        order = [
-            merged.c[f"_k{i}"].desc() if k.descending else merged.c[f"_k{i}"].asc()
-            for i, k in enumerate(keys)
-        ]
-        return select(merged).order_by(*order).limit(limit + 1)
-
-    @staticmethod
-    def _trace_row(row: Any) -> TraceRow:
-        total = row.total_tokens
-        if total is None and row.token_usage_json:
-            usage = TokenUsage.from_value(jsonutil.decode_attribute(row.token_usage_json))
-            total = usage.total_tokens if usage else None
-        return TraceRow(
-            trace_id=row.request_id,
-            experiment_id=str(row.experiment_id),
-            request_time=int(row.timestamp_ms),
-            execution_duration=row.execution_time_ms,
-            state=row.status,
-            name=row.name,
-            request_preview=row.request_preview,
-            response_preview=row.response_preview,
-            session_id=row.session_id,
-            total_tokens=total,
-        )
+        statement = query.statement(after, limit, self._engine.dialect.name)
+        return read_page(self.rows(statement), len(query.keys), limit)
 
     def count_traces(
         self, experiment_ids: Sequence[str] | None, filter_string: str | None = None
@@ -298,7 +153,7 @@ class StoreReader:
         statement = (
             select(func.count())
             .select_from(t.trace_info)
-            .where(self._trace_filter(experiment_ids, filter_string))
+            .where(trace_filter(self.layout, experiment_ids, filter_string))
         )
         return int(self.rows(statement)[0][0])
 
@@ -316,7 +171,7 @@ class StoreReader:
         keys = compile_order_by(order_by, self.layout, ids_ascending=True)
         statement = (
             select(ti.c.request_id)
-            .where(self._trace_filter(experiment_ids, filter_string))
+            .where(trace_filter(self.layout, experiment_ids, filter_string))
             .order_by(*(k.expression.desc() if k.descending else k.expression.asc() for k in keys))
         )
         if max_results is not None:

@@ -17,8 +17,8 @@ from app.traces.rows import Column, TraceQuery
 from app.traces.view import TraceListView
 from core.entities import TraceRow
 from core.errors import StoreLockedError
-from core.store.reader import TracePage
 from core.store.store import Store
+from core.store.trace_pages import TracePage
 from tests.app.helpers import WAIT_MS
 from tests.app.synthetic import LOAD_TEST, SMALL, SyntheticDb
 
