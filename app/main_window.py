@@ -1,9 +1,10 @@
 """The main window: menus, experiments dock, filter bar, trace list, explorer and status bar.
 
-Opening a database runs `Store.open` in the database thread; the open store is replaced only
-when the new one opened, so a bad file never costs the user the database they had open. The
-features are wired here and work in their own objects: `QueryController` (filter, sort, per-file
-state), `TraceCommands` (go to, export, copy), `LiveWatcher` (new traces while the file is open).
+Opening a database (`OpenDatabase`) runs `Store.open` in the database thread; the open store
+is replaced only when the new one opened, so a bad file never costs the user the database
+they had open. The features are wired here and work in their own objects: `QueryController`
+(filter, sort, per-file state), `TraceCommands` (go to, export, copy), `LiveWatcher` (new
+traces while the file is open).
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ from app.actions import WindowActions
 from app.experiments.model import ExperimentListModel
 from app.experiments.view import ExperimentListView
 from app.explorer.panel import TraceExplorer
-from app.logins import Logins
+from app.open_database import OpenDatabase
 from app.pages import Page
 from app.query.bar import QueryBar
 from app.query.controller import QueryController
 from app.query.state import QueryHistory
-from app.recent import RecentFiles, RecentMenu, is_local
+from app.recent import RecentFiles, RecentMenu
 from app.status import StoreStatusBar
 from app.tasks import Task, TaskRunner
 from app.theme import ThemeApplier
@@ -46,7 +47,7 @@ from app.widgets import NoticeBar
 from app.workspace import TraceWorkspace
 from core.client import Client
 from core.errors import LoginRefusedError, StoreError, StoreNotFoundError
-from core.store import DEFAULT_BUSY_TIMEOUT_S, Store
+from core.store import Store
 from resources import resource_path
 
 log = logging.getLogger(__name__)
@@ -59,16 +60,6 @@ def app_icon() -> QIcon:
     return QIcon(str(resource_path("icons/tracedesk.svg")))
 
 
-def resolve_location(location: str | Path) -> str:
-    """A folder that holds `mlflow.db` stands for that file; anything else is kept as given."""
-    text = str(location)
-    if is_local(text) and Path(text).expanduser().is_dir():
-        candidate = Path(text).expanduser() / "mlflow.db"
-        if candidate.is_file():
-            return str(candidate)
-    return text
-
-
 class MainWindow(QMainWindow):
     """One window over one open store at a time."""
 
@@ -78,20 +69,10 @@ class MainWindow(QMainWindow):
 
     def __init__(self, *, read_only: bool = True, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.read_only = read_only
-        self.busy_timeout_s = DEFAULT_BUSY_TIMEOUT_S
-        self.store: Store | None = None
-        #: The open store's core client: the pages write traces (reruns, prompt tries) with it.
-        self.client: Client | None = None
-        self.tasks = tasks = TaskRunner(self)
+        self.tasks = TaskRunner(self)
+        self.database = OpenDatabase(self.tasks, read_only=read_only)
         self.recent = RecentFiles()
-        self.logins = Logins()  # server passwords, in memory only
         self.theme: ThemeApplier | None = None  # set by `main` (tests run with Qt's defaults)
-        #: Only the last open counts if the user opens twice; a store opened for nothing closes.
-        self._opens = tasks.group(release=lambda store: _close_unshown(tasks, store))
-        #: Replaced stores and their clients: closed in the database thread, and once more when
-        #: the window closes (a rerun still ending may have handed its client a last trace).
-        self._retired: list[tuple[Client, Store]] = []
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
         self.setAcceptDrops(True)
@@ -222,6 +203,16 @@ class MainWindow(QMainWindow):
 
     # -- opening and closing ----------------------------------------------------------------
 
+    @property
+    def store(self) -> Store | None:
+        """The store shown, None before one opened."""
+        return self.database.store
+
+    @property
+    def client(self) -> Client | None:
+        """The shown store's core client: the pages write traces (reruns, prompt tries) with it."""
+        return self.database.client
+
     def open_location(self, location: str | Path, *, read_only: bool | None = None) -> Task | None:
         """Open a path or URL in the database thread; the current store stays until it works.
 
@@ -229,17 +220,8 @@ class MainWindow(QMainWindow):
         --no-read-only); File → Enable Editing passes False for the open file only. None when
         a page with unsaved work made the user keep the open database.
         """
-        # A server URL's password goes to Store.open only: never to the status bar or the log.
-        where, password = self.logins.split(resolve_location(location))
-        self._opens.drop()
+        where, task = self.database.open(location, read_only=read_only)
         self.status.showMessage(f"Opening {where}…")
-        task = self._opens.submit(
-            Store.open,
-            where,
-            read_only=self.read_only if read_only is None else read_only,
-            busy_timeout_s=self.busy_timeout_s,
-            password=password,
-        )
         return task.on_finished(self._show_store).on_failed(
             lambda error: self._open_failed(where, error)
         )
@@ -257,7 +239,7 @@ class MainWindow(QMainWindow):
         server refused a login for want of a password. The password stays in memory."""
         dialog = dialogs.OpenUrlDialog(self, url, message)
         dialog.url_requested.connect(
-            lambda text, password: self.open_location(self.logins.remember(text, password))
+            lambda text, password: self.open_location(self.database.logins.remember(text, password))
         )
         dialog.open()
         return dialog
@@ -265,7 +247,7 @@ class MainWindow(QMainWindow):
     def _show_store(self, store: Store) -> None:
         self.status.clearMessage()
         self._release_store()
-        self.store, self.client = store, Client(store=store)
+        client = self.database.adopt(store)
         path = store.location.path
         self.recent.add(str(path) if path is not None else store.display_name)  # no password
         self.status.show_store(store)
@@ -275,7 +257,7 @@ class MainWindow(QMainWindow):
         self.stack.setCurrentWidget(self.modes)
         self.menu_actions.enable_editing.setEnabled(store.read_only and store.layout.writable)
         for page in self.pages:
-            page.set_client(self.client)
+            page.set_client(client)
         self.queries.open_store(store)
         self.commands.set_store(store)
         self.live.watch(store)
@@ -289,7 +271,7 @@ class MainWindow(QMainWindow):
     def _open_failed(self, location: str, error: BaseException) -> None:
         self.status.clearMessage()
         if isinstance(error, LoginRefusedError) and error.needs_password:
-            self.logins.forget(location)
+            self.database.logins.forget(location)
             self.open_url_dialog(location, str(error))  # ask, then open again
             return
         if isinstance(error, StoreNotFoundError):
@@ -309,19 +291,15 @@ class MainWindow(QMainWindow):
         self.store_closed.emit()
 
     def _release_store(self) -> None:
-        """Forget the shown store; it is closed in the database thread after pending reads."""
-        old, self.store = self.store, None
-        client, self.client = self.client, None
+        """Detach every view from the shown store, which closes in the database thread."""
         for page in self.pages:
             page.set_client(None)
         self.live.watch(None)
         self.queries.open_store(None)
         self.commands.set_store(None)
         self.trace_model.clear()
+        self.database.release()
         self.show_trace(None)
-        if old is not None and client is not None:
-            self._retired.append((client, old))
-            self.tasks.submit(_close, client, old).describe(f"Closing {old.display_name}")
 
     def _show_no_store(self) -> None:
         self.experiment_model.load(None)
@@ -543,12 +521,7 @@ class MainWindow(QMainWindow):
         self.status.clearMessage()  # stops the timer of a message shown for a while
         self.tasks.shutdown()  # joins the threads: nothing reads a store after this
         self.live.shutdown()  # closes the change detectors the threads did not
-        # The clients write their last traces (a rerun's, say) before their stores close.
-        open_now = [(self.client, self.store)] if self.client and self.store else []
-        for client, store in [*self._retired, *open_now]:
-            _close(client, store)
-        self._retired.clear()
-        self.store, self.client = None, None
+        self.database.close_all()  # clients write their last traces before their stores close
         super().closeEvent(event)
 
 
@@ -565,14 +538,3 @@ def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
         if url.isLocalFile():
             return url.toLocalFile()
     return None
-
-
-def _close_unshown(tasks: TaskRunner, store: Store) -> None:
-    """A store a later open superseded: never shown, closed in the database thread."""
-    tasks.submit(store.close).describe(f"Closing {store.display_name}")
-
-
-def _close(client: Client, store: Store) -> None:
-    """Database thread: write the client's pending traces, then close the store."""
-    client.close()
-    store.close()

@@ -57,7 +57,7 @@ def make_window(qtbot: QtBot) -> Iterator[Callable[..., MainWindow]]:
         window = MainWindow(read_only=read_only)
         qtbot.addWidget(window)
         window.resize(1280, 760)
-        window.busy_timeout_s = 0.3
+        window.database.busy_timeout_s = 0.3
         windows.append(window)
         return window
 

@@ -132,7 +132,7 @@ def open_prompts(qtbot: QtBot, page_window: tuple[MainWindow, PromptsPage]) -> O
     window, page = page_window
 
     def open_(path: Path, writable: bool = False) -> PromptsPage:
-        window.read_only = not writable
+        window.database.read_only = not writable
         with qtbot.waitSignal(page.versions.history.loaded, timeout=WAIT_MS):
             open_and_wait(qtbot, window, path)
         return page
