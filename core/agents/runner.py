@@ -8,12 +8,8 @@
     runner.stop()
 
 The child (`core.agents.child`, protocol in `core.agents.protocol`) loads the model in any
-interpreter, e.g. a virtualenv with MLflow for code that imports it. It imports `core` from this
-process's copy (the repository folder goes first on PYTHONPATH), and the packages `core` needs
-that the interpreter lacks from this process's site-packages, appended last so the
-interpreter's own packages win. `python -m core.agents.child` would import `core` (and so its
-dependencies) before anything could append them, hence the short `-c` bootstrap that does so and
-then runs the module.
+interpreter, e.g. a virtualenv with MLflow for code that imports it; how it is started (with
+this process's `core`) and ended is `core.agents.child_process`.
 
 Failures never leave the caller hanging:
 
@@ -36,17 +32,16 @@ import itertools
 import logging
 import os
 import queue
-import signal
 import subprocess
 import sys
-import sysconfig
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+from core.agents.child_process import BOOTSTRAP, ChildProcess, child_environment
 from core.agents.codefile import inspect_code_file
 from core.agents.errors import (
     AgentCallError,
@@ -75,13 +70,6 @@ log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_S = 120.0
 STDERR_LINES = 200
-BOOTSTRAP = (
-    "import os, runpy, sys\n"
-    "extra = os.environ.pop('TRACEDESK_FALLBACK_PATH', '')\n"
-    "sys.path.extend(p for p in extra.split(os.pathsep) if p and p not in sys.path)\n"
-    "runpy.run_module('core.agents.child', run_name='__main__', alter_sys=True)\n"
-)
-
 StderrCallback = Callable[[str], None]
 LogCallback = Callable[[str, str], None]
 EventCallback = Callable[[dict[str, Any]], None]
@@ -95,35 +83,6 @@ class AgentResult:
     trace_id: str | None
     duration_s: float
     events: tuple[dict[str, Any], ...] = ()
-
-
-def core_root() -> Path:
-    """The folder that holds this process's `core` package (this file is core/agents/...)."""
-    return Path(__file__).resolve().parents[2]
-
-
-def child_environment(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """The child's environment: `core` importable first, this process's packages as a fallback."""
-    env = {**os.environ, **(extra or {})}
-    root = str(core_root())
-    sites = list(
-        dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
-    )
-    if root not in sites:  # a source checkout; an installed core comes with the fallback
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    env["TRACEDESK_FALLBACK_PATH"] = os.pathsep.join(sites)
-    env["PYTHONUNBUFFERED"] = "1"
-    env["PYTHONIOENCODING"] = "utf-8"
-    return env
-
-
-@dataclass
-class _Child:
-    """One child process and what its reader threads collected."""
-
-    process: subprocess.Popen[bytes]
-    messages: queue.Queue[dict[str, Any] | None] = field(default_factory=queue.Queue)
-    threads: list[threading.Thread] = field(default_factory=list)
 
 
 class AgentRunner:
@@ -161,7 +120,7 @@ class AgentRunner:
         self.load_info: dict[str, Any] = {}
         self.stderr_lines: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
         self.logs: collections.deque[tuple[str, str]] = collections.deque(maxlen=STDERR_LINES)
-        self._child: _Child | None = None
+        self._child: ChildProcess | None = None
         self._call_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._stopping = False
@@ -232,12 +191,12 @@ class AgentRunner:
             child = self._launch()
             message = self._await(child, LOAD_ID, self.load_timeout_s, "loading the model")
             if message["type"] == ERROR:
-                self._finish(child, grace_s=5.0)
+                child.end(grace_s=5.0)
                 raise AgentLoadError(_error_text(message), traceback=_traceback(message))
             self.load_info = dict(message.get("result") or {})
             return self.load_info
 
-    def _launch(self) -> _Child:
+    def _launch(self) -> ChildProcess:
         try:
             process = subprocess.Popen(
                 self.command(),
@@ -250,7 +209,7 @@ class AgentRunner:
             )
         except OSError as error:
             raise AgentCrashedError(f"{self.python} cannot be started: {error}") from error
-        child = _Child(process)
+        child = ChildProcess(process)
         self._child = child
         for target, name in ((self._read_stdout, "stdout"), (self._read_stderr, "stderr")):
             thread = threading.Thread(
@@ -262,7 +221,7 @@ class AgentRunner:
 
     # -- reader threads -----------------------------------------------------------------------
 
-    def _read_stdout(self, child: _Child) -> None:
+    def _read_stdout(self, child: ChildProcess) -> None:
         stream = child.process.stdout
         assert stream is not None
         try:
@@ -281,7 +240,7 @@ class AgentRunner:
         finally:
             child.messages.put(None)
 
-    def _read_stderr(self, child: _Child) -> None:
+    def _read_stderr(self, child: ChildProcess) -> None:
         stream = child.process.stderr
         assert stream is not None
         with contextlib.suppress(OSError, ValueError):
@@ -347,7 +306,7 @@ class AgentRunner:
             events=tuple(events),
         )
 
-    def _running_child(self) -> _Child:
+    def _running_child(self) -> ChildProcess:
         child = self._child
         if child is None or child.process.poll() is not None:
             code = child.process.poll() if child is not None else None
@@ -360,7 +319,7 @@ class AgentRunner:
             )
         return child
 
-    def _send(self, child: _Child, message: Mapping[str, Any]) -> None:
+    def _send(self, child: ChildProcess, message: Mapping[str, Any]) -> None:
         stdin = child.process.stdin
         try:
             assert stdin is not None
@@ -371,7 +330,7 @@ class AgentRunner:
 
     def _await(
         self,
-        child: _Child,
+        child: ChildProcess,
         call_id: str,
         timeout_s: float,
         doing: str,
@@ -383,7 +342,7 @@ class AgentRunner:
             try:
                 message = child.messages.get(timeout=timeout_s)
             except queue.Empty:
-                self._finish(child, grace_s=0.0)
+                child.end(grace_s=0.0)
                 raise AgentTimeoutError(
                     f"The agent did not answer within {timeout_s:g} s while {doing}; "
                     f"its process ({child.process.pid}) was stopped.",
@@ -400,13 +359,13 @@ class AgentRunner:
             else:
                 return message
 
-    def _ended(self, child: _Child, doing: str) -> Exception:
+    def _ended(self, child: ChildProcess, doing: str) -> Exception:
         """The error for a child whose stdout closed while it was `doing` something."""
         code: int | None
         try:
             code = child.process.wait(timeout=10)
         except subprocess.TimeoutExpired:  # stdout closed but the process lives on: end it
-            code = self._finish(child, grace_s=0.0)
+            code = child.end(grace_s=0.0)
         for thread in child.threads:
             thread.join(timeout=2)
         tail = list(self.stderr_lines)[-20:]
@@ -433,23 +392,7 @@ class AgentRunner:
                     child.process.wait(timeout=grace_s)
             finally:
                 self._call_lock.release()
-        return self._finish(child, grace_s)
-
-    def _finish(self, child: _Child, grace_s: float) -> int | None:
-        """Terminate, then kill, the child (and what it started); close its pipes."""
-        _close(child.process.stdin)
-        for sig in (signal.SIGTERM, getattr(signal, "SIGKILL", signal.SIGTERM)):
-            if child.process.poll() is not None:
-                break
-            _signal(child.process, sig)
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                child.process.wait(timeout=max(grace_s, 0.5) if sig == signal.SIGTERM else 10)
-        for thread in child.threads:  # they end at the end of the child's output
-            if thread is not threading.current_thread():
-                thread.join(timeout=2)
-        _close(child.process.stdout)
-        _close(child.process.stderr)
-        return child.process.poll()
+        return child.end(grace_s)
 
     def __enter__(self) -> AgentRunner:
         self.start()
@@ -466,23 +409,6 @@ def _notify(callback: Callable[..., None], *arguments: str) -> None:
         callback(*arguments)
     except Exception:
         log.exception("An AgentRunner callback failed")
-
-
-def _signal(process: subprocess.Popen[bytes], sig: int) -> None:
-    """Send `sig` to the child's process group (it has its own session), else to the child."""
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        if os.name == "posix":
-            os.killpg(process.pid, sig)
-        elif sig == signal.SIGTERM:
-            process.terminate()
-        else:
-            process.kill()
-
-
-def _close(stream: IO[bytes] | None) -> None:
-    if stream is not None:
-        with contextlib.suppress(OSError, ValueError):
-            stream.close()
 
 
 def _call_error(message: Mapping[str, Any]) -> AgentCallError:

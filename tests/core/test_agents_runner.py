@@ -18,6 +18,7 @@ import pytest
 
 import core
 from core import tracking
+from core.agents.child_process import child_environment, core_root
 from core.agents.errors import (
     AgentCallError,
     AgentCrashedError,
@@ -25,7 +26,7 @@ from core.agents.errors import (
     AgentStoppedError,
     AgentTimeoutError,
 )
-from core.agents.runner import AgentRunner, child_environment, core_root
+from core.agents.runner import AgentRunner
 from tests.core.test_agents import AGENT_CODE, ANSWER, QUESTION, TUTORIAL_OUTPUT, write_code
 from tests.interop.conftest import mlflow_python
 
