@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QHideEvent, QIcon, QShowEvent
+from PySide6.QtGui import QCloseEvent, QHideEvent, QIcon, QShowEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -29,6 +29,7 @@ from app.actions import WindowActions
 from app.experiments.model import ExperimentListModel
 from app.experiments.view import ExperimentListView
 from app.explorer.panel import TraceExplorer
+from app.file_drops import FileDrops
 from app.open_database import OpenDatabase
 from app.pages import Page
 from app.query.bar import QueryBar
@@ -75,7 +76,7 @@ class MainWindow(QMainWindow):
         self.theme: ThemeApplier | None = None  # set by `main` (tests run with Qt's defaults)
         self.setObjectName("mainWindow")
         self.setWindowIcon(app_icon())
-        self.setAcceptDrops(True)
+        self.drops = FileDrops(self)
         self.setStyleSheet(resource_path("style.qss").read_text("utf-8"))
         self._build_panels()
         self.queries = QueryController(self.query_bar, self.trace_view, self.history, self)
@@ -165,6 +166,7 @@ class MainWindow(QMainWindow):
 
     def _connect(self) -> None:
         self.welcome.open_requested.connect(self.choose_and_open)
+        self.drops.file_dropped.connect(self.open_location)
         self.menu_actions.recent_menu.file_chosen.connect(self.open_location)
         self.menu_actions.recent_menu.pruned.connect(self._recent_pruned)
         self.experiment_view.experiment_selected.connect(self._show_experiment)
@@ -382,15 +384,11 @@ class MainWindow(QMainWindow):
     def _offer_drafts(self, store: Store) -> None:
         """Prompt edits left unsaved in an earlier session (or before a crash) are still here."""
         from app.prompts.data import database_key
-        from app.prompts.drafts import all_drafts
+        from app.prompts.drafts import unsaved_notice
 
-        key = database_key(store)
-        names = sorted({d.name for d in all_drafts() if d.database == key})
-        if names:
-            self.notice_bar.add_notice(
-                f"Unsaved prompt edits from an earlier session: {', '.join(names)}. "
-                "Open them in the Prompts tab to save or discard them."
-            )
+        notice = unsaved_notice(database_key(store))
+        if notice is not None:
+            self.notice_bar.add_notice(notice)
 
     def open_prompt(self, name: str, version: int) -> None:
         """Show a prompt version in the Prompts tab (from a trace header's prompt link)."""
@@ -487,20 +485,6 @@ class MainWindow(QMainWindow):
 
     # -- Qt events --------------------------------------------------------------------------
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # QWidget.dragEnterEvent
-        if _dropped_file(event) is not None:
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # QWidget.dropEvent
-        path = _dropped_file(event)
-        if path is None:
-            event.ignore()
-            return
-        event.acceptProposedAction()
-        self.open_location(path)
-
     def showEvent(self, event: QShowEvent) -> None:  # QWidget.showEvent
         super().showEvent(event)
         self.live.set_paused(False)
@@ -529,12 +513,3 @@ def _title(store: Store) -> str:
     path = store.location.path
     name = f"{path.name} — {path.parent.name}" if path is not None else store.display_name
     return f"{name} — {dialogs.APP_NAME}"
-
-
-def _dropped_file(event: QDragEnterEvent | QDropEvent) -> str | None:
-    """The first local file or folder being dropped, if any."""
-    mime = event.mimeData()
-    for url in mime.urls() if mime.hasUrls() else []:
-        if url.isLocalFile():
-            return url.toLocalFile()
-    return None

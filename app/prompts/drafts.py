@@ -109,3 +109,15 @@ class DraftKeeper(QObject):
         self._timer.stop()
         self._pending = None
         discard_draft(database, name)
+
+
+def unsaved_notice(database: str) -> str | None:
+    """What to tell about prompt edits left unsaved for `database` in an earlier session (or
+    before a crash); None when there are none."""
+    names = sorted({d.name for d in all_drafts() if d.database == database})
+    if not names:
+        return None
+    return (
+        f"Unsaved prompt edits from an earlier session: {', '.join(names)}. "
+        "Open them in the Prompts tab to save or discard them."
+    )
