@@ -80,6 +80,10 @@ class LoadingModel(QAbstractTableModel):
     def item(self, row: int) -> Any:
         return self._items[row] if 0 <= row < len(self._items) else None
 
+    def row_where(self, matches: Callable[[Any], bool]) -> int | None:
+        """The first row whose item `matches`, None when none does."""
+        return next((i for i, item in enumerate(self._items) if matches(item)), None)
+
     def rowCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.rowCount
         return 0 if parent.isValid() else len(self._items)
 
@@ -105,3 +109,12 @@ class LoadingModel(QAbstractTableModel):
         ):
             return self.HEADERS[section]
         return None
+
+
+class LoadingListModel(LoadingModel):
+    """A `LoadingModel` of one column, for a `QListView` (`index(row)` needs no column)."""
+
+    def index(
+        self, row: int, column: int = 0, parent: _Index = _ROOT
+    ) -> QModelIndex:  # QAbstractItemModel.index
+        return super().index(row, column, parent)

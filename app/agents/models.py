@@ -12,8 +12,9 @@ from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor
 
 from app.agents.data import AgentVersion, load_models, load_versions
+from app.chips import CHIPS_ROLE
 from app.formatting import local_time, rich_tooltip
-from app.row_models import LoadingModel
+from app.row_models import LoadingListModel, LoadingModel
 from app.tasks import TaskRunner
 from core.store import Store
 
@@ -22,11 +23,10 @@ VERSION_ROLE = Qt.ItemDataRole.UserRole + 2
 ALIASES_ROLE = Qt.ItemDataRole.UserRole + 3
 
 _Index = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()
 MISSING_COLOR = QColor("#dc2626")
 
 
-class AgentListModel(LoadingModel):
+class AgentListModel(LoadingListModel):
     """One row per registered model that is not a prompt, by name (one column, for a list)."""
 
     HEADERS = ("Model",)
@@ -42,12 +42,7 @@ class AgentListModel(LoadingModel):
         return f"The registered models could not be read: {error}"
 
     def row_of(self, name: str) -> int | None:
-        return next((i for i, m in enumerate(self._items) if m.name == name), None)
-
-    def index(
-        self, row: int, column: int = 0, parent: _Index = _ROOT
-    ) -> QModelIndex:  # QAbstractItemModel.index; one column, as a list model's
-        return super().index(row, column, parent)
+        return self.row_where(lambda m: m.name == name)
 
     def data(
         self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole
@@ -92,7 +87,7 @@ class VersionTableModel(LoadingModel):
         return f"The versions could not be read: {error}"
 
     def row_of(self, version: int) -> int | None:
-        return next((i for i, v in enumerate(self._items) if v.number == version), None)
+        return self.row_where(lambda v: v.number == version)
 
     def versions(self) -> list[int]:
         return [v.number for v in self._items]
@@ -110,6 +105,8 @@ class VersionTableModel(LoadingModel):
             return MISSING_COLOR if missing else None
         if role == Qt.ItemDataRole.ToolTipRole:
             return rich_tooltip(item.load_problem or item.folder.describe())
+        if role == CHIPS_ROLE and index.column() == ALIASES_COLUMN:
+            return [f"@{a}" for a in item.version.aliases]
         return {VERSION_ROLE: item.number, ALIASES_ROLE: item.version.aliases}.get(role)
 
     def _text(self, item: AgentVersion, column: int) -> str:

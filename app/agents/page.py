@@ -26,12 +26,12 @@ from app import dialogs as app_dialogs
 from app.agents.chat import ChatPane
 from app.agents.controller import AgentController
 from app.agents.data import AgentVersion, read_code
-from app.agents.delegate import AliasChipDelegate
 from app.agents.details import VersionDetails
 from app.agents.dialogs import SetAliasDialog, show_code
 from app.agents.logpane import AgentLogPane
 from app.agents.models import ALIASES_COLUMN, AgentListModel, VersionTableModel
 from app.agents.runbar import RunnerBar
+from app.chips import ChipDelegate
 from app.pages import Page
 from app.tasks import TaskRunner
 from app.widgets import set_up_row_table
@@ -80,7 +80,7 @@ class AgentsPage(Page):
         view = self.versions_view
         view.setObjectName("agentVersions")
         view.setModel(self.version_table)
-        view.setItemDelegateForColumn(ALIASES_COLUMN, AliasChipDelegate(view))
+        view.setItemDelegateForColumn(ALIASES_COLUMN, ChipDelegate(view))
         set_up_row_table(view)
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -91,7 +91,7 @@ class RunListModel(LoadingModel):
         return self.item(row)  # type: ignore[no-any-return]
 
     def row_of(self, run_id: str) -> int | None:
-        return next((i for i, run in enumerate(self._items) if run.run_id == run_id), None)
+        return self.row_where(lambda run: run.run_id == run_id)
 
     # -- QAbstractItemModel -----------------------------------------------------------------
 

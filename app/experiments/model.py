@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from app.formatting import rich_tooltip
-from app.row_models import LoadingModel
+from app.row_models import LoadingListModel
 from app.tasks import TaskRunner
 from core.store import Store, StoreReader
 
@@ -16,7 +16,6 @@ EXPERIMENT_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 TRACE_COUNT_ROLE = Qt.ItemDataRole.UserRole + 2
 
 _Index = QModelIndex | QPersistentModelIndex
-_ROOT = QModelIndex()  # the invisible root: the default parent of a flat model
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ def load_experiments(reader: StoreReader) -> list[ExperimentItem]:
     ]
 
 
-class ExperimentListModel(LoadingModel):
+class ExperimentListModel(LoadingListModel):
     """One row per active experiment; `load(store)` replaces the rows when the read finishes."""
 
     HEADERS = ("Experiment",)  # one column, for a list
@@ -70,14 +69,7 @@ class ExperimentListModel(LoadingModel):
         return super().item(row)  # type: ignore[no-any-return]
 
     def row_of(self, experiment_id: str) -> int | None:
-        return next(
-            (i for i, e in enumerate(self._items) if e.experiment_id == experiment_id), None
-        )
-
-    def index(
-        self, row: int, column: int = 0, parent: _Index = _ROOT
-    ) -> QModelIndex:  # QAbstractItemModel.index; one column, as a list model's
-        return super().index(row, column, parent)
+        return self.row_where(lambda e: e.experiment_id == experiment_id)
 
     def data(
         self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole

@@ -25,7 +25,8 @@ from typing import Any
 
 SYSTEM, USER, ASSISTANT, TOOL, OTHER = "system", "user", "assistant", "tool", "other"
 
-_ROLE_KINDS = {
+#: Role names as written (by OpenAI, LangChain, Gemini, Llama...) → the role family shown.
+ROLE_KINDS = {
     "system": SYSTEM,
     "developer": SYSTEM,
     "user": USER,
@@ -286,8 +287,13 @@ def _from_response_item(item: Mapping[str, Any]) -> Message:
     return _from_role_dict(item, default_role=ASSISTANT)
 
 
+def role_kind(written: str) -> str:
+    """The role family of a role as written ("human" is a user, "ai" an assistant...)."""
+    return ROLE_KINDS.get(written.strip().lower(), OTHER)
+
+
 def _message(written: str, text: str, calls: list[ToolCall], call_id: Any, name: Any) -> Message:
-    role = _ROLE_KINDS.get(written.lower(), OTHER)
+    role = role_kind(written)
     return Message(
         role=role,
         text=text,

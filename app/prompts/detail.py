@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.chips import ChipDelegate
 from app.explorer.flow import FlowLayout
 from app.formatting import local_time
 from app.prompts.bars import ActionBar
-from app.prompts.delegate import ChipDelegate
 from app.prompts.models import VERSION_ROLE, VersionHistoryModel, alias_chips
 from app.spans.filter_bar import no_mnemonic
 from app.tasks import TaskRunner

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.prompts.delegate import ChipDelegate
+from app.chips import ChipDelegate
 from app.prompts.models import NAME_ROLE, PromptListModel
 from app.tasks import TaskRunner
 from app.widgets import set_up_row_table

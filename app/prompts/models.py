@@ -17,14 +17,13 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QApplication
 
+from app.chips import CHIPS_ROLE
 from app.formatting import EMPTY, local_time, local_time_detail, one_line, rich_tooltip
 from app.prompts import data
 from app.row_models import LoadingModel
 from core.entities.prompt import PromptSummary, PromptVersion
 from core.store import Store
 
-#: The chips the delegate paints in an aliases cell (list[str]).
-CHIPS_ROLE = Qt.ItemDataRole.UserRole + 1
 NAME_ROLE = Qt.ItemDataRole.UserRole + 2
 VERSION_ROLE = Qt.ItemDataRole.UserRole + 3
 
@@ -49,7 +48,7 @@ class PromptListModel(LoadingModel):
         return self.item(row)  # type: ignore[no-any-return]
 
     def row_of(self, name: str) -> int | None:
-        return next((i for i, p in enumerate(self._items) if p.name == name), None)
+        return self.row_where(lambda p: p.name == name)
 
     def data(
         self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole
@@ -113,7 +112,7 @@ class VersionHistoryModel(LoadingModel):
         return list(self._items)
 
     def row_of(self, version: int) -> int | None:
-        return next((i for i, v in enumerate(self._items) if v.version == version), None)
+        return self.row_where(lambda v: v.version == version)
 
     def data(
         self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole

@@ -10,28 +10,13 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 
-from app.messages.formats import ASSISTANT, OTHER, SYSTEM, TOOL, USER
+from app.messages.formats import OTHER, role_kind
 from app.messages.highlight import MONO_FONTS
 from app.messages.render import ROLE_COLORS, ROLE_LABELS
 from core.entities.prompt import VARIABLE, Template
 
 #: Background and text colour of a highlighted variable: (light theme, dark theme).
 VARIABLE_STYLE = {False: ("#fde68a", "#78350f"), True: ("#854d0e", "#fef3c7")}
-ROLE_KINDS = {
-    "system": SYSTEM,
-    "developer": SYSTEM,
-    "user": USER,
-    "human": USER,
-    "assistant": ASSISTANT,
-    "ai": ASSISTANT,
-    "tool": TOOL,
-    "function": TOOL,
-}
-
-
-def role_kind(role: str) -> str:
-    """The explorer's role family of a template role as written ("human" is a user...)."""
-    return ROLE_KINDS.get(role.strip().lower(), OTHER)
 
 
 def role_color(role: str, dark: bool) -> str:

@@ -142,6 +142,24 @@ def _failed(model: LoadedModel, channel: Channel, call_id: Any, error: Exception
     )
 
 
+def _answer(
+    model: LoadedModel,
+    channel: Channel,
+    message: dict[str, Any],
+    response: Any,
+    started: float,
+    **extra: Any,
+) -> None:
+    """Send a call's result: the response, its trace and how long it took."""
+    result = {
+        "response": response,
+        "trace_id": _trace_id(model, channel),
+        "duration_ms": round((time.monotonic() - started) * 1000),
+        **extra,
+    }
+    channel.send({"id": message.get("id"), "type": RESULT, "result": result})
+
+
 def _predict(model: LoadedModel, channel: Channel, message: dict[str, Any]) -> None:
     started = time.monotonic()
     try:
@@ -149,12 +167,7 @@ def _predict(model: LoadedModel, channel: Channel, message: dict[str, Any]) -> N
     except Exception as error:
         _failed(model, channel, message.get("id"), error)
         return
-    result = {
-        "response": response,
-        "trace_id": _trace_id(model, channel),
-        "duration_ms": round((time.monotonic() - started) * 1000),
-    }
-    channel.send({"id": message.get("id"), "type": RESULT, "result": result})
+    _answer(model, channel, message, response, started)
 
 
 def _predict_stream(model: LoadedModel, channel: Channel, message: dict[str, Any]) -> None:
@@ -169,13 +182,7 @@ def _predict_stream(model: LoadedModel, channel: Channel, message: dict[str, Any
     except Exception as error:
         _failed(model, channel, message.get("id"), error)
         return
-    result = {
-        "response": response,
-        "trace_id": _trace_id(model, channel),
-        "duration_ms": round((time.monotonic() - started) * 1000),
-        "events": len(events),
-    }
-    channel.send({"id": message.get("id"), "type": RESULT, "result": result})
+    _answer(model, channel, message, response, started, events=len(events))
 
 
 def _ping(model: LoadedModel, channel: Channel, message: dict[str, Any]) -> None:

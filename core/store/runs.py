@@ -34,6 +34,7 @@ from core.run_context import context_tags as process_context_tags
 from core.run_context import run_name as random_run_name
 from core.store import schema as t
 from core.store.connection import database_errors
+from core.store.writer import experiment_row
 
 if TYPE_CHECKING:
     from core.store.store import Store
@@ -252,14 +253,7 @@ def _run_row(info: RunInfo) -> dict[str, Any]:
 
 
 def _active_experiment_location(connection: Connection, experiment_id: str) -> str:
-    e = t.experiments
-    row = connection.execute(
-        select(e.c.artifact_location, e.c.lifecycle_stage).where(
-            e.c.experiment_id == int(experiment_id)
-        )
-    ).first()
-    if row is None:
-        raise NotFoundError(f"Experiment {experiment_id} does not exist.")
+    row = experiment_row(connection, experiment_id)
     if row.lifecycle_stage == "deleted":
         raise ValueError(
             f"Experiment {experiment_id} is deleted: a run can only be made in an active one."

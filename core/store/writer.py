@@ -35,6 +35,19 @@ LOCK_PATIENCE_S = 120.0
 CONFLICT_RETRIES = 5
 
 
+def experiment_row(connection: Connection, experiment_id: str) -> Any:
+    """The experiment's `artifact_location` and `lifecycle_stage`; `NotFoundError` if none."""
+    e = t.experiments
+    row = connection.execute(
+        select(e.c.artifact_location, e.c.lifecycle_stage).where(
+            e.c.experiment_id == int(experiment_id)
+        )
+    ).first()
+    if row is None:
+        raise NotFoundError(f"Experiment {experiment_id} does not exist.")
+    return row
+
+
 class StoreWriter:
     """Adds rows to a writable store. Thread-safe: each call is one short transaction."""
 
@@ -193,14 +206,7 @@ class StoreWriter:
 
     def experiment_artifact_location(self, experiment_id: str) -> str:
         def work(connection: Connection) -> str:
-            e = t.experiments
-            row = connection.execute(
-                select(e.c.artifact_location, e.c.lifecycle_stage).where(
-                    e.c.experiment_id == int(experiment_id)
-                )
-            ).first()
-            if row is None:
-                raise NotFoundError(f"Experiment {experiment_id} does not exist.")
+            row = experiment_row(connection, experiment_id)
             return str(row.artifact_location or f"{self.artifact_root(connection)}/{experiment_id}")
 
         return self.transaction(work)

@@ -1,4 +1,8 @@
-"""`ChipDelegate`: paints a cell's aliases as rounded chips (the model gives `CHIPS_ROLE`)."""
+"""`ChipDelegate`: paints a cell's chips (aliases: `production`, `@champion`) as rounded labels.
+
+A model gives a cell's chips as a list of texts under `CHIPS_ROLE`; cells without chips are
+drawn as usual. The prompt list, a prompt's versions and an agent's versions use it.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,8 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QRectF, QS
 from PySide6.QtGui import QColor, QFontMetrics, QPainter, QPalette
 from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
 
-from app.prompts.models import CHIPS_ROLE
-
+#: The chips of a cell (list[str]), for `ChipDelegate`; above the roles the pages' models use.
+CHIPS_ROLE = Qt.ItemDataRole.UserRole + 64
 CHIP_PADDING = 6
 CHIP_GAP = 4
 #: (light, dark) fill and text of an alias chip.
