@@ -94,7 +94,7 @@ class ChatPane(QWidget):
         bar = self.transcript.verticalScrollBar()
         bar.valueChanged.connect(self._scrolled)
         bar.rangeChanged.connect(self._range_changed)
-        self._timer.timeout.connect(self.render)
+        self._timer.timeout.connect(self.redraw)
         self.send_button.clicked.connect(self.submit)
         self.stop_button.clicked.connect(self.stop_requested)
         self.new_button.clicked.connect(self.new_conversation_requested)
@@ -120,7 +120,7 @@ class ChatPane(QWidget):
         self.conversation = AgentConversation()
         self.conversation_label.setText(f"Conversation {self.conversation.conversation_id}")
         self._stick_to_end = True
-        self.render()
+        self.redraw()
 
     def set_ready(self, can_send: bool, can_stop: bool) -> None:
         self.send_button.setEnabled(can_send)
@@ -137,7 +137,7 @@ class ChatPane(QWidget):
         if not self._timer.isActive():
             self._timer.start()
 
-    def render(self) -> None:
+    def redraw(self) -> None:
         """Draw the whole conversation now; the view follows the end unless scrolled away."""
         self._timer.stop()
         bar = self.transcript.verticalScrollBar()

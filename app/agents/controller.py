@@ -185,7 +185,7 @@ class AgentController(QObject):
         stream = bool(prepared and prepared.code and prepared.code.streams)
         self.session.send(conversation.request(settings.agents_user_id()), stream=stream)
         self.chat.accept_sent()
-        self.chat.render()
+        self.chat.redraw()
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if self.session.state == BUSY and self.chat.conversation.apply_event(event):
@@ -193,7 +193,7 @@ class AgentController(QObject):
 
     def _on_answered(self, result: AgentResult) -> None:
         self.chat.conversation.answered(result.response, result.trace_id, result.duration_s)
-        self.chat.render()
+        self.chat.redraw()
         if result.trace_id:
             self.status_message.emit(f"The answer's trace is {result.trace_id}.")
 
@@ -204,7 +204,7 @@ class AgentController(QObject):
         conversation.failed(message, trace_id=getattr(error, "trace_id", None), stopped=stopped)
         if conversation.turns:
             conversation.turns[-1].detail = outcomes.call_detail(error)
-        self.chat.render()
+        self.chat.redraw()
         if not stopped and not isinstance(error, AgentCallError):
             self.bar.show_problem(outcomes.call_failure(error))
 

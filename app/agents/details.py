@@ -133,7 +133,8 @@ class VersionDetails(QWidget):
 
     def _show_chips(self, aliases: tuple[str, ...]) -> None:
         while self.chips.count():
-            widget = self.chips.takeAt(0).widget()
+            item = self.chips.takeAt(0)
+            widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.hide()
                 widget.deleteLater()

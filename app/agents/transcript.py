@@ -57,8 +57,12 @@ class TranscriptHtml(ConversationHtml):
     def render_turns(self, turns: Sequence[Turn], intro: str = "") -> str:
         per_turn = [turn_messages(turn) for turn in turns]
         self._calls = {  # tool results link to their calls anywhere in the conversation
-            call.call_id for messages in per_turn for m in messages for call in m.tool_calls
-        } - {None}
+            call.call_id
+            for messages in per_turn
+            for m in messages
+            for call in m.tool_calls
+            if call.call_id is not None
+        }
         parts = [_muted(html.escape(intro))] if intro else []
         for number, (turn, messages) in enumerate(zip(turns, per_turn, strict=True)):
             if number:

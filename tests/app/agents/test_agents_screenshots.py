@@ -63,7 +63,7 @@ def test_shot_agents_streaming(
     page.chat.submit()
     turn = page.chat.conversation.turns[-1]
     qtbot.waitUntil(lambda: turn.events >= 2, timeout=AGENT_WAIT_MS)
-    page.chat.render()
+    page.chat.redraw()
     shot(page, "agents-streaming")
     qtbot.waitUntil(lambda: turn.finished, timeout=AGENT_WAIT_MS)
 
