@@ -11,12 +11,10 @@ from vulture.whitelist_utils import Whitelist
 _ = Whitelist()
 
 # -- Qt calls these overrides and keeps these references ------------------------------------------
-_.eventFilter  # QObject.eventFilter (app/evaluations/look.py)
+_.eventFilter  # QObject.eventFilter (app/evaluations/look.py, app/file_drops.py)
 _.create_module  # importlib.abc.Loader.create_module (app/evaluations/scorer_files.py)
 _.expandingDirections  # QLayout (app/explorer/flow.py)
 _.hasHeightForWidth  # QLayout (app/explorer/flow.py)
-_.dragEnterEvent  # QWidget (app/main_window.py)
-_.dropEvent  # QWidget (app/main_window.py)
 _.loadResource  # QTextBrowser (app/messages/browser.py)
 _.highlightBlock  # QSyntaxHighlighter (app/prompts/highlighter.py)
 _._highlighter  # a QSyntaxHighlighter lives as long as its document's owner references it
