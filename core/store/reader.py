@@ -257,7 +257,7 @@ class StoreReader:
         statement = (
             select(*self.layout.existing_columns(a))
             .where(a.c.trace_id.in_(trace_ids))
-            .order_by(a.c.created_timestamp, insertion_order(a))
+            .order_by(insertion_order(a))  # MLflow reads them unordered: in scan order
         )
         out: dict[str, list[Assessment]] = {}
         for row in self.rows(statement):

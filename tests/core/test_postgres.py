@@ -36,6 +36,7 @@ from core.store.changes import SERVER_MAX_INTERVAL_S, SERVER_MIN_INTERVAL_S, Cha
 from core.store.connection import database_errors, parse_location
 from core.store.order_sql import compile_order_by
 from core.store.store import Store
+from core.store.trace_pages import PageQuery
 from tests.conftest import FIXTURES, copy_fixture
 from tests.postgres import SECRET_PASSWORD, SECRET_USER, PostgresCluster, free_port
 
@@ -238,7 +239,8 @@ def test_several_experiments_are_one_query_on_postgresql(pg318: Store, sqlite318
     keys = compile_order_by(None, pg318.layout)
 
     def sql(store: Store) -> str:
-        statement = store.reader._page_statement(["0", "1", "2"], None, keys, None, 10)
+        query = PageQuery(store.layout, ["0", "1", "2"], None, keys)
+        statement = query.statement(None, 10, store.engine.dialect.name)
         return str(statement.compile(dialect=store.engine.dialect))
 
     assert "UNION ALL" not in sql(pg318) and "IN (" in sql(pg318)
