@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 
+from core.safe_text import isolated
+
 #: A preview cell never holds more than this; the full text is in the tooltip.
 PREVIEW_CHARS = 240
 #: Tooltips show at most this much of a preview (MLflow caps previews at 1000 anyway).
@@ -48,11 +50,12 @@ def count(value: int | None) -> str:
 
 
 def one_line(text: str | None, limit: int = PREVIEW_CHARS) -> str:
-    """Collapse whitespace (newlines included) and cut at `limit` characters with an ellipsis."""
+    """Collapse whitespace (newlines included) and cut at `limit` characters with an ellipsis;
+    a right-to-left override inside stays inside (`core.safe_text.isolated`)."""
     if not text:
         return ""
     flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return isolated(flat if len(flat) <= limit else flat[: limit - 1] + "…")
 
 
 def rich_tooltip(text: str | None, limit: int = TOOLTIP_CHARS) -> str:

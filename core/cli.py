@@ -4,7 +4,9 @@
     tracedesk-cli trace mlflow.db tr-1234...            # the trace as MLflow's JSON
     tracedesk-cli prompts mlflow.db --json
 
-Tables for people, `--json` for scripts. Nothing here writes to the store.
+Tables for people, `--json` for scripts. Nothing here writes to the store. Text from the
+store reaches the terminal only through `core.safe_text.for_terminal`: an escape sequence in
+a trace name is printed as `\x1b`, never obeyed (`--json` escapes it by being JSON).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from core.errors import QuerySyntaxError, TraceDeskError
+from core.safe_text import for_terminal
 from core.store.store import Store
 
 DEFAULT_LIMIT = 50
@@ -64,7 +67,7 @@ def _table(rows: Sequence[Sequence[Any]], headers: Sequence[str], out: TextIO) -
 
 
 def _cell(value: Any, limit: int = 60) -> str:
-    text = "" if value is None else " ".join(str(value).split())
+    text = "" if value is None else for_terminal(" ".join(str(value).split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -101,9 +104,10 @@ def show_trace(store: Store, args: argparse.Namespace, out: TextIO) -> None:
         depth[span.span_id] = depth.get(span.parent_id, -1) + 1
         duration = f"{(span.duration_ns or 0) / 1e6:.1f} ms"
         indent = "  " * depth[span.span_id]
-        out.write(f"{indent}{span.name}  [{span.span_type}]  {span.status_code}  {duration}\n")
+        line = f"{indent}{span.name}  [{span.span_type}]  {span.status_code}  {duration}"
+        out.write(for_terminal(line) + "\n")
     for problem in trace.problems:
-        out.write(f"! {problem}\n")
+        out.write(for_terminal(f"! {problem}") + "\n")
 
 
 def list_prompts(store: Store, args: argparse.Namespace, out: TextIO) -> None:
@@ -146,6 +150,12 @@ def list_experiments(store: Store, args: argparse.Namespace, out: TextIO) -> Non
     _table(rows, ("id", "name", "traces"), out)
 
 
+def _error_lines(error: TraceDeskError) -> str:
+    """The error for stderr, line by line: messages quote the user's data (ids, filters)."""
+    lines = str(error).splitlines() or [""]
+    return "".join(f"tracedesk-cli: {for_terminal(line)}\n" for line in lines)
+
+
 COMMANDS = {
     "traces": list_traces,
     "trace": show_trace,
@@ -162,10 +172,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         with Store.open(args.store) as store:
             COMMANDS[args.command](store, args, out)
     except QuerySyntaxError as error:
-        sys.stderr.write(f"tracedesk-cli: {error}\n")
+        sys.stderr.write(_error_lines(error))
         return 2
     except TraceDeskError as error:
-        sys.stderr.write(f"tracedesk-cli: {error}\n")
+        sys.stderr.write(_error_lines(error))
         return 1
     except BrokenPipeError:  # `| head` closed the pipe: not an error
         return 0

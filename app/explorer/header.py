@@ -20,6 +20,7 @@ from app.spans.colors import span_duration_text
 from app.spans.filter_bar import no_mnemonic
 from app.widgets import ElidedLabel
 from core.entities import TraceInfo
+from core.safe_text import isolated
 from resources import resource_path
 
 STATE_COLORS = {"OK": "#15803d", "ERROR": "#dc2626", "IN_PROGRESS": "#b45309"}
@@ -122,7 +123,7 @@ class PromptLinks(QWidget):
         for name, version in linked_prompts(tags):
             button = QToolButton(self)
             button.setObjectName("promptLink")
-            button.setText(no_mnemonic(f"{name} v{version}"))
+            button.setText(no_mnemonic(f"{isolated(name)} v{version}"))
             button.setStyleSheet(PROMPT_LINK_STYLE)
             button.setCursor(Qt.CursorShape.PointingHandCursor)
             button.setToolTip(rich_tooltip(f"Open prompts:/{name}/{version} in the Prompts page"))
@@ -214,7 +215,7 @@ class TraceHeader(QWidget):
             self.assessment_section.set_count(0)
             self.tags_section.set_count(0)
             return
-        self.name.setText(info.name or "(unnamed trace)")
+        self.name.setText(isolated(info.name or "(unnamed trace)"))
         self.name.setToolTip(rich_tooltip(info.name))
         self._show_state(info.state)
         self._restore_id_text()

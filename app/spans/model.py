@@ -24,6 +24,7 @@ from app.formatting import rich_tooltip
 from app.spans.colors import span_duration_text, type_color
 from app.spans.tree import NO_PARENT, SpanFilter, SpanTree, TreeShape, is_error, span_type_of
 from core.entities import Span
+from core.safe_text import isolated
 from resources import resource_path
 
 SPAN_ROLE = Qt.ItemDataRole.UserRole + 1  # the core Span of the row
@@ -207,7 +208,7 @@ class SpanTreeModel(QAbstractItemModel):
         return None
 
     def _name(self, node: int, span: Span) -> str:
-        name = span.name or "(unnamed)"
+        name = isolated(span.name or "(unnamed)")
         if span.decode_error:
             return f"{name}  — unreadable"
         if self._tree is not None and node in self._tree.orphans:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWi
 from app.messages.browser import SafeTextBrowser, is_dark
 from app.messages.highlight import document_html
 from app.messages.render import size_text
+from core.safe_text import bidi_escaped
 
 FOLD_LINES = 400
 FOLD_CHARS = 40_000
@@ -92,7 +93,9 @@ class ValueView(QWidget):
         return self._highlight and self._language != "text"
 
     def set_value(self, text: str, language: str = "json") -> None:
-        self._text = text
+        """Show `text`; in JSON a bidi control shows as its escape, so a string holding a
+        right-to-left override cannot reorder the quotes and keys after it."""
+        self._text = bidi_escaped(text) if language == "json" else text
         self._language = language
         self._shown = None
         self._highlight = len(text) <= HIGHLIGHT_LIMIT
