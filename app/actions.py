@@ -19,7 +19,11 @@ WIDGET_KEYS = [
     ("K / ↑", "Previous trace (in the trace list)"),
     ("Enter", "Open the selected trace in the explorer"),
     ("Enter", "Apply the filter (in the filter bar)"),
+    ("Home / Ctrl+End", "First trace / last trace (Ctrl+End reads every page)"),
     ("Esc", "Clear the filter; again: back to the list"),
+    ("Esc", "Back to the trace list (in the explorer)"),
+    ("Alt+1 … Alt+6", "Span detail: Chat, Inputs, Outputs, Attributes, Events, Raw JSON"),
+    ("Ctrl+Tab / Ctrl+Shift+Tab", "Next / previous tab (of the tabs that have the focus)"),
     ("↑ / ↓", "Earlier filters (in the filter bar)"),
     ("Ctrl+Space", "Complete a field name (in the filter bar)"),
 ]

@@ -48,6 +48,7 @@ from app.widgets import NoticeBar
 from app.workspace import TraceWorkspace
 from core.client import Client
 from core.errors import LoginRefusedError, StoreError, StoreNotFoundError
+from core.safe_text import isolated
 from core.store import Store
 from resources import resource_path
 
@@ -81,7 +82,7 @@ class MainWindow(QMainWindow):
         self._build_panels()
         self.queries = QueryController(self.query_bar, self.trace_view, self.history, self)
         self.commands = TraceCommands(
-            self.tasks, self.explorer, self.trace_model, self.trace_view, self
+            self.tasks, self.explorer, self.trace_model, self.trace_view, self.experiment_view, self
         )
         self.live = LiveWatcher(self.tasks, self)
         self.menu_actions = WindowActions(
@@ -178,11 +179,16 @@ class MainWindow(QMainWindow):
             self.trace_model.total_changed,
             self.trace_model.modelReset,
             self.trace_model.rows_merged,
+            self.trace_model.query_rejected,
+            self.trace_model.query_applied,
         ):
             signal.connect(self._update_count)
         self.trace_model.rows_merged.connect(self._announce_new_traces)
         self.trace_view.trace_selected.connect(lambda trace_id: self.show_trace(trace_id or None))
         self.trace_view.trace_opened.connect(lambda _id: self.explorer.focus_tree())
+        self.explorer.escaped.connect(
+            lambda: self.trace_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        )
         self.explorer.load_failed.connect(lambda message: self.status.showMessage(message, 8000))
         self.commands.message.connect(lambda text: self.status.showMessage(text, 6000))
         self.commands.export_failed.connect(lambda text: self.report_error("Export Failed", text))
@@ -257,6 +263,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(_title(store))
         self.menu_actions.set_store_open(True)
         self.stack.setCurrentWidget(self.modes)
+        if self.modes.currentWidget() is self.workspace:  # j/k work at once
+            self.trace_view.setFocus(Qt.FocusReason.OtherFocusReason)
         self.menu_actions.enable_editing.setEnabled(store.read_only and store.layout.writable)
         for page in self.pages:
             page.set_client(client)
@@ -439,7 +447,8 @@ class MainWindow(QMainWindow):
         self.status.show_live(None if self.store is None else self.live.enabled)
 
     def _update_count(self) -> None:
-        self.status.show_count(self.trace_model.total, self.trace_model.rowCount())
+        model = self.trace_model
+        self.status.show_count(model.total, model.rowCount(), stale=model.rejected is not None)
 
     def _show_load_failure(self, message: str) -> None:
         self.notice_bar.add_notice(message)
@@ -512,4 +521,4 @@ class MainWindow(QMainWindow):
 def _title(store: Store) -> str:
     path = store.location.path
     name = f"{path.name} — {path.parent.name}" if path is not None else store.display_name
-    return f"{name} — {dialogs.APP_NAME}"
+    return f"{isolated(name)} — {dialogs.APP_NAME}"

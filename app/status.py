@@ -95,14 +95,16 @@ class StoreStatusBar(QStatusBar):
         self.notice_label.setVisible(bool(count))
         self._separators[self.notice_label].setVisible(bool(count))
 
-    def show_count(self, total: int | None, loaded: int) -> None:
-        """`total` matching traces (None while counting) of which `loaded` are in the list."""
+    def show_count(self, total: int | None, loaded: int, *, stale: bool = False) -> None:
+        """`total` matching traces (None while counting) of which `loaded` are in the list;
+        `stale` when they match the previous filter (the one asked for last has an error)."""
         if total is None:
-            self.count_label.setText("")
+            text = ""
         elif loaded < total:
-            self.count_label.setText(f"{total:,} traces · {loaded:,} loaded")
+            text = f"{total:,} traces · {loaded:,} loaded"
         else:
-            self.count_label.setText("1 trace" if total == 1 else f"{total:,} traces")
+            text = "1 trace" if total == 1 else f"{total:,} traces"
+        self.count_label.setText(f"{text} (previous filter)" if text and stale else text)
 
     def show_trace_id(self, trace_id: str | None) -> None:
         """The trace the explorer shows (selectable, to copy it by hand)."""

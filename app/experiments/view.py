@@ -45,6 +45,13 @@ class ExperimentListView(QListView):
         """Select the first experiment after the next load (another database was opened)."""
         self._current_id = None
 
+    def name_of(self, experiment_id: str) -> str | None:
+        """The name of an experiment in the list, or None when it is not there."""
+        model = self.experiment_model()
+        row = model.row_of(experiment_id)
+        item = model.item(row) if row is not None else None
+        return item.name if item is not None else None
+
     def select_experiment(self, experiment_id: str) -> bool:
         row = self.experiment_model().row_of(experiment_id)
         if row is None:

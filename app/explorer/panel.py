@@ -36,6 +36,7 @@ class TraceExplorer(QWidget):
     span_selected = Signal(object)  # the core Span now selected (or None)
     load_failed = Signal(str)  # a user-facing message
     prompt_requested = Signal(str, int)  # issue 5: a prompt version linked in the header clicked
+    escaped = Signal()  # Esc anywhere in the explorer: the user goes back to the list
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,6 +69,9 @@ class TraceExplorer(QWidget):
         copy = QShortcut(QKeySequence.StandardKey.Copy, self.spans.view)
         copy.setContext(Qt.ShortcutContext.WidgetShortcut)
         copy.activated.connect(self.copy_selected_span_json)
+        back = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
+        back.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        back.activated.connect(self.escaped)
 
     def _lay_out(self) -> None:
         """A message page (no trace, loading, failed) and the content page, in a stack."""

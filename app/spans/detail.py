@@ -7,9 +7,10 @@ Only the visible tab is rendered; the others are marked stale and render when th
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -29,6 +30,7 @@ from app.spans.tree import span_type_of
 from app.spans.value_view import ValueView
 from app.widgets import ElidedLabel
 from core.entities import Span
+from core.safe_text import isolated
 
 CHAT, INPUTS, OUTPUTS, ATTRIBUTES, EVENTS, RAW = (
     "Chat",
@@ -38,6 +40,8 @@ CHAT, INPUTS, OUTPUTS, ATTRIBUTES, EVENTS, RAW = (
     "Events",
     "Raw JSON",
 )
+#: The tabs in order; Alt+1 … Alt+6 show them.
+TABS = (CHAT, INPUTS, OUTPUTS, ATTRIBUTES, EVENTS, RAW)
 
 
 class EventsView(SafeTextBrowser):
@@ -112,7 +116,7 @@ class SpanFacts(QWidget):
         layout.addWidget(self.problem)
 
     def show_span(self, span: Span, trace_start_ns: int) -> None:
-        self.name.setText(span.name or "(unnamed)")
+        self.name.setText(isolated(span.name or "(unnamed)"))
         self.name.setToolTip(rich_tooltip(span.name))  # escaped: tooltips guess at rich text
         kind = span_type_of(span)
         self.type_chip.setText(kind)
@@ -135,6 +139,7 @@ class SpanFacts(QWidget):
             problems.append(f"Error: {span.status_message or 'the span failed.'}")
         if span.decode_error:
             problems.append(f"This span's JSON could not be read: {span.decode_error}.")
+        problems += span.notes  # e.g. JSON nested too deep to show whole
         self.problem.setText("\n".join(problems))
         self.problem.setVisible(bool(problems))
 
@@ -188,8 +193,11 @@ class SpanDetailPanel(QWidget):
         }
         self.events = EventsView(self)
         self._pages: dict[str, QWidget] = {CHAT: self.chat, **self.values, EVENTS: self.events}
-        for name in (CHAT, INPUTS, OUTPUTS, ATTRIBUTES, EVENTS, RAW):
-            self.tabs.addTab(self._pages[name], name)
+        for number, name in enumerate(TABS, start=1):
+            index = self.tabs.addTab(self._pages[name], name)
+            self.tabs.setTabToolTip(index, f"{name} (Alt+{number})")
+            key = QShortcut(QKeySequence(f"Alt+{number}"), self)
+            key.activated.connect(partial(self.choose_tab, name))
 
     @property
     def span(self) -> Span | None:
@@ -207,8 +215,8 @@ class SpanDetailPanel(QWidget):
         self.empty.setVisible(span is None)
         if span is None:
             return
-        self.facts.show_span(span, trace_start_ns)
-        conversation = detail_text.conversation_of(span)
+        conversation = detail_text.conversation_of(span)  # decodes inputs and outputs first
+        self.facts.show_span(span, trace_start_ns)  # so that its notes cover them
         self.tabs.setTabVisible(self._index(CHAT), conversation is not None)
         self.tabs.setTabText(self._index(EVENTS), _count_title(EVENTS, len(span.events)))
         self._loaders = {
@@ -227,6 +235,11 @@ class SpanDetailPanel(QWidget):
 
     def show_tab(self, name: str) -> None:
         self.tabs.setCurrentIndex(self._index(name))
+
+    def choose_tab(self, name: str) -> None:
+        """Show tab `name` as the user's choice (Alt+1 … Alt+6): later spans open on it too."""
+        self.show_tab(name)
+        self._remember_choice(self._index(name))
 
     def _choose_tab(self, has_chat: bool) -> None:
         wanted = self._preferred or (CHAT if has_chat else INPUTS)

@@ -13,11 +13,13 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.dialogs import GoToTraceDialog
+from app.experiments.view import ExperimentListView
 from app.explorer.panel import TraceExplorer
 from app.tasks import TaskRunner
 from app.traces.model import TraceListModel
 from app.traces.view import TraceListView
 from core.errors import NotFoundError
+from core.safe_text import isolated
 from core.store import Store, StoreReader
 
 JSON_FILTER = "Trace JSON (*.json);;All files (*)"
@@ -30,17 +32,19 @@ def write_trace_json(reader: StoreReader, trace_id: str, path: Path) -> Path:
     return path
 
 
-def trace_exists(reader: StoreReader, trace_id: str) -> str:
-    """Database thread: `trace_id` if the store has it (raises NotFoundError otherwise)."""
-    return reader.trace_info(trace_id).trace_id
+def trace_experiment(reader: StoreReader, trace_id: str) -> tuple[str, str]:
+    """Database thread: `trace_id` and its experiment's id (raises NotFoundError if absent)."""
+    info = reader.trace_info(trace_id)
+    return info.trace_id, info.experiment_id
 
 
 class TraceCommands(QObject):
     """The Edit and File commands about one trace: the trace the explorer shows, or one by id.
 
-    They work on the trace list (its model and view) and the explorer they are given, and say
-    what happened with signals; the window shows `message` in the status bar, reports
-    `export_failed`, and shows a `trace_requested` that is not in the list.
+    They work on the trace list (its model and view), the experiment list and the explorer
+    they are given, and say what happened with signals; the window shows `message` in the
+    status bar, reports `export_failed`, and shows a `trace_requested` that is not in the list.
+    Going to a trace of another experiment switches the experiment list to it.
     """
 
     exported = Signal(str)  # the path a trace was written to
@@ -54,6 +58,7 @@ class TraceCommands(QObject):
         explorer: TraceExplorer,
         model: TraceListModel,
         view: TraceListView,
+        experiments: ExperimentListView,
         parent: QWidget,
     ) -> None:
         super().__init__(parent)
@@ -62,6 +67,7 @@ class TraceCommands(QObject):
         self._explorer = explorer
         self._model = model
         self._view = view
+        self._experiments = experiments
         self._store: Store | None = None
         self.goto_dialog: GoToTraceDialog | None = None
 
@@ -141,15 +147,24 @@ class TraceCommands(QObject):
             return
         if self._store is None:
             return
-        task = self._tasks.submit(trace_exists, self._store.reader, trace_id)
-        task.on_finished(self._show_found)
+        task = self._tasks.submit(trace_experiment, self._store.reader, trace_id)
+        task.on_finished(lambda found: self._show_found(*found))
         task.on_failed(lambda error: self._not_found(trace_id, error))
 
-    def _show_found(self, trace_id: str) -> None:
-        self._view.clearSelection()
+    def _show_found(self, trace_id: str, experiment_id: str) -> None:
+        """Show a trace that is not among the rows loaded: in its own experiment's list when
+        that is another one (selected there once its first page is read), else further down."""
+        elsewhere = experiment_id != self._experiments.current_experiment_id
+        name = self._experiments.name_of(experiment_id) if elsewhere else None
+        if name is not None:
+            self._view.select_when_loaded(trace_id)
+            self._experiments.select_experiment(experiment_id)
+            self._say(f"Switched to the experiment “{isolated(name)}”.")
+        else:
+            self._view.clearSelection()
+            self._say("The trace is further down the list; it is open in the explorer.")
         self.trace_requested.emit(trace_id)
         self._explorer.focus_tree()
-        self._say(f"{trace_id} is not in the list shown; it is open in the explorer.")
         self._close_dialog()
 
     def _not_found(self, trace_id: str, error: BaseException) -> None:

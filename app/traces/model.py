@@ -89,6 +89,7 @@ class TraceListModel(QAbstractTableModel):
         self._count_task: Task | None = None
         self._newer_task: Task | None = None
         self._syntax_error: QuerySyntaxError | None = None
+        self._rejected: QuerySyntaxError | None = None  # a newer filter's error; rows are older
         self._fresh: set[str] = set()  # live mode: rows merged in and not looked at yet
         self._look = CellLook()
         hints = QGuiApplication.styleHints()
@@ -137,9 +138,15 @@ class TraceListModel(QAbstractTableModel):
         """Why the list is empty: its filter was rejected (with nothing shown to keep)."""
         return self._syntax_error
 
+    @property
+    def rejected(self) -> QuerySyntaxError | None:
+        """The error of the filter asked for last when the rows shown are the previous one's."""
+        return self._rejected
+
     def load(self, store: Store | None, query: TraceQuery | None) -> None:
         """Show `query` over `store` from the first page (nothing when either is None)."""
         self.beginResetModel()
+        self._rejected = None
         self._drop_work()
         self._store, self._query = store, query
         self._items = []
@@ -160,12 +167,16 @@ class TraceListModel(QAbstractTableModel):
         if self._store is None or self._query is None:
             return
         if query == self._query and self._staged is None and not self._failed:
+            if self._rejected is not None:  # back to the filter whose rows are shown
+                self._rejected = None
+                self.query_applied.emit(query)
             return
         if self._failed or not self._items:  # nothing worth keeping on screen
             self.load(self._store, query)
             return
         self._drop_work()
         self._staged = query
+        self._rejected = None
         self._request_page(query, first=True)
 
     def clear(self) -> None:
@@ -256,6 +267,8 @@ class TraceListModel(QAbstractTableModel):
         self._pending = None
         if self._staged is not None:  # the rows of the previous query stay, and keep paging
             self._drop_work()
+            if isinstance(error, QuerySyntaxError):
+                self._rejected = error
             if self._total is None and self._query is not None:
                 self._request_count()
         else:

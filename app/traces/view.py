@@ -1,5 +1,8 @@
 """The trace list view: uniform rows, row selection, SQL sorting from the header, j/k keys.
 
+The first arrow (or `j`/`k`) selects the row the cursor is on rather than the one past it, and
+Ctrl+End reads the remaining pages before it selects the last trace (any other key stops it).
+
 Sorting is not done by the view: a header click shows the indicator and asks for the new order
 (`sort_requested`); whoever owns the query reads the list again, sorted in SQL.
 """
@@ -8,10 +11,13 @@ from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, Qt, Signal
 from PySide6.QtGui import (
+    QColor,
     QFont,
     QFontDatabase,
     QFontMetrics,
     QKeyEvent,
+    QKeySequence,
+    QPainter,
     QPaintEvent,
     QResizeEvent,
 )
@@ -31,6 +37,8 @@ _WIDTH_SAMPLES = {
     Column.DURATION: "1 min 05 s",
     Column.TOKENS: "12,345",
 }
+#: Drawn over the rows while the filter asked for has an error.
+STALE_ROWS = "The filter above has an error: these rows are from the previous filter."
 _PADDING = 18  # the item's margins on both sides, and a little air
 _MIN_PREVIEW = 120
 
@@ -62,7 +70,15 @@ class TraceListView(QTableView):
         self._set_up_headers()
         self.selectionModel().selectionChanged.connect(self._emit_selection)
         self._reselect_id: str | None = None
-        for signal in (model.modelReset, model.page_loaded, model.load_failed):
+        self._wanted_id: str | None = None  # Go to Trace: select it when the list is read
+        self._keep_shown = False  # the wanted trace stays in the explorer when not in the list
+        for signal in (
+            model.modelReset,
+            model.page_loaded,
+            model.load_failed,
+            model.query_rejected,
+            model.query_applied,
+        ):
             signal.connect(self.viewport().update)
         model.modelAboutToBeReset.connect(self._remember_selection)
         model.modelReset.connect(self._after_reset)
@@ -70,6 +86,10 @@ class TraceListView(QTableView):
         model.load_failed.connect(self._give_up_reselect)
         model.query_rejected.connect(self._give_up_reselect)
         model.rowsInserted.connect(self._keep_rows_in_view)
+        self._seeking_end = False
+        model.page_loaded.connect(self._continue_to_end)
+        for signal in (model.load_failed, model.modelReset):
+            signal.connect(self._stop_seeking_end)
 
     def trace_model(self) -> TraceListModel:
         model = self.model()
@@ -156,7 +176,15 @@ class TraceListView(QTableView):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # QTableView.keyPressEvent
         key, plain = event.key(), event.modifiers() == Qt.KeyboardModifier.NoModifier
-        if plain and key in (Qt.Key.Key_J, Qt.Key.Key_K):  # vi keys move like the arrows
+        self._seeking_end = False  # any key stops Ctrl+End's reading; Ctrl+End starts it again
+        moves = (Qt.Key.Key_J, Qt.Key.Key_K, Qt.Key.Key_Down, Qt.Key.Key_Up)
+        if plain and key in moves and self.selected_trace_id() is None and self.model().rowCount():
+            self.select_row(max(self.currentIndex().row(), 0))  # the first press selects
+            event.accept()
+        elif event.matches(QKeySequence.StandardKey.MoveToEndOfDocument):
+            self.go_to_end()
+            event.accept()
+        elif plain and key in (Qt.Key.Key_J, Qt.Key.Key_K):  # vi keys move like the arrows
             arrow = Qt.Key.Key_Down if key == Qt.Key.Key_J else Qt.Key.Key_Up
             moved = QKeyEvent(QEvent.Type.KeyPress, arrow, Qt.KeyboardModifier.NoModifier)
             super().keyPressEvent(moved)
@@ -166,6 +194,23 @@ class TraceListView(QTableView):
             event.accept()
         else:
             super().keyPressEvent(event)
+
+    def go_to_end(self) -> None:
+        """Select the last trace of the whole list, reading the pages not loaded yet first."""
+        model = self.trace_model()
+        if model.canFetchMore(QModelIndex()):
+            self._seeking_end = True
+            model.fetchMore(QModelIndex())
+        elif model.rowCount():
+            self.select_row(model.rowCount() - 1)
+
+    def _continue_to_end(self, _added: int) -> None:
+        if self._seeking_end:
+            self._seeking_end = False
+            self.go_to_end()
+
+    def _stop_seeking_end(self) -> None:
+        self._seeking_end = False
 
     def select_row(self, row: int) -> None:
         index = self.model().index(row, 0)
@@ -177,10 +222,17 @@ class TraceListView(QTableView):
         rows = self.selectionModel().selectedRows()
         return str(rows[0].data(TRACE_ID_ROLE)) if rows else None
 
+    def select_when_loaded(self, trace_id: str) -> None:
+        """Select `trace_id` when the list is read next (Go to Trace in another experiment);
+        if it is not on the first page, the explorer keeps showing it."""
+        self._wanted_id = trace_id
+
     def _remember_selection(self) -> None:
         """Before the list is read again (F5, a new filter or order), note the selected trace,
         so it is selected again if it is back, and the reset's deselection is not announced."""
-        self._reselect_id = self.selected_trace_id()
+        self._reselect_id = self._wanted_id or self.selected_trace_id()
+        self._keep_shown = self._wanted_id is not None
+        self._wanted_id = None
 
     def _after_reset(self) -> None:
         if self.trace_model().query is None and self._reselect_id is not None:
@@ -194,13 +246,14 @@ class TraceListView(QTableView):
         row = self.trace_model().row_of(wanted)
         if row is not None:
             self.select_row(row)
-        else:
+        elif not self._keep_shown:
             self.trace_selected.emit("")
 
     def _give_up_reselect(self) -> None:
         if self._reselect_id is not None:
             self._reselect_id = None
-            self.trace_selected.emit("")
+            if not self._keep_shown:
+                self.trace_selected.emit("")
 
     def _emit_selection(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
         trace_id = self.selected_trace_id()
@@ -229,3 +282,14 @@ class TraceListView(QTableView):
         text = self.placeholder_text()
         if text:
             paint_placeholder(self, text)
+        elif self.trace_model().rejected is not None:
+            self._dim_stale_rows()
+
+    def _dim_stale_rows(self) -> None:
+        """The filter above has an error: the rows are the previous filter's, and look it."""
+        painter = QPainter(self.viewport())
+        veil = QColor(self.palette().base().color())
+        veil.setAlpha(170)
+        painter.fillRect(self.viewport().rect(), veil)
+        painter.end()
+        paint_placeholder(self, STALE_ROWS)

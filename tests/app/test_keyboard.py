@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QApplication, QDialog, QLabel
 from pytestqt.qtbot import QtBot
@@ -54,6 +54,53 @@ def test_j_and_k_move_between_traces_in_the_list(qtbot: QtBot, active: MainWindo
     qtbot.keyClick(view, Qt.Key.Key_Up)
     assert view.selected_trace_id() == ids[1]
     assert active.status.trace_label.text() == ids[1]
+
+
+def test_the_list_has_the_focus_and_the_first_j_selects_the_first_trace(
+    qtbot: QtBot, active: MainWindow
+) -> None:
+    """Opened, the window's j/k work at once; the first press selects row 1, not row 2."""
+    view = active.trace_view
+    assert focused(active) is view and view.selected_trace_id() is None
+    with qtbot.waitSignal(view.trace_selected, timeout=WAIT_MS) as blocker:
+        qtbot.keyClick(view, Qt.Key.Key_J)
+    assert blocker.args == [shown_ids(active)[0]]
+    view.clearSelection()
+    qtbot.keyClick(view, Qt.Key.Key_Down)  # the arrow does the same
+    assert view.selected_trace_id() == shown_ids(active)[0]
+
+
+def test_ctrl_end_reads_every_page_and_selects_the_last_trace(
+    qtbot: QtBot, active: MainWindow
+) -> None:
+    model, view = active.trace_model, active.trace_view
+    model.page_size = 2
+    select_experiment(qtbot, active, "0")
+    select_experiment(qtbot, active, CUSTOM_TRACING)  # read again, two rows a page
+    assert model.rowCount() == 2 and model.canFetchMore(QModelIndex())
+    total = active.store.reader.trace_counts()[CUSTOM_TRACING]
+    qtbot.keyClick(view, Qt.Key.Key_End, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: view.selected_trace_id() is not None, timeout=WAIT_MS)
+    assert model.rowCount() == total and not model.canFetchMore(QModelIndex())
+    assert view.selected_trace_id() == shown_ids(active)[-1]
+
+
+def test_esc_in_the_explorer_goes_back_to_the_list(qtbot: QtBot, active: MainWindow) -> None:
+    select_first_trace(qtbot, active)
+    qtbot.keyClick(active.trace_view, Qt.Key.Key_Return)
+    tree = active.explorer.spans.view
+    assert focused(active) is tree
+    qtbot.keyClick(tree, Qt.Key.Key_Escape)
+    assert focused(active) is active.trace_view
+
+
+def test_alt_digits_pick_the_span_detail_tab(qtbot: QtBot, active: MainWindow) -> None:
+    select_first_trace(qtbot, active)
+    qtbot.keyClick(active.trace_view, Qt.Key.Key_Return)
+    detail = active.explorer.detail
+    for number, name in ((3, "Outputs"), (6, "Raw JSON"), (2, "Inputs")):
+        qtbot.keyClick(focused(active), str(number), Qt.KeyboardModifier.AltModifier)
+        assert detail.current_tab() == name
 
 
 def test_j_types_a_j_in_the_filter_bar(qtbot: QtBot, active: MainWindow) -> None:
@@ -107,8 +154,11 @@ def test_ctrl_l_loads_a_trace_of_another_experiment(qtbot: QtBot, active: MainWi
     with qtbot.waitSignal(active.explorer.trace_loaded, timeout=WAIT_MS) as blocker:
         qtbot.keyClick(dialog.id_edit, Qt.Key.Key_Return)
     assert blocker.args[0].info.trace_id == DEFAULT_TRACE
-    assert active.trace_view.selected_trace_id() is None  # it is not in this list
+    # the sidebar switched to the trace's experiment, whose list shows it selected
+    assert active.experiment_view.current_experiment_id == "0"
+    qtbot.waitUntil(lambda: active.trace_view.selected_trace_id() == DEFAULT_TRACE, timeout=WAIT_MS)
     assert active.status.trace_label.text() == DEFAULT_TRACE
+    assert active.status.currentMessage() == "Switched to the experiment “Default”."
     qtbot.waitUntil(lambda: active.commands.goto_dialog is None, timeout=WAIT_MS)  # closed
 
 
@@ -158,7 +208,8 @@ def test_f1_lists_the_shortcuts(qtbot: QtBot, active: MainWindow) -> None:
     assert dialog is not None and dialog.isVisible()
     label = dialog.findChild(QLabel, "shortcutsText")
     assert label is not None
-    for keys in ("Ctrl+L", "Ctrl+E", "F5", "Ctrl+Shift+L", "Ctrl+C", "J / ↓", "/"):
+    every = ("Ctrl+L", "Ctrl+E", "F5", "Ctrl+Shift+L", "Ctrl+C", "J / ↓", "/", "Alt+1 … Alt+6")
+    for keys in (*every, "Home / Ctrl+End", "Ctrl+Tab / Ctrl+Shift+Tab"):
         assert f"<b>{keys}</b>" in label.text()
     dialog.close()
 

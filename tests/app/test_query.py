@@ -99,12 +99,23 @@ def test_a_malformed_filter_is_shown_inline_and_keeps_the_rows(
     assert window.trace_view.selected_trace_id() == before[2]
     assert window.queries.filter_text == "trace.status = 'OK'"  # still the one shown
     assert not window.findChildren(type(window.query_bar.help))[0].isVisible()
+    # the rows are the previous filter's, and the list and the count say so
+    assert window.trace_model.rejected is error
+    assert window.trace_view.placeholder_text() == ""
+    count = window.status.count_label
+    qtbot.waitUntil(lambda: count.text().endswith(" (previous filter)"), timeout=WAIT_MS)
+    dimmed = window.trace_view.viewport().grab().toImage()
+    window.trace_model._rejected = None  # the same rows, undimmed, to compare
+    assert window.trace_view.viewport().grab().toImage() != dimmed
+    window.trace_model._rejected = error
     # Typing moves the text, so the marker goes; a good filter then clears the message.
     qtbot.keyClicks(edit, "'ERROR'")
     assert edit.marker is None
     with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
         qtbot.keyClick(edit, Qt.Key.Key_Return)
     assert window.query_bar.error_text == "" and shown_ids(window) == []
+    assert window.trace_model.rejected is None
+    assert "previous" not in window.status.count_label.text()
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
+from app.experiments.model import ExperimentListModel
+from app.experiments.view import ExperimentListView
 from app.explorer.panel import TraceExplorer
 from app.tasks import TaskRunner
 from app.traces.commands import TraceCommands
@@ -45,7 +47,8 @@ def parts(qtbot: QtBot, db318: Path) -> Iterator[Parts]:
     explorer = TraceExplorer(runner, owner)
     model = TraceListModel(runner, owner)
     view = TraceListView(model, owner)
-    commands = TraceCommands(runner, explorer, model, view, owner)
+    experiments = ExperimentListView(ExperimentListModel(runner), owner)
+    commands = TraceCommands(runner, explorer, model, view, experiments, owner)
     store = Store.open(db318)
     commands.set_store(store)
     yield Parts(commands, explorer, model, view, store)
