@@ -18,6 +18,8 @@ _.hasHeightForWidth  # QLayout (app/explorer/flow.py)
 _.loadResource  # QTextBrowser (app/messages/browser.py)
 _.highlightBlock  # QSyntaxHighlighter (app/prompts/highlighter.py)
 _._highlighter  # a QSyntaxHighlighter lives as long as its document's owner references it
+_.features  # QStyleOptionViewItem.features, read by the style (app/spans/delegate.py)
+_.contextMenuEvent  # QWidget.contextMenuEvent (app/traces/view.py)
 
 # -- LangChain calls its callback handler's hooks (core/langchain/handler.py) ----------------------
 _.run_inline
@@ -57,6 +59,8 @@ _insertion_order_default
 _insertion_order_sqlite
 _insertion_order_postgresql
 _.isolation_level  # set on the DBAPI connection for SQLite (core/store/connection.py)
+_.text_factory  # set on the DBAPI connection for SQLite (core/store/connection.py)
+_.is_disconnect  # set in a handle_error listener: SQLAlchemy drops the pool (connection.py)
 
 # -- Python calls these ---------------------------------------------------------------------------
 __getattr__  # module __getattr__: `core.langchain` loads on first use (core/__init__.py)

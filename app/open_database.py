@@ -35,6 +35,9 @@ class OpenDatabase:
         self.read_only = read_only
         self.busy_timeout_s = DEFAULT_BUSY_TIMEOUT_S
         self.logins = Logins()  # server passwords, in memory only
+        #: Whether a server that wants a password makes the window ask for one; a smoke run,
+        #: which nobody watches, reports the refusal as an error instead.
+        self.asks_for_passwords = True
         self.store: Store | None = None
         #: The open store's core client: the pages write traces (reruns, prompt tries) with it.
         self.client: Client | None = None

@@ -73,9 +73,9 @@ class SmokeRun(QObject):
     list's first row) is selected and the explorer must show its span tree and span detail.
     Each view is rendered to an image in memory and must not be blank: the trace list, the
     explorer, span tree and detail (every detail tab), each mode tab of `window.modes` and the
-    whole window. Then the window closes and `exit_code` is 0. An error shown to the user, an
-    exception caught by the crash handler, or `timeout_s` passing makes it 1, with the reason
-    on stderr.
+    whole window. Then the window closes and `exit_code` is 0. An error shown to the user (a
+    server's refused login too: the window asks for no password), an exception caught by the
+    crash handler, or `timeout_s` passing makes it 1, with the reason on stderr.
     """
 
     def __init__(
@@ -95,6 +95,8 @@ class SmokeRun(QObject):
         self._done = False
         self._started = time.perf_counter()
         self._timeout_s = SMOKE_TIMEOUT_S if timeout_s is None else timeout_s
+        # No one is there to type a password: a login the server refuses fails the run at once.
+        window.database.asks_for_passwords = False
         window.error_reported.connect(self.fail)
         window.explorer.load_failed.connect(self.fail)
         window.trace_model.page_loaded.connect(self._page_loaded)

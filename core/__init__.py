@@ -48,6 +48,8 @@ from core.entities.evaluation import EvaluationResult
 from core.entities.prompt import MissingVariablesError, PromptVersion
 from core.errors import (
     CorruptStoreError,
+    DiskFullError,
+    InterruptedWriteError,
     NotFoundError,
     NotMLflowStoreError,
     NotSQLiteError,
@@ -56,6 +58,7 @@ from core.errors import (
     StoreError,
     StoreLockedError,
     StoreNotFoundError,
+    StorePermissionError,
     TraceDeskError,
 )
 from core.evaluation.scorer import Scorer, scorer
@@ -109,10 +112,12 @@ __all__ = [
     "AssessmentSource",
     "Client",
     "CorruptStoreError",
+    "DiskFullError",
     "EvaluationResult",
     "Expectation",
     "Experiment",
     "Feedback",
+    "InterruptedWriteError",
     "LiveSpan",
     "LoadedModel",
     "MissingVariablesError",
@@ -136,6 +141,7 @@ __all__ = [
     "StoreError",
     "StoreLockedError",
     "StoreNotFoundError",
+    "StorePermissionError",
     "TokenUsage",
     "Trace",
     "TraceData",

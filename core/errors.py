@@ -31,12 +31,28 @@ class StoreLockedError(StoreError):
     """Another process holds a lock on the database for longer than the busy timeout."""
 
 
+class StorePermissionError(StoreError):
+    """The user may not read (or write) the database file or a folder on its path."""
+
+
+class InterruptedWriteError(StoreError):
+    """A writer stopped mid-transaction left a rollback journal that this user may not undo.
+
+    SQLite lets nobody read the file until the journal is played back, which needs write
+    permission on the file and the journal.
+    """
+
+
 class ReadOnlyStoreError(StoreError):
     """A write was attempted on a store opened for reading, or whose layout cannot be written."""
 
 
 class UnreachableStoreError(StoreError):
     """A database server refused the connection or could not be reached."""
+
+
+class DiskFullError(StoreError):
+    """A write found no room: the disk is full, or the file reached the size it may have."""
 
 
 class NotFoundError(TraceDeskError, LookupError):

@@ -293,7 +293,8 @@ class TrackingClient:
         return record
 
     def flush_traces(self, timeout_s: float | None = None) -> bool:
-        """Wait until this client's finished traces are written; False on timeout."""
+        """Wait until this client's finished traces are written; False on timeout, or when
+        traces could not be written since the previous call (`trace_failure` says why)."""
         return self._writer.flush(timeout_s)
 
     def trace_failure(self, trace_id: str) -> str | None:

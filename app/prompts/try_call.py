@@ -137,9 +137,10 @@ def run_prompt(token: TokenLike, request: TryRequest) -> TryResult:
 
 def _written(client: Client, answer: str, trace_id: str) -> TryResult:
     """Wait for the client's trace writer; say whether the trace is in the database."""
-    if not client.flush_traces(WRITE_TIMEOUT_S):
-        return TryResult(answer, trace_id, "The trace is still being written.", saved=False)
+    flushed = client.flush_traces(WRITE_TIMEOUT_S)  # False also when a trace failed
     failure = client.trace_failure(trace_id)
     if failure is not None:
         return TryResult(answer, trace_id, f"The trace could not be saved: {failure}")
+    if not flushed:
+        return TryResult(answer, trace_id, "The trace is still being written.", saved=False)
     return TryResult(answer, trace_id, f"Traced as {trace_id}.", saved=True)

@@ -34,7 +34,7 @@ from core.entities.trace_location import (
     TraceLocation,
     TraceLocationType,
 )
-from core.entities.trace_row import TraceRow
+from core.entities.trace_row import RowAssessment, TraceListKeys, TraceRow, TraceRowExtras
 from core.entities.trace_state import TraceState, TraceStatus
 
 __all__ = [
@@ -51,6 +51,7 @@ __all__ = [
     "Link",
     "MlflowExperimentLocation",
     "PayloadSource",
+    "RowAssessment",
     "Run",
     "RunData",
     "RunInfo",
@@ -64,9 +65,11 @@ __all__ = [
     "Trace",
     "TraceData",
     "TraceInfo",
+    "TraceListKeys",
     "TraceLocation",
     "TraceLocationType",
     "TraceRow",
+    "TraceRowExtras",
     "TraceState",
     "TraceStatus",
     "base64_to_hex",

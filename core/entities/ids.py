@@ -1,9 +1,12 @@
-"""Id and time encodings MLflow uses: hex ids in columns, base64 ids in span JSON, ISO times."""
+"""Id and time encodings MLflow uses: hex ids in columns, base64 ids in span JSON, ISO times;
+and stored times and counts read as numbers even when a row holds text instead."""
 
 from __future__ import annotations
 
 import base64
 import datetime as dt
+import math
+from typing import Any
 
 
 def iso_time_ms(timestamp_ms: int) -> str:
@@ -39,3 +42,28 @@ def hex_to_base64(hex_id: str) -> str:
 
 def base64_to_hex(b64_id: str) -> str:
     return base64.b64decode(b64_id).hex()
+
+
+def stored_number(value: Any) -> int | float | None:
+    """A number as stored, also one written as text (`'12'`, `'1.5'`); None for anything else
+    (other text in a numeric column, a blob, NaN, NULL)."""
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return int(text)
+        except ValueError:
+            try:
+                value = float(text)
+            except ValueError:
+                return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return value if isinstance(value, int) or math.isfinite(value) else None
+
+
+def whole_number(value: Any) -> int | None:
+    """A stored time, duration or count as an int (see `stored_number`)."""
+    if type(value) is int:
+        return value
+    number = stored_number(value)
+    return None if number is None else int(number)

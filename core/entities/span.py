@@ -8,11 +8,11 @@ access too.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from core import jsonutil
-from core.entities.ids import hex_to_base64
+from core.entities.ids import hex_to_base64, whole_number
 from core.entities.link import Link
 from core.entities.span_dict import span_fields
 from core.entities.span_event import SpanEvent
@@ -62,6 +62,7 @@ class Span:
     __slots__ = (
         "_attributes",
         "_events",
+        "_notes",
         "_parsed",
         "document",
         "end_time_ns",
@@ -101,6 +102,7 @@ class Span:
         )
         self._attributes: dict[str, Any] | None = None
         self._events: tuple[SpanEvent, ...] | None = None
+        self._notes: list[str] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -148,10 +150,12 @@ class Span:
             self._parsed = ({}, "the span's content is empty (archived or never written)")
         else:
             try:
-                parsed = jsonutil.loads(document)
+                parsed, cut = jsonutil.decode(document)
             except ValueError as exc:
                 self._parsed = ({}, f"the span's JSON is malformed: {exc}")
             else:
+                if cut:
+                    self._note(_too_deep("The span's JSON"))
                 ok = isinstance(parsed, Mapping)
                 self._parsed = (parsed, None) if ok else ({}, "the span's JSON is not an object")
         return self._parsed
@@ -165,6 +169,34 @@ class Span:
     def decode_error(self) -> str | None:
         """Why the span's payload could not be read, or None (parses the span to find out)."""
         return self._parse()[1]
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What of the payload is shown otherwise than stored, in words: JSON nested deeper than
+        `jsonutil.MAX_DEPTH` (the deeper part stays JSON text), an event time that is no number.
+        Reads the document and its events; an attribute is covered once it has been decoded."""
+        self._parse()
+        if self._events is None:
+            self._events = _events(self.content.get("events"), self.start_time_ns, self._note)
+        return tuple(self._notes or ())
+
+    def _note(self, note: str) -> None:
+        if self._notes is None:
+            self._notes = []
+        if note not in self._notes:
+            self._notes.append(note)
+
+    def _decoded(self, key: str, raw: Any) -> Any:
+        """An attribute value decoded from its JSON text (as `jsonutil.decode_attribute`)."""
+        if not isinstance(raw, str):
+            return raw
+        try:
+            value, cut = jsonutil.decode(raw)
+        except ValueError:
+            return raw
+        if cut:
+            self._note(_too_deep(f"Attribute {key}"))
+        return value
 
     @property
     def known_decode_error(self) -> str | None:
@@ -182,14 +214,14 @@ class Span:
         """All attributes, each decoded from its JSON text."""
         if self._attributes is None:
             raw = self.raw_attributes
-            self._attributes = {k: jsonutil.decode_attribute(v) for k, v in raw.items()}
+            self._attributes = {k: self._decoded(k, v) for k, v in raw.items()}
         return self._attributes
 
     def get_attribute(self, key: str) -> Any:
         """One decoded attribute, without decoding the others."""
         if self._attributes is not None:
             return self._attributes.get(key)
-        return jsonutil.decode_attribute(self.raw_attributes.get(key))
+        return self._decoded(key, self.raw_attributes.get(key))
 
     @property
     def inputs(self) -> Any:
@@ -224,7 +256,7 @@ class Span:
     @property
     def events(self) -> list[SpanEvent]:
         if self._events is None:
-            self._events = _events(self.content.get("events"))
+            self._events = _events(self.content.get("events"), self.start_time_ns, self._note)
         return list(self._events)
 
     @property
@@ -290,7 +322,16 @@ class Span:
         }
 
 
-def _events(raw: Any) -> tuple[SpanEvent, ...]:
+def _too_deep(what: str) -> str:
+    return (
+        f"{what} nests deeper than {jsonutil.MAX_DEPTH} levels: the deeper part is shown as "
+        "its JSON text."
+    )
+
+
+def _events(raw: Any, span_start_ns: int, note: Callable[[str], None]) -> tuple[SpanEvent, ...]:
+    """The events of a span document; one whose time is no number is put at the span's start
+    (and `note` says so)."""
     if not isinstance(raw, list):
         return ()
     events = []
@@ -298,10 +339,17 @@ def _events(raw: Any) -> tuple[SpanEvent, ...]:
         if not isinstance(item, Mapping):
             continue
         attributes = item.get("attributes")
+        name = str(item.get("name", ""))
+        stored = item.get("time_unix_nano")
+        timestamp = whole_number(stored or 0)
+        if timestamp is None:
+            shown = jsonutil.abbreviate(repr(stored), 40)
+            note(f"Event {name!r}: its time is {shown}, not a number; shown at the span's start.")
+            timestamp = span_start_ns
         events.append(
             SpanEvent(
-                name=str(item.get("name", "")),
-                timestamp=int(item.get("time_unix_nano") or 0),
+                name=name,
+                timestamp=timestamp,
                 attributes=dict(attributes) if isinstance(attributes, Mapping) else {},
             )
         )

@@ -36,6 +36,14 @@ Differences from MLflow, on purpose (the SQL-level ones are in `core.store.filte
 * RLIKE and `issue.` are not supported (SQLite has no REGEXP unless the app registers one).
 * `span.attributes.<key>` accepts only LIKE / ILIKE; MLflow accepts `=` but it never matches.
 
+Limits, so that every filter parses, compiles and runs without exhausting a stack (Python's,
+or SQLite's parser and expression tree), each a `QuerySyntaxError` at the place it is passed:
+
+* parentheses and NOT nest at most `MAX_NESTING` deep;
+* at most `MAX_COMPARISONS` comparisons, and `MAX_LIST_VALUES` values in all IN lists;
+* a LIKE / ILIKE pattern has at most `MAX_PATTERN` characters (SQLite refuses 50,000 bytes);
+* numbers fit a BIGINT or a float, and the text holds no NUL or lone surrogate (the tokenizer).
+
 Every problem raises `QuerySyntaxError` with the 0-based position of the first problem, what
 was found there and what was expected.
 """
@@ -55,8 +63,20 @@ from core.query.fields import (
     Values,
     resolve_field,
 )
-from core.query.tokens import NUMBER, Kind, Token, as_number, tokenize
+from core.query.tokens import NUMBER, Kind, Token, number_value, tokenize
 from core.query.tree import And, Comparison, Node, Not, Or, Value, combine
+
+#: How deep parentheses and NOT may nest: far beyond what anyone writes, and well within what
+#: compiling the SQL needs of Python's stack (about 14 frames a level).
+MAX_NESTING = 32
+#: Comparisons in one filter: each adds up to five levels to SQLite's expression tree, which
+#: stops at 1,000, and compiling 100 assessment tests already takes seconds.
+MAX_COMPARISONS = 100
+#: Values in all IN lists together, each a bound parameter (PostgreSQL's driver takes 65,535).
+MAX_LIST_VALUES = 10_000
+#: Characters in one LIKE / ILIKE pattern: SQLite refuses patterns over 50,000 bytes, and the
+#: GLOB translation of `core.store.dialect` takes up to three bytes a character.
+MAX_PATTERN = 10_000
 
 
 def parse_filter(text: str) -> Node:
@@ -71,6 +91,9 @@ class Parser:
         self.text = text
         self.tokens = tokenize(text)
         self.index = 0
+        self.depth = 0  # parentheses and NOTs around the cursor
+        self.comparisons = 0
+        self.list_values = 0
 
     @property
     def token(self) -> Token:
@@ -119,27 +142,61 @@ class Parser:
 
     def not_expression(self) -> Node:
         if self.at_keyword("NOT"):
-            self.advance()
-            return Not(self.not_expression())
+            self.enter()
+            node = Not(self.not_expression())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
         if not self.at(Kind.LPAREN):
             return self.comparison()
-        self.advance()
+        self.enter()
         node = self.or_expression()
         if not self.at(Kind.RPAREN):
             self.fail("Expected ')' to close an earlier '('", "')'")
         self.advance()
+        self.depth -= 1
         return node
+
+    def enter(self) -> None:
+        """Step into a '(' or NOT at the cursor, failing there when it nests too deep."""
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            fail(
+                self.text,
+                self.token.position,
+                f"Parentheses and NOT nest more than {MAX_NESTING} levels deep here; "
+                "simplify the filter",
+                expected="a less deeply nested filter",
+            )
+        self.advance()
 
     def comparison(self) -> Comparison:
         if not self.at(Kind.NAME):
             self.fail(f"Expected a field such as {FIELD_HELP}", "a field")
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            fail(
+                self.text,
+                self.token.position,
+                f"The filter has more than {MAX_COMPARISONS} comparisons; test many values "
+                "with IN (...) or narrow the search in steps",
+                expected="fewer comparisons",
+            )
         field = resolve_field(self.text, self.advance())
         operator = self.operator(field)
         value_position = self.token.position
-        return Comparison(field, operator, self.value(field, operator), value_position)
+        value = self.value(field, operator)
+        if operator in PATTERN and len(str(value)) > MAX_PATTERN:
+            fail(
+                self.text,
+                value_position,
+                f"This pattern is too long: {operator} takes at most {MAX_PATTERN:,} "
+                f"characters, this one has {len(str(value)):,}",
+                expected="a shorter pattern",
+            )
+        return Comparison(field, operator, value, value_position)
 
     def operator(self, field: Field) -> str:
         """Read the comparison operator after `field` and check the field accepts it."""
@@ -215,7 +272,10 @@ class Parser:
         if token.kind is not Kind.NUMBER and not quoted:
             self.fail(f"Expected a number for {field.written}", "a number")
         self.advance()
-        return as_number(str(token.value))
+        if token.kind is Kind.NUMBER:
+            number: int | float = token.value  # in range: the tokenizer checked it
+            return number
+        return number_value(str(token.value), self.text, token.position)
 
     def assessment_value(self, field: Field, operator: str) -> Value:
         if operator in ORDERING:
@@ -225,7 +285,8 @@ class Parser:
         if self.at_keyword("TRUE", "FALSE"):
             return bool(self.advance().value == "TRUE")
         if self.at(Kind.NUMBER):
-            return as_number(self.advance().text)
+            number: int | float = self.advance().value
+            return number
         if self.at(Kind.STRING):
             return str(self.advance().value)
         self.fail(f"Expected {field.values.value} for {field.written}", field.values.value)
@@ -234,11 +295,24 @@ class Parser:
         if not self.at(Kind.LPAREN):
             self.fail(f"Expected '(' and a list of quoted strings for {field.written}", "'('")
         self.advance()
-        values = [self.string(field)]
+        values = [self.list_value(field)]
         while self.at(Kind.COMMA):
             self.advance()
-            values.append(self.string(field))
+            values.append(self.list_value(field))
         if not self.at(Kind.RPAREN):
             self.fail("Expected ',' or ')' in the list of values", "',' or ')'")
         self.advance()
         return tuple(values)
+
+    def list_value(self, field: Field) -> str:
+        """One quoted string of an IN list, counted against `MAX_LIST_VALUES`."""
+        self.list_values += 1
+        if self.list_values > MAX_LIST_VALUES:
+            fail(
+                self.text,
+                self.token.position,
+                f"The filter lists more than {MAX_LIST_VALUES:,} values; narrow the search in "
+                "steps",
+                expected="fewer values",
+            )
+        return self.string(field)

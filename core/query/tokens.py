@@ -3,10 +3,15 @@
 A field name is read whole, dots and quoted segments included (tag.`mlflow.traceName`), so the
 parser sees one NAME token holding its unquoted segments. Every token keeps its position and
 the text as written, for error messages.
+
+What no database could take fails here, at its position, before any SQL is built: a NUL
+character or half of a surrogate pair anywhere in the text, and a number no SQL column compares
+with (beyond BIGINT, or beyond a float's range).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from enum import Enum
@@ -49,6 +54,11 @@ KEYWORDS = frozenset(
     {"AND", "OR", "NOT", "LIKE", "ILIKE", "IN", "IS", "NULL", "TRUE", "FALSE", "RLIKE"}
 )
 NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+#: SQL's BIGINT, the widest whole number SQLite and PostgreSQL store and bind.
+MIN_INTEGER, MAX_INTEGER = -(2**63), 2**63 - 1
+#: Characters no database takes in text: NUL (PostgreSQL refuses it) and lone surrogates
+#: (not encodable as UTF-8, so no driver can bind them).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 QUOTES = "`\"'"
 _PUNCTUATION = {"(": Kind.LPAREN, ")": Kind.RPAREN, ",": Kind.COMMA}
 _OPERATOR = re.compile(r"<=|>=|!=|[<>=]")
@@ -58,6 +68,7 @@ _KEY_WORD = re.compile(r"\w+")  # later key segments may start with a digit
 
 def tokenize(text: str) -> list[Token]:
     """Split `text` into tokens; the list always ends with an END token."""
+    check_characters(text)
     tokens: list[Token] = []
     index = 0
     while True:
@@ -71,10 +82,42 @@ def tokenize(text: str) -> list[Token]:
         index = token.position + len(token.text)
 
 
-def as_number(text: str) -> int | float:
-    """The number a NUMBER token (or a quoted number) stands for."""
-    text = text.strip()
-    return float(text) if any(c in text for c in ".eE") else int(text)
+def check_characters(text: str) -> None:
+    """Fail at the first character of `text` that no database can store or search for."""
+    if found := _UNSTORABLE.search(text):
+        char, position = found.group(), found.start()
+        if char == "\x00":
+            fail(text, position, "A NUL character (U+0000) cannot be searched for", "text")
+        message = f"Invalid character U+{ord(char):04X}: half of a surrogate pair is not text"
+        fail(text, position, message, expected="text")
+
+
+def number_value(written: str, text: str, position: int) -> int | float:
+    """The number `written` (a NUMBER token, or a quoted number) stands for.
+
+    Fails at `position` in `text` when it is beyond what a database compares with: a whole
+    number outside BIGINT, or a decimal too large for a float. A whole number's digits are
+    counted before converting, so a 5,000-digit one never reaches Python's int() limit.
+    """
+    written = written.strip()
+    if any(c in written for c in ".eE"):
+        value = float(written)
+        if math.isfinite(value):
+            return value
+        message = "This number is too large: decimals go from about -1.8e308 to 1.8e308"
+        fail(text, position, message, expected="a smaller number")
+    sign = "-" if written.startswith("-") else ""
+    digits = written.lstrip("+-").lstrip("0") or "0"  # int() counts leading zeros too
+    whole = int(sign + digits) if len(digits) <= len(str(MAX_INTEGER)) else None
+    if whole is None or not MIN_INTEGER <= whole <= MAX_INTEGER:
+        bounds = f"from {MIN_INTEGER} to {MAX_INTEGER}"
+        fail(
+            text,
+            position,
+            f"This number is out of range: whole numbers go {bounds}",
+            expected=f"a whole number {bounds}",
+        )
+    return whole
 
 
 def _next_token(text: str, index: int) -> Token:
@@ -85,7 +128,8 @@ def _next_token(text: str, index: int) -> Token:
         value, end = _read_quoted(text, index, "string")
         return Token(Kind.STRING, text[index:end], index, value)
     if number := NUMBER.match(text, index):
-        return Token(Kind.NUMBER, number.group(), index, as_number(number.group()))
+        written = number.group()
+        return Token(Kind.NUMBER, written, index, number_value(written, text, index))
     if operator := _OPERATOR.match(text, index):
         return Token(Kind.OPERATOR, operator.group(), index, operator.group())
     if char == "`" or _FIRST_WORD.match(char):

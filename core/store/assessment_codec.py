@@ -20,14 +20,31 @@ from core.entities import (
     IssueReference,
 )
 from core.entities.assessment import EXPECTATION, ISSUE
+from core.entities.ids import whole_number
 
 #: A stand-in value, replaced right after the expectation is made.
 _PENDING = object()
 
 
-def assessment_from_row(row: Mapping[str, Any]) -> Assessment:
-    """The assessment of one row, given as a mapping of its columns."""
+def assessment_from_row(row: Mapping[str, Any], problems: list[str] | None = None) -> Assessment:
+    """The assessment of one row, given as a mapping of its columns. A time that is no number
+    reads as 0, and `problems` (when given) says so."""
     value = jsonutil.decode_attribute(row["value"])
+    times: dict[str, int | None] = {}
+    for key, column in (
+        ("create_time_ms", "created_timestamp"),
+        ("last_update_time_ms", "last_updated_timestamp"),
+    ):
+        stored = row.get(column)
+        times[key] = whole_number(stored)
+        if times[key] is None and stored is not None:
+            times[key] = 0  # not None: the entity would take the time of reading instead
+            if problems is not None:
+                shown = jsonutil.abbreviate(repr(stored), 40)
+                problems.append(
+                    f"Assessment {row.get('name')!r}: its {column} is {shown}, not a number; "
+                    "it is read as 0 (1970-01-01)."
+                )
     metadata = _metadata(row.get("assessment_metadata"))
     source = AssessmentSource(source_type=row["source_type"], source_id=row.get("source_id"))
     common: dict[str, Any] = {
@@ -35,8 +52,7 @@ def assessment_from_row(row: Mapping[str, Any]) -> Assessment:
         "trace_id": row["trace_id"],
         "metadata": metadata,
         "span_id": row.get("span_id"),
-        "create_time_ms": _millis(row.get("created_timestamp")),
-        "last_update_time_ms": _millis(row.get("last_updated_timestamp")),
+        **times,
     }
     kind = row["assessment_type"]
     assessment: Assessment
@@ -64,10 +80,6 @@ def assessment_from_row(row: Mapping[str, Any]) -> Assessment:
     assessment.run_id = row.get("run_id")
     assessment.assessment_id = row["assessment_id"]
     return assessment
-
-
-def _millis(value: Any) -> int | None:
-    return int(value) if value is not None else None
 
 
 def _valid(value: Any) -> bool | None:

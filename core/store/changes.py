@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 
 from core.store import schema as t
-from core.store.connection import StoreLocation, database_errors
+from core.store.connection import DEFAULT_BUSY_TIMEOUT_S, StoreLocation, database_errors
 from core.store.dialect import change_marker
+from core.store.sqlite_files import connect_reader, plan_reading
 
 #: A server is asked no more often than this (seconds)...
 SERVER_MIN_INTERVAL_S = 2.0
@@ -58,9 +59,9 @@ class ChangeDetector:
     def _reading(self) -> Any:
         self.readings += 1
         if self._location.path is not None:
-            if self._connection is None:
-                uri = f"file:{self._location.path}?mode=ro"
-                self._connection = sqlite3.connect(uri, uri=True, check_same_thread=False)
+            if self._connection is None:  # read as the store's engine reads (sqlite_files)
+                reading = plan_reading(self._location.path)
+                self._connection = connect_reader(reading, DEFAULT_BUSY_TIMEOUT_S)
             return self._connection.execute("PRAGMA data_version").fetchone()[0]
         with self._engine.connect() as connection:
             if connection.dialect.name == "postgresql":

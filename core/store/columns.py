@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, ScalarSelect, literal, null, select
 
 from core import jsonutil
+from core.entities.ids import stored_number, whole_number
 from core.mlflow_keys import (
     COST_METADATA,
     INPUTS_METADATA,
@@ -36,19 +37,57 @@ COST_COLUMNS = ("input_cost", "output_cost", "total_cost")
 
 def restore_column_facts(
     values: Mapping[str, Any], tags: dict[str, str], metadata: dict[str, str]
-) -> None:
+) -> list[str]:
     """Put back into `tags` / `metadata` what MLflow ≥ 3.2 keeps in `trace_info` columns (the
-    name, session, token usage and cost), as MLflow itself does when it reads a trace."""
+    name, session, token usage and cost), as MLflow itself does when it reads a trace.
+
+    A count or cost that is not a number is left out; the returned problems say which.
+    """
     if values.get("trace_name") is not None:
         tags.setdefault(TRACE_NAME_TAG, values["trace_name"])
     if values.get("session_id") is not None:
         metadata.setdefault(SESSION_METADATA, values["session_id"])
-    usage = {k: values[k] for k in TOKEN_COLUMNS if values.get(k) is not None}
+    problems: list[str] = []
+    usage = _numbers(values, TOKEN_COLUMNS, problems)
     if usage:
         metadata.setdefault(TOKEN_USAGE_METADATA, jsonutil.dumps(usage))
-    cost = {k: values[k] for k in COST_COLUMNS if values.get(k) is not None}
+    cost = _numbers(values, COST_COLUMNS, problems)
     if cost:
         metadata.setdefault(COST_METADATA, jsonutil.dumps(cost))
+    return problems
+
+
+def _numbers(
+    values: Mapping[str, Any], columns: tuple[str, ...], problems: list[str]
+) -> dict[str, int | float]:
+    found = {}
+    for column in columns:
+        value = values.get(column)
+        if value is None:
+            continue
+        number = stored_number(value)
+        if number is None:
+            problems.append(not_a_number(column, value, "left out"))
+        else:
+            found[column] = number
+    return found
+
+
+def checked_number(
+    value: Any, column: str, problems: list[str], instead: str = "left out"
+) -> int | None:
+    """`whole_number(value)`; a value that is there but no number adds a problem to `problems`
+    saying what is shown `instead`."""
+    number = whole_number(value)
+    if number is None and value is not None:
+        problems.append(not_a_number(column, value, instead))
+    return number
+
+
+def not_a_number(column: str, value: Any, instead: str) -> str:
+    """The problem of a numeric column holding something else, as a sentence."""
+    shown = jsonutil.abbreviate(repr(value), 40)
+    return f"The trace's {column} is {shown}, not a number; it is {instead}."
 
 
 def tag_value(key: str) -> ScalarSelect[str]:

@@ -5,13 +5,17 @@ A store is an SQLite file (opened `mode=ro` for reading) or a PostgreSQL databas
 password is taken out of it at once: `StoreLocation` keeps it apart, never shows it, and only
 the engine's connections see it; without one, libpq's own `PGPASSWORD` / `~/.pgpass` apply.
 
-Every failure becomes one of `core.errors`' store errors with a sentence a user can act on;
-nothing here writes to a database opened for reading.
+Every failure becomes one of `core.errors`' store errors with a sentence a user can act on.
+Nothing here writes to a database opened for reading, except what any SQLite reader that may
+write does: undoing a write that was interrupted mid-transaction, and removing the WAL files
+the reading created (`core.store.sqlite_files`). A server that stops answering ends the waits
+on it (`core.store.server_watch`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import importlib.util
 import re
 import sqlite3
@@ -23,7 +27,7 @@ from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, ExceptionContext, make_url
 from sqlalchemy.pool import QueuePool
 
 from core.errors import (
@@ -37,6 +41,8 @@ from core.errors import (
     UnreachableStoreError,
     WriteConflictError,
 )
+from core.store import sqlite_files
+from core.store.server_watch import ServerWatch
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 DEFAULT_BUSY_TIMEOUT_S = 5.0
@@ -44,6 +50,11 @@ DEFAULT_BUSY_TIMEOUT_S = 5.0
 
 #: Seconds to wait for a database server to answer a connection attempt.
 CONNECT_TIMEOUT_S = 10
+#: TCP keepalives of server connections (libpq): an idle connection whose peer vanished (a
+#: network partition, a host gone) is noticed after idle + interval * count seconds...
+KEEPALIVE_IDLE_S, KEEPALIVE_INTERVAL_S, KEEPALIVE_COUNT = 10, 5, 3
+#: ... and one whose sent data stays unacknowledged this long is given up (libpq >= 12).
+TCP_USER_TIMEOUT_S = 20
 #: PostgreSQL drivers SQLAlchemy knows, preferred first, for a URL that names none.
 POSTGRES_DRIVERS = (("psycopg", "psycopg"), ("psycopg2", "psycopg2"))
 
@@ -126,6 +137,13 @@ def _postgres_driver(where: str) -> str:
 
 def check_sqlite_file(path: Path) -> None:
     """Refuse, with a clear reason, a path that cannot be an intact SQLite database."""
+    try:
+        _check_header(path)
+    except PermissionError as exc:
+        raise sqlite_files.permission_error(path, "read") from exc
+
+
+def _check_header(path: Path) -> None:
     if not path.exists():
         raise StoreNotFoundError(f"{path} does not exist.")
     if path.is_dir():
@@ -159,27 +177,48 @@ def check_sqlite_file(path: Path) -> None:
 def create_store_engine(
     location: StoreLocation, *, read_only: bool, busy_timeout_s: float = DEFAULT_BUSY_TIMEOUT_S
 ) -> Engine:
-    """An engine for `location`; SQLite files opened with `mode=ro` when reading only."""
+    """An engine for `location`; SQLite files opened with `mode=ro` when reading only.
+
+    Reading a SQLite file first undoes an interrupted write when that is allowed, and leaves
+    no WAL file behind once the engine is disposed (`core.store.sqlite_files`).
+    """
     if location.path is None:
         return _create_server_engine(location, read_only=read_only)
     path = location.path
     check_sqlite_file(path)
-    mode = "ro" if read_only else "rw"
-    uri = f"file:{quote(str(path))}?mode={mode}"
+    if read_only:
+        reading = sqlite_files.plan_reading(path)
 
-    def connect() -> sqlite3.Connection:
-        return sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, check_same_thread=False)
+        def connect() -> sqlite3.Connection:
+            return sqlite_files.connect_reader(reading, busy_timeout_s)
+
+    else:
+        uri = f"file:{quote(str(path))}?mode=rw"
+
+        def connect() -> sqlite3.Connection:
+            return sqlite3.connect(uri, uri=True, timeout=busy_timeout_s, check_same_thread=False)
 
     engine = create_engine(
         "sqlite://", creator=connect, poolclass=QueuePool, pool_size=2, max_overflow=8
     )
     event.listen(engine, "connect", _sqlite_pragmas)
-    if not read_only:
+    event.listen(engine, "handle_error", _drop_after_interrupted_write)
+    if read_only:
+        event.listen(engine, "engine_disposed", lambda _engine: sqlite_files.tidy_up(reading))
+    else:
         # Take the write lock when the transaction starts: two writers then wait for each
         # other on the busy timeout instead of one failing when it upgrades a read lock.
         event.listen(engine, "connect", _autocommit_driver)
         event.listen(engine, "begin", _begin_immediate)
     return engine
+
+
+def _drop_after_interrupted_write(context: ExceptionContext) -> None:
+    """A write interrupted while the store is open: drop the pooled connections, so that the
+    next read opens a new one, which undoes it (`sqlite_files.connect_reader`)."""
+    error = context.original_exception
+    if getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_READONLY_ROLLBACK:
+        context.is_disconnect = True
 
 
 def _autocommit_driver(dbapi_connection: sqlite3.Connection, _record: object) -> None:
@@ -225,14 +264,33 @@ def _create_server_engine(location: StoreLocation, *, read_only: bool) -> Engine
             "connect_timeout": CONNECT_TIMEOUT_S,
             "application_name": "TraceDesk",
             "options": " ".join(f"-c {option}" for option in options),
+            "keepalives": 1,
+            "keepalives_idle": KEEPALIVE_IDLE_S,
+            "keepalives_interval": KEEPALIVE_INTERVAL_S,
+            "keepalives_count": KEEPALIVE_COUNT,
         }
+        if _libpq_version(url.get_driver_name()) >= 120000:
+            connect_args["tcp_user_timeout"] = TCP_USER_TIMEOUT_S * 1000
     try:
-        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+        engine = create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     except (sa_exc.ArgumentError, sa_exc.NoSuchModuleError, ImportError) as exc:
         raise StoreError(
             f"Cannot open {location.display}: {exc}. For PostgreSQL install the driver with "
             "pip install 'tracedesk[postgres]'."
         ) from exc
+    if url.get_backend_name() == "postgresql":
+        ServerWatch(location.display).attach(engine)
+    return engine
+
+
+def _libpq_version(driver: str) -> int:
+    """The version of the libpq the PostgreSQL `driver` uses (120000 for 12.0), 0 if unknown."""
+    with contextlib.suppress(Exception):
+        if driver == "psycopg":
+            return int(importlib.import_module("psycopg").pq.version())
+        if driver == "psycopg2":
+            return int(importlib.import_module("psycopg2.extensions").libpq_version())
+    return 0
 
 
 #: (words in the driver's message, error class, what to tell the user), checked in order.
@@ -335,7 +393,11 @@ def describe_database_error(error: BaseException, location: str) -> StoreError:
     """Turn a DB-API/SQLAlchemy error into a store error that says what happened."""
     orig = getattr(error, "orig", None) or error
     text = str(orig)
-    if not isinstance(orig, sqlite3.Error):
+    if isinstance(orig, sqlite3.Error):
+        found = sqlite_files.describe_error(orig, Path(location))
+        if found is not None:
+            return found
+    else:
         found = _server_error(orig, text, location)
         if found is not None:
             return found
@@ -357,3 +419,36 @@ def database_errors(location: str) -> Iterator[None]:
         raise
     except (sa_exc.DBAPIError, sqlite3.Error) as exc:
         raise describe_database_error(exc, location) from exc
+
+
+#: What Python's sqlite3 says when a TEXT value holds bytes that are not UTF-8.
+_UNDECODABLE_TEXT = "Could not decode to UTF-8"
+
+
+def is_undecodable_text(error: BaseException) -> bool:
+    """True when `error` is SQLite text that is not UTF-8 (a byte-level bad row)."""
+    orig = getattr(error, "orig", None) or error
+    return isinstance(orig, sqlite3.OperationalError) and _UNDECODABLE_TEXT in str(orig)
+
+
+def _replace_undecodable(data: bytes) -> str:
+    return data.decode("utf-8", "replace")
+
+
+@contextlib.contextmanager
+def lenient_text(connection: Connection) -> Iterator[None]:
+    """Within the block, read this SQLite connection's text with U+FFFD for bytes that are not
+    UTF-8, instead of failing the whole query on one bad row.
+
+    Only for a retry: a Python text factory makes every text value cost a call (about a fifth
+    more time to read a 10,000-span trace), so reads start with the default one.
+    """
+    raw = connection.connection.driver_connection
+    if not isinstance(raw, sqlite3.Connection):  # a server decodes text itself
+        yield
+        return
+    raw.text_factory = _replace_undecodable
+    try:
+        yield
+    finally:
+        raw.text_factory = str

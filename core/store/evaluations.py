@@ -228,6 +228,23 @@ class Evaluations:
             md.c.key == SOURCE_RUN_METADATA, md.c.value.in_(run_ids)
         )
 
+    def datasets(self, run_id: str) -> frozenset[tuple[str, str]]:
+        """(name, digest) of every dataset the run evaluated (its DATASET → RUN inputs).
+
+        Two runs that evaluated the same table share one: MLflow, like `create_run` here,
+        reuses the experiment's `datasets` row of that name and digest.
+        """
+        if not {"datasets", "inputs"} <= self._tables:
+            return frozenset()
+        d, i = t.datasets, t.inputs
+        statement = (
+            select(d.c.name, d.c.digest)
+            .join(i, i.c.source_id == d.c.dataset_uuid)
+            .where(i.c.source_type == "DATASET", i.c.destination_type == "RUN")
+            .where(i.c.destination_id == run_id)
+        )
+        return frozenset((str(name), str(digest)) for name, digest in self._rows(statement))
+
     # -- reading: rows ------------------------------------------------------------------------
 
     def count_rows(self, run_id: str) -> int:

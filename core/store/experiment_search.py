@@ -7,6 +7,11 @@ A filter is comparisons joined by AND (MLflow's `SearchExperimentsUtils`): attri
 as `tags.<key>` (a key may be backticked or double-quoted). Comparators: `=`, `!=`, `LIKE`,
 `ILIKE` for text, also `<`, `<=`, `>`, `>=` for the times, `IN (...)` for `experiment_id`,
 `IS [NOT] NULL` for tags. Values become bound parameters only.
+
+Hostile text fails as `QuerySyntaxError` at its position, within the trace filter's limits
+(`core.query.parser`): no NUL or lone surrogate, whole numbers within BIGINT, at most
+`MAX_COMPARISONS` comparisons, `MAX_LIST_VALUES` listed ids and `MAX_PATTERN` characters in a
+pattern; a statement the database still refuses as too big is one too.
 """
 
 from __future__ import annotations
@@ -20,8 +25,11 @@ from sqlalchemy import ColumnElement, exists, not_, or_, select, true
 
 from core.entities import Experiment
 from core.errors import QuerySyntaxError
+from core.query.parser import MAX_COMPARISONS, MAX_LIST_VALUES, MAX_PATTERN
+from core.query.tokens import check_characters, number_value
 from core.store import schema as t
 from core.store.dialect import ilike, like
+from core.store.filter_sql import database_limits
 
 if TYPE_CHECKING:
     from core.store.store import Store
@@ -76,7 +84,8 @@ def search_experiments(
         if max_results < 1:
             raise ValueError(f"max_results must be 1 or more, not {max_results}.")
         statement = statement.limit(max_results)
-    ids = [str(row[0]) for row in store.reader.rows(statement)]
+    with database_limits(filter_string, locate=lambda _text, _part: 0):
+        ids = [str(row[0]) for row in store.reader.rows(statement)]
     by_id = {x.experiment_id: x for x in store.reader.experiments(include_deleted=True)}
     return [by_id[i] for i in ids if i in by_id]
 
@@ -92,8 +101,11 @@ def _view(view_type: ViewType) -> ColumnElement[bool]:
 
 def _filter(text: str) -> list[ColumnElement[bool]]:
     tokens = _tokens(text)
-    clauses = []
+    clauses: list[ColumnElement[bool]] = []
     while tokens:
+        if len(clauses) == MAX_COMPARISONS:
+            message = f"the filter has more than {MAX_COMPARISONS} comparisons"
+            raise QuerySyntaxError(message, text=text, position=tokens[0][2])
         clauses.append(_comparison(tokens, text))
         if tokens:
             word = tokens.pop(0)
@@ -106,6 +118,7 @@ def _filter(text: str) -> list[ColumnElement[bool]]:
 
 def _tokens(text: str) -> list[tuple[str, str, int]]:
     """(kind, text, position) of every token; QuerySyntaxError on anything else."""
+    check_characters(text)
     found, position = [], 0
     while position < len(text):
         if text[position:].strip() == "":
@@ -133,8 +146,12 @@ def _comparison(tokens: list[tuple[str, str, int]], text: str) -> ColumnElement[
     if op == "IN":
         if key != "experiment_id":
             raise QuerySyntaxError("IN works on experiment_id only", text=text, position=where)
-        return t.experiments.c.experiment_id.in_([int(v) for v in _list(tokens, text)])
-    value = _value(tokens, text)
+        ids = [_whole_number(key, v, text, at) for v, at in _list(tokens, text)]
+        return t.experiments.c.experiment_id.in_(ids)
+    value, value_at = _value(tokens, text)
+    if op in ("LIKE", "ILIKE") and len(value) > MAX_PATTERN:
+        message = f"{op} takes a pattern of at most {MAX_PATTERN:,} characters"
+        raise QuerySyntaxError(message, text=text, position=value_at)
     if scope == "tag":
         tags = t.experiment_tags
         return exists().where(
@@ -144,12 +161,18 @@ def _comparison(tokens: list[tuple[str, str, int]], text: str) -> ColumnElement[
         )
     column = t.experiments.c[key]
     if key in NUMERIC or key == "experiment_id":
-        try:
-            value = int(value)
-        except ValueError:
-            message = f"{key} is compared with a number"
-            raise QuerySyntaxError(message, text=text, position=where) from None
+        if op in ("LIKE", "ILIKE"):
+            message = f"{op} compares text; {key} is a number"
+            raise QuerySyntaxError(message, text=text, position=where)
+        value = _whole_number(key, value, text, value_at)
     return _compare(column, op, value, text, where)
+
+
+def _whole_number(key: str, value: str, text: str, where: int) -> int:
+    """`value` (a number token, or a quoted number) as a whole number within BIGINT."""
+    if re.fullmatch(r"\s*[+-]?\d+\s*", value) is None:
+        raise QuerySyntaxError(f"{key} is compared with a whole number", text=text, position=where)
+    return int(number_value(value, text, where))
 
 
 def _identifier(name: str, text: str, where: int) -> tuple[str, str]:
@@ -184,23 +207,28 @@ def _operator(tokens: list[tuple[str, str, int]], text: str) -> str:
     raise QuerySyntaxError(f"expected a comparator, found {value!r}", text=text, position=where)
 
 
-def _value(tokens: list[tuple[str, str, int]], text: str) -> Any:
+def _value(tokens: list[tuple[str, str, int]], text: str) -> tuple[Any, int]:
+    """The value at the cursor and its position."""
     if not tokens:
         raise QuerySyntaxError("expected a value", text=text, position=len(text))
     kind, value, where = tokens.pop(0)
     if kind == "string":
-        return value[1:-1].replace(value[0] * 2, value[0])
+        return value[1:-1].replace(value[0] * 2, value[0]), where
     if kind == "number":
-        return value
+        return value, where
     raise QuerySyntaxError("expected a quoted value or a number", text=text, position=where)
 
 
-def _list(tokens: list[tuple[str, str, int]], text: str) -> list[Any]:
+def _list(tokens: list[tuple[str, str, int]], text: str) -> list[tuple[Any, int]]:
+    """The values of an IN list, each with its position."""
     if not tokens or tokens.pop(0)[1] != "(":
         raise QuerySyntaxError("expected ( after IN", text=text, position=len(text))
     values = [_value(tokens, text)]
     while tokens and tokens[0][1] == ",":
         tokens.pop(0)
+        if len(values) == MAX_LIST_VALUES:
+            message = f"IN takes at most {MAX_LIST_VALUES:,} values"
+            raise QuerySyntaxError(message, text=text, position=tokens[0][2] if tokens else 0)
         values.append(_value(tokens, text))
     if not tokens or tokens.pop(0)[1] != ")":
         raise QuerySyntaxError("expected ) to close IN", text=text, position=len(text))

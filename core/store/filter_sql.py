@@ -35,12 +35,18 @@ Differences from MLflow, on purpose (the language's own are in `core.query.parse
   result is the same; it is only MLflow's speed-up).
 * `span.` and `feedback.` on a layout without `spans` / `assessments` tables (MLflow < 3.2)
   raise `QuerySyntaxError` naming the layout, rather than silently matching nothing.
+
+The parser's limits (`core.query.parser`) keep a filter within what the databases run. What
+only the database can tell, because each SQLite build sets it (the depth of its parser stack
+and expression tree, the length of a LIKE pattern, the number of bound values), the reader
+turns into a `QuerySyntaxError` with `database_limits` where it runs the statement.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,6 +62,7 @@ from sqlalchemy import (
     type_coerce,
 )
 
+from core.errors import QuerySyntaxError, StoreError
 from core.mlflow_keys import (
     COST_METADATA,
     SESSION_METADATA,
@@ -63,7 +70,7 @@ from core.mlflow_keys import (
     TOKEN_USAGE_METADATA,
 )
 from core.query.errors import fail
-from core.query.fields import NULLNESS, PATTERN
+from core.query.fields import MEMBERSHIP, NULLNESS, PATTERN
 from core.query.parser import parse_filter
 from core.query.tree import And, Comparison, Node, Not, Or, Value
 from core.store import dialect
@@ -356,3 +363,87 @@ def _session_assessment_exists(conditions: Sequence[ColumnElement[bool]]) -> Col
         sibling.c.session_id == trace_info.c.session_id,
         on_sibling,
     )
+
+
+#: What a database says when a statement is beyond one of its limits (lower case), which part
+#: of the filter most likely took it there, and what the user is told.
+_LIMITS = (
+    (
+        ("like or glob pattern too complex",),
+        "pattern",
+        "This pattern is too long for the database; shorten it",
+    ),
+    (
+        ("expression tree is too large", "parser stack overflow", "stack depth limit exceeded"),
+        "depth",
+        "The filter is too complex for the database; use fewer comparisons, parentheses or "
+        "NOTs, or search in steps",
+    ),
+    (
+        ("too many sql variables", "number of parameters must be between"),
+        "values",
+        "The filter has too many values for the database; list fewer, or search in steps",
+    ),
+)
+
+
+@contextlib.contextmanager
+def database_limits(
+    text: str | None, locate: Callable[[str, str], int] | None = None
+) -> Iterator[None]:
+    """Run a statement holding filter `text`; a database refusing it as too big or too deep
+    raises `QuerySyntaxError`, so the query bar marks it like any other problem.
+
+    The position is `locate(text, part)`, by default where in a trace filter the `part`
+    ("pattern", "depth" or "values") most likely passed the limit.
+    """
+    try:
+        yield
+    except StoreError as error:
+        refusal = _exceeded_limit(error)
+        if refusal is None or text is None or not text.strip():
+            raise
+        part, message = refusal
+        position = (locate or _culprit)(text, part)
+        raise QuerySyntaxError(message, text=text, position=position) from error
+
+
+def _exceeded_limit(error: StoreError) -> tuple[str, str] | None:
+    """(part, message) when the database refused a statement as beyond one of its limits."""
+    cause = error.__cause__
+    said = str(getattr(cause, "orig", None) or cause or "").lower()
+    for words, part, message in _LIMITS:
+        if any(word in said for word in words):
+            return part, message
+    return None
+
+
+def _culprit(text: str, part: str) -> int:
+    """Where in filter `text` a limit of kind `part` was most likely passed (0: the whole)."""
+    try:
+        tree = parse_filter(text)
+    except QuerySyntaxError:
+        return 0
+    found = list(_comparisons(tree, 0))
+    if part == "depth":
+        depth, deepest = max(found, key=lambda pair: pair[0])
+        return deepest.field.position if depth > 1 else 0
+    operators = PATTERN if part == "pattern" else MEMBERSHIP
+    sizes = [(_size(c.value), c.value_position) for _d, c in found if c.operator in operators]
+    return max(sizes)[1] if sizes else 0
+
+
+def _size(value: Value) -> int:
+    """How many values a list holds, or how long a single value is written."""
+    return len(value) if isinstance(value, tuple) else len(str(value))
+
+
+def _comparisons(node: Node, depth: int) -> Iterator[tuple[int, Comparison]]:
+    """Each comparison of `node` with its depth in the tree."""
+    if isinstance(node, Comparison):
+        yield depth, node
+    elif isinstance(node, Not):
+        yield from _comparisons(node.operand, depth + 1)
+    else:
+        for operand in node.operands:
+            yield from _comparisons(operand, depth + 1)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Engine,
     func,
     literal,
@@ -20,7 +22,9 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.exc import DBAPIError
 
+from core import jsonutil
 from core.entities import (
     Assessment,
     Experiment,
@@ -28,7 +32,9 @@ from core.entities import (
     Trace,
     TraceData,
     TraceInfo,
+    TraceListKeys,
     TraceLocation,
+    TraceRowExtras,
 )
 from core.errors import NotFoundError, StoreError
 from core.mlflow_keys import (
@@ -40,17 +46,30 @@ from core.mlflow_keys import (
 from core.store import schema as t
 from core.store.artifacts import ArtifactResolver, read_traces_json
 from core.store.assessment_codec import assessment_from_row
-from core.store.columns import restore_column_facts
-from core.store.connection import database_errors
+from core.store.columns import checked_number, restore_column_facts
+from core.store.connection import database_errors, is_undecodable_text, lenient_text
 from core.store.dialect import (
     insertion_order,
     json_valid,
     spans_of_trace,
 )
+from core.store.filter_sql import database_limits
 from core.store.order_sql import compile_order_by
 from core.store.schema import Layout
-from core.store.span_codec import span_from_row, spans_from_traces_json, tree_order
-from core.store.trace_pages import PageQuery, TracePage, read_page, trace_filter
+from core.store.span_codec import (
+    checked_times,
+    span_from_row,
+    spans_from_traces_json,
+    tree_order,
+)
+from core.store.trace_pages import (
+    PageQuery,
+    TracePage,
+    list_keys,
+    read_page,
+    trace_filter,
+    with_extras,
+)
 
 SPANS_IN_DB = frozenset({"TRACKING_STORE", "ARCHIVE_REPO"})
 #: How many ids go into one `IN (...)` list (SQLite's default limit is far above this).
@@ -76,8 +95,19 @@ class StoreReader:
 
     def rows(self, statement: Any) -> list[Any]:
         """Run `statement`; rows are SQLAlchemy `Row`s (typed Any: their arity varies)."""
+        return self._fetch(lambda connection: list(connection.execute(statement).fetchall()))
+
+    def _fetch(self, read: Callable[[Connection], list[Any]]) -> list[Any]:
+        """`read` on a pooled connection. A query that meets text which is not UTF-8 is read
+        again with U+FFFD for the bad bytes: one bad row must not hide all the others."""
         with database_errors(self._location), self._engine.connect() as connection:
-            return list(connection.execute(statement).fetchall())  # one batch: 5x faster
+            try:
+                return read(connection)
+            except (DBAPIError, sqlite3.Error) as exc:
+                if not is_undecodable_text(exc):
+                    raise
+            with lenient_text(connection):
+                return read(connection)
 
     @property
     def artifacts(self) -> ArtifactResolver:
@@ -129,6 +159,17 @@ class StoreReader:
         statement = select(ti.c.experiment_id, func.count()).group_by(ti.c.experiment_id)
         return {str(exp): int(n) for exp, n in self.rows(statement)}
 
+    def trace_activity(self) -> dict[str, tuple[int, int | None]]:
+        """Per experiment id: its number of traces and the request time of its newest one."""
+        ti = t.trace_info
+        statement = select(ti.c.experiment_id, func.count(), func.max(ti.c.timestamp_ms)).group_by(
+            ti.c.experiment_id
+        )
+        return {
+            str(exp): (int(n), newest if isinstance(newest, int) else None)
+            for exp, n, newest in self.rows(statement)
+        }
+
     # -- the trace list ---------------------------------------------------------------------
 
     def trace_page(
@@ -139,13 +180,23 @@ class StoreReader:
         order_by: Sequence[str] | None = None,
         after: Sequence[Any] | None = None,
         limit: int = 100,
+        extras: TraceRowExtras | None = None,
     ) -> TracePage:
-        """One page of trace rows in order; pass the previous page's `next_key` as `after`."""
+        """One page of trace rows in order; pass the previous page's `next_key` as `after`.
+        The tags, metadata and assessments `extras` names take one more query per page."""
         query = PageQuery(
             self.layout, experiment_ids, filter_string, compile_order_by(order_by, self.layout)
         )
         statement = query.statement(after, limit, self._engine.dialect.name)
-        return read_page(self.rows(statement), len(query.keys), limit)
+        with database_limits(filter_string):
+            rows = self.rows(statement)
+        page = read_page(rows, len(query.keys), limit)
+        return with_extras(page, extras, self.layout, self.rows)
+
+    def trace_list_keys(self, experiment_ids: Sequence[str] | None) -> TraceListKeys:
+        """The tag keys (of the newest traces) and assessment names of `experiment_ids`' traces:
+        the columns a trace list can add."""
+        return list_keys(self.layout, experiment_ids, self.rows)
 
     def count_traces(
         self, experiment_ids: Sequence[str] | None, filter_string: str | None = None
@@ -155,7 +206,8 @@ class StoreReader:
             .select_from(t.trace_info)
             .where(trace_filter(self.layout, experiment_ids, filter_string))
         )
-        return int(self.rows(statement)[0][0])
+        with database_limits(filter_string):
+            return int(self.rows(statement)[0][0])
 
     def search_trace_ids(
         self,
@@ -176,42 +228,52 @@ class StoreReader:
         )
         if max_results is not None:
             statement = statement.limit(max_results)
-        return [r[0] for r in self.rows(statement)]
+        with database_limits(filter_string):
+            return [r[0] for r in self.rows(statement)]
 
     # -- trace infos ------------------------------------------------------------------------
 
-    def trace_infos(self, trace_ids: Sequence[str]) -> list[TraceInfo]:
-        """Full infos (tags, metadata, assessments) of `trace_ids`, in the order given."""
-        infos: dict[str, TraceInfo] = {}
-        for chunk in _chunks(list(trace_ids)):
-            infos.update(self._trace_info_chunk(chunk))
-        return [infos[i] for i in trace_ids if i in infos]
-
     def trace_info(self, trace_id: str) -> TraceInfo:
-        found = self.trace_infos([trace_id])
+        return self._checked_info(trace_id)[0]
+
+    def _checked_info(self, trace_id: str) -> tuple[TraceInfo, list[str]]:
+        found = self._checked_infos([trace_id])
         if not found:
             raise NotFoundError(f"Trace {trace_id} does not exist in {self._location}.")
         return found[0]
 
-    def _trace_info_chunk(self, trace_ids: Sequence[str]) -> dict[str, TraceInfo]:
+    def _checked_infos(self, trace_ids: Sequence[str]) -> list[tuple[TraceInfo, list[str]]]:
+        """Full infos (tags, metadata, assessments) of `trace_ids` in the order given, each with
+        what in its rows could not be read (shown as unknown instead), in words."""
+        infos: dict[str, tuple[TraceInfo, list[str]]] = {}
+        for chunk in _chunks(list(trace_ids)):
+            infos.update(self._trace_info_chunk(chunk))
+        return [infos[i] for i in trace_ids if i in infos]
+
+    def _trace_info_chunk(self, trace_ids: Sequence[str]) -> dict[str, tuple[TraceInfo, list[str]]]:
         ti = t.trace_info
         rows = self.rows(
             select(*self.layout.existing_columns(ti)).where(ti.c.request_id.in_(trace_ids))
         )
         tags, metadata = self._tags_and_metadata(trace_ids)
-        assessments = self.assessments(trace_ids)
+        assessments, assessment_problems = self._checked_assessments(trace_ids)
         out = {}
         for row in rows:
             values = row._mapping
             trace_id = values["request_id"]
             trace_tags = tags.get(trace_id, {})
             trace_metadata = metadata.get(trace_id, {})
-            restore_column_facts(values, trace_tags, trace_metadata)
-            out[trace_id] = TraceInfo(
+            problems = restore_column_facts(values, trace_tags, trace_metadata)
+            time = checked_number(
+                values["timestamp_ms"], "timestamp_ms", problems, "read as 0 (1970-01-01)"
+            )
+            duration = checked_number(values["execution_time_ms"], "execution_time_ms", problems)
+            problems += assessment_problems.get(trace_id, [])
+            info = TraceInfo(
                 trace_id=trace_id,
                 trace_location=TraceLocation.from_experiment_id(str(values["experiment_id"])),
-                request_time=int(values["timestamp_ms"]),
-                execution_duration=values["execution_time_ms"],
+                request_time=time or 0,
+                execution_duration=duration,
                 state=values["status"],
                 client_request_id=values.get("client_request_id"),
                 request_preview=values.get("request_preview"),
@@ -220,6 +282,7 @@ class StoreReader:
                 tags=trace_tags,
                 assessments=assessments.get(trace_id),
             )
+            out[trace_id] = (info, problems)
         return out
 
     def _tags_and_metadata(
@@ -251,8 +314,14 @@ class StoreReader:
 
     def assessments(self, trace_ids: Sequence[str]) -> dict[str, list[Assessment]]:
         """Assessments of the given traces (all of them, overridden ones with valid=False)."""
+        return self._checked_assessments(trace_ids)[0]
+
+    def _checked_assessments(
+        self, trace_ids: Sequence[str]
+    ) -> tuple[dict[str, list[Assessment]], dict[str, list[str]]]:
+        """`assessments`, and per trace what in their rows could not be read, in words."""
         if not self.layout.has_assessments:
-            return {}
+            return {}, {}
         a = t.assessments
         statement = (
             select(*self.layout.existing_columns(a))
@@ -260,9 +329,13 @@ class StoreReader:
             .order_by(insertion_order(a))  # MLflow reads them unordered: in scan order
         )
         out: dict[str, list[Assessment]] = {}
+        problems: dict[str, list[str]] = {}
         for row in self.rows(statement):
-            out.setdefault(row.trace_id, []).append(assessment_from_row(row._mapping))
-        return out
+            found: list[str] = []
+            out.setdefault(row.trace_id, []).append(assessment_from_row(row._mapping, found))
+            if found:
+                problems.setdefault(row.trace_id, []).extend(found)
+        return out, problems
 
     # -- spans ------------------------------------------------------------------------------
 
@@ -276,9 +349,10 @@ class StoreReader:
         if self.layout.spans_in_db and (location in SPANS_IN_DB or location is None):
             with _no_gc_pause():
                 spans = self._spans_from_db(trace_id)
+                problems = checked_times(spans)
                 ordered = tree_order(spans)
             if spans or location in SPANS_IN_DB:
-                return ordered, self._missing(spans)
+                return ordered, problems + self._missing(spans)
         try:
             document = read_traces_json(self.artifacts, tags.get(ARTIFACT_LOCATION_TAG))
         except StoreError as exc:
@@ -302,7 +376,8 @@ class StoreReader:
     def _plain_rows(self, statement: Any) -> list[tuple[Any, ...]]:
         """Run `statement` and return the driver's own tuples: for thousands of rows this skips
         building a SQLAlchemy `Row` per row (a fifth of the time of reading a large trace)."""
-        with database_errors(self._location), self._engine.connect() as connection:
+
+        def read(connection: Connection) -> list[tuple[Any, ...]]:
             result = connection.execute(statement)
             cursor = result.cursor
             if cursor is None:
@@ -311,15 +386,21 @@ class StoreReader:
             result.close()
             return list(rows)
 
+        return self._fetch(read)
+
     def malformed_spans(self, trace_id: str) -> list[str]:
-        """Ids of the trace's spans whose JSON is malformed, checked by the database (SQLite)."""
+        """Ids of the trace's spans whose JSON is malformed, checked by the database (SQLite).
+
+        What the database refuses is parsed once more here: SQLite also refuses JSON nested
+        deeper than it allows (2,000 levels), which `jsonutil` decodes.
+        """
         s = t.spans
         if not self.layout.spans_in_db:
             return []
-        statement = select(s.c.span_id).where(
+        statement = select(s.c.span_id, s.c.content).where(
             s.c.trace_id == trace_id, json_valid(s.c.content) == 0
         )
-        return [row[0] for row in self.rows(statement)]
+        return [span_id for span_id, content in self.rows(statement) if not _is_json(content)]
 
     @staticmethod
     def _missing(spans: Sequence[Span]) -> list[str]:
@@ -337,8 +418,9 @@ class StoreReader:
         return problems
 
     def get_trace(self, trace_id: str) -> Trace:
-        info = self.trace_info(trace_id)
-        spans, problems = self.spans(trace_id, dict(info.tags))
+        info, problems = self._checked_info(trace_id)
+        spans, span_problems = self.spans(trace_id, dict(info.tags))
+        problems += span_problems
         problems += [
             f"Span {s.name!r}: {s.known_decode_error}" for s in spans if s.known_decode_error
         ]
@@ -349,25 +431,27 @@ class StoreReader:
 
     def traces(self, trace_ids: Sequence[str], include_spans: bool = True) -> list[Trace]:
         """Whole traces for many ids, loading their spans in batches."""
-        infos = self.trace_infos(trace_ids)
+        infos = self._checked_infos(trace_ids)
         if not include_spans:
-            return [Trace(info, TraceData()) for info in infos]
+            return [Trace(info, TraceData(), tuple(problems)) for info, problems in infos]
         by_trace: dict[str, list[Span]] = {}
         if self.layout.spans_in_db:
-            by_trace = self._spans_for_many([i.trace_id for i in infos])
+            by_trace = self._spans_for_many([i.trace_id for i, _ in infos])
         out = []
-        for info in infos:
+        for info, info_problems in infos:
             location = info.tags.get(SPANS_LOCATION_TAG)
             if info.trace_id in by_trace and location in SPANS_IN_DB | {None}:
-                spans = tree_order(by_trace[info.trace_id])
-                problems = self._missing(spans)
+                found = by_trace[info.trace_id]
+                problems = checked_times(found)
+                spans = tree_order(found)
+                problems += self._missing(spans)
             else:
                 spans, problems = self.spans(info.trace_id, dict(info.tags))
             data = TraceData(spans)
             shown = info
             if not self.layout.has_trace_column("request_preview"):
                 shown = _previews_from_root(info, data)
-            out.append(Trace(info=shown, data=data, problems=tuple(problems)))
+            out.append(Trace(info=shown, data=data, problems=(*info_problems, *problems)))
         return out
 
     def _spans_for_many(self, trace_ids: Sequence[str]) -> dict[str, list[Span]]:
@@ -430,6 +514,14 @@ def _span_columns() -> list[Any]:
         s.c.end_time_unix_nano,
         s.c.content,
     ]
+
+
+def _is_json(text: str | None) -> bool:
+    try:
+        jsonutil.loads(text or "")
+    except ValueError:
+        return False
+    return True
 
 
 def _previews_from_root(info: TraceInfo, data: TraceData) -> TraceInfo:

@@ -11,7 +11,9 @@ from operator import attrgetter
 from typing import Any
 
 from core.entities import PayloadSource, Span
+from core.entities.ids import whole_number
 from core.entities.span_dict import span_fields
+from core.jsonutil import abbreviate
 
 _START_AND_ID = attrgetter("start_time_ns", "span_id")
 _STATUS_FROM_OTEL = {
@@ -57,6 +59,45 @@ def spans_from_traces_json(trace_id: str, document: Any) -> tuple[list[Span], li
         except (KeyError, TypeError, ValueError) as exc:
             problems.append(f"span #{index + 1} in traces.json cannot be read ({exc})")
     return spans, problems
+
+
+def checked_times(spans: Sequence[Span]) -> list[str]:
+    """Make every span's start and end a number, in place, and say which were not (text written
+    into `start_time_unix_nano`...): sorting and drawing the tree need numbers.
+
+    A start that is no number becomes its parent's start (else the trace's earliest); an end
+    that is none becomes unknown, as for a span still running. One type check per span when
+    all is well.
+    """
+    for span in spans:
+        end = span.end_time_ns
+        if type(span.start_time_ns) is not int or (end is not None and type(end) is not int):
+            break
+    else:
+        return []
+    problems: list[str] = []
+    starts = [whole_number(s.start_time_ns) for s in spans]
+    by_id = {s.span_id: start for s, start in zip(spans, starts, strict=True)}
+    earliest = min((start for start in starts if start is not None), default=0)
+    for span, start in zip(spans, starts, strict=True):
+        end = span.end_time_ns
+        if start is None:
+            parent = by_id.get(span.parent_id) if span.parent_id else None
+            where = "its parent's start" if parent is not None else "the trace's start"
+            problems.append(_bad_time(span, "start_time_unix_nano", span.start_time_ns, where))
+            span.start_time_ns = parent if parent is not None else earliest
+        else:
+            span.start_time_ns = start
+        if end is not None and type(end) is not int:
+            span.end_time_ns = whole_number(end)
+            if span.end_time_ns is None:
+                problems.append(_bad_time(span, "end_time_unix_nano", end, "unknown"))
+    return problems
+
+
+def _bad_time(span: Span, column: str, value: Any, instead: str) -> str:
+    shown = abbreviate(repr(value), 40)
+    return f"Span {span.name!r}: its {column} is {shown}, not a number; it is shown as {instead}."
 
 
 def tree_order(spans: Sequence[Span]) -> list[Span]:

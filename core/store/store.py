@@ -23,6 +23,7 @@ from core.store.reader import StoreReader
 from core.store.registered_models import RegisteredModels
 from core.store.runs import Runs
 from core.store.schema import REQUIRED_TABLES, Layout, detect_layout
+from core.store.sqlite_files import plan_reading, snapshot_notice
 from core.store.trace_edits import TraceEdits
 from core.store.writer import LOCK_PATIENCE_S, StoreWriter
 
@@ -98,6 +99,9 @@ class Store:
             )
         store = cls(location, engine, layout, read_only)
         store._busy_timeout_s = busy_timeout_s
+        snapshot = snapshot_notice(plan_reading(location.path)) if location.path else None
+        if snapshot is not None:
+            store.notices.append(snapshot)
         if layout.is_newer:
             store.notices.append(
                 f"This database was written by a newer MLflow than TraceDesk knows "

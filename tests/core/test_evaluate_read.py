@@ -141,14 +141,14 @@ def test_only_root_spans_are_read_and_decoded_on_use(
 ) -> None:
     result = evaluate(2)
     decoded: list[str] = []
-    loads = jsonutil.loads
+    decode = jsonutil.decode  # what a span decodes its document with
 
-    def counting_loads(text: str | bytes) -> Any:
+    def counting_decode(text: str | bytes) -> tuple[Any, bool]:
         if isinstance(text, str) and '"span_id"' in text:
             decoded.append(text)
-        return loads(text)
+        return decode(text)
 
-    monkeypatch.setattr(jsonutil, "loads", counting_loads)
+    monkeypatch.setattr(jsonutil, "decode", counting_decode)
     store = context.default_client().store()
     statements: list[str] = []
 
@@ -229,3 +229,19 @@ def test_older_layouts_have_no_evaluations(fixture_db: Path) -> None:
             assert store.evaluations.columns(run.run_id).scorers
     finally:
         store.close()
+
+
+def test_runs_of_the_same_table_share_their_dataset(tracking_db: Path) -> None:
+    first, again, other = evaluate(3), evaluate(3), evaluate(2)
+    evaluations = context.default_client().store().evaluations
+    datasets = [evaluations.datasets(r.run_id) for r in (first, again, other)]
+    assert len(datasets[0]) == 1 and datasets[0] == datasets[1]
+    assert not datasets[0] & datasets[2]  # two rows, another digest
+    assert evaluations.datasets("0" * 32) == frozenset()
+
+
+def test_the_dataset_real_mlflow_logged_for_a_run(db318: Path) -> None:
+    with Store.open(db318) as store:
+        assert store.evaluations.datasets("d5b2747922674d6f94c58663cc62ba9c") == {
+            ("dataset", "c9f31245")
+        }
