@@ -9,7 +9,7 @@ connects each to what it does.
 from __future__ import annotations
 
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QDockWidget, QMenuBar, QWidget
+from PySide6.QtWidgets import QDockWidget, QMenu, QMenuBar, QWidget
 
 from app.recent import RecentMenu
 
@@ -22,10 +22,15 @@ WIDGET_KEYS = [
     ("Home / Ctrl+End", "First trace / last trace (Ctrl+End reads every page)"),
     ("Esc", "Clear the filter; again: back to the list"),
     ("Esc", "Back to the trace list (in the explorer)"),
+    ("Esc", "Close the trace: the list takes the whole width (in the trace list)"),
     ("Alt+1 … Alt+6", "Span detail: Chat, Inputs, Outputs, Attributes, Events, Raw JSON"),
+    ("Ctrl+F", "Find in the span's inputs, outputs, attributes or raw JSON (Esc closes)"),
+    ("Alt+T / Alt+U / Alt+P / Alt+A", "The Traces, Evaluations, Prompts and Agents tabs"),
+    ("Alt+underlined letter", "The button with that letter on the tab shown (Alt+C: Compare)"),
     ("Ctrl+Tab / Ctrl+Shift+Tab", "Next / previous tab (of the tabs that have the focus)"),
     ("↑ / ↓", "Earlier filters (in the filter bar)"),
     ("Ctrl+Space", "Complete a field name (in the filter bar)"),
+    ("Menu key", "The trace's menu: open, copy, export, filter by a value (in the trace list)"),
 ]
 
 
@@ -96,6 +101,9 @@ class WindowActions:
         self.explorer_below = _action(window, "Explorer &Below the List")
         self.explorer_below.setCheckable(True)
         self.reset_columns = _action(window, "Reset Column &Widths")
+        # Filled by the trace list each time it opens (`TraceListMenus.fill_columns_menu`).
+        self.columns_menu = QMenu("&Columns", window)
+        self.columns_menu.setObjectName("columnsMenu")
 
     def build_menus(self, menubar: QMenuBar) -> None:
         file_menu = menubar.addMenu("&File")
@@ -129,6 +137,7 @@ class WindowActions:
         view_menu.addSeparator()
         view_menu.addAction(self.show_experiments)
         view_menu.addAction(self.explorer_below)
+        view_menu.addMenu(self.columns_menu)
         view_menu.addAction(self.reset_columns)
         help_menu = menubar.addMenu("&Help")
         help_menu.addAction(self.shortcuts)

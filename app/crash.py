@@ -15,8 +15,10 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, QStandardPaths, Qt, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.folders import data_folder
 
 log = logging.getLogger("tracedesk")
 
@@ -26,8 +28,7 @@ BACKUPS = 3
 
 
 def log_folder() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
-    return Path(base) / "logs"
+    return data_folder() / "logs"
 
 
 def log_file() -> Path:

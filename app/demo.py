@@ -18,8 +18,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths
-
+from app.folders import data_folder
 from app.tasks import JobToken
 from core.demo import recipe_files
 
@@ -29,9 +28,8 @@ BUILD_DEMO_FLAG = "--build-demo"
 
 
 def demo_folder() -> Path:
-    """`<AppLocalDataLocation>/demo`; needs the application and organisation names set."""
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
-    return Path(base) / "demo"
+    """`<TraceDesk's data folder>/demo` (`app.folders`)."""
+    return data_folder() / "demo"
 
 
 def recipe_digest() -> str:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app import dialogs
 from app.actions import WindowActions
+from app.dock_width import DockWidthKeeper
 from app.experiments.model import ExperimentListModel
 from app.experiments.view import ExperimentListView
 from app.explorer.panel import TraceExplorer
@@ -33,7 +34,7 @@ from app.file_drops import FileDrops
 from app.open_database import OpenDatabase
 from app.pages import Page
 from app.query.bar import QueryBar
-from app.query.controller import QueryController
+from app.query.controller import QueryController, file_key
 from app.query.state import QueryHistory
 from app.recent import RecentFiles, RecentMenu
 from app.status import StoreStatusBar
@@ -41,7 +42,9 @@ from app.tasks import Task, TaskRunner
 from app.theme import ThemeApplier
 from app.traces.commands import TraceCommands
 from app.traces.live import LiveWatcher
+from app.traces.menus import TraceListMenus
 from app.traces.model import TraceListModel
+from app.traces.terms import add_term
 from app.traces.view import TraceListView
 from app.welcome import WelcomePage
 from app.widgets import NoticeBar
@@ -56,6 +59,8 @@ log = logging.getLogger(__name__)
 
 FILE_FILTER = "MLflow tracking databases (*.db *.sqlite *.sqlite3);;All files (*)"
 SETTINGS_LIVE = "live/enabled"
+#: The experiments dock: its usual width, its least, and the window width that has room for it.
+DOCK_WIDTH, DOCK_MIN_WIDTH, ROOMY_WIDTH = 240, 150, 1100
 
 
 def app_icon() -> QIcon:
@@ -85,12 +90,14 @@ class MainWindow(QMainWindow):
             self.tasks, self.explorer, self.trace_model, self.trace_view, self.experiment_view, self
         )
         self.live = LiveWatcher(self.tasks, self)
+        self.list_menus = TraceListMenus(self.tasks, self.trace_view, self)
         self.menu_actions = WindowActions(
             self, RecentMenu(self.recent, self), self.experiments_dock
         )
         self._connect_menu()
         self.menu_actions.build_menus(self.menuBar())
         self._connect()
+        self._connect_list_menus()
         self._add_feature_pages()
         self._show_no_store()
         self._restore_geometry()
@@ -111,6 +118,9 @@ class MainWindow(QMainWindow):
             | QDockWidget.DockWidgetFeature.DockWidgetClosable
         )
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.experiments_dock)
+        self.dock_width = DockWidthKeeper(
+            self, self.experiments_dock, DOCK_MIN_WIDTH, DOCK_WIDTH, ROOMY_WIDTH
+        )
         self._build_workspace()
         self.welcome = WelcomePage(app_icon())
         self.notice_bar = NoticeBar()
@@ -205,7 +215,7 @@ class MainWindow(QMainWindow):
                 self.restoreState(state)
         else:
             self.resize(1280, 780)
-            self.resizeDocks([self.experiments_dock], [240], Qt.Orientation.Horizontal)
+            self.resizeDocks([self.experiments_dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
         self.workspace.restore()
         self.menu_actions.explorer_below.setChecked(self.workspace.explorer_below)
 
@@ -272,7 +282,7 @@ class MainWindow(QMainWindow):
         self.commands.set_store(store)
         self.live.watch(store)
         self._show_live_state()
-        self.experiment_view.forget_selection()
+        self.experiment_view.forget_selection(self.queries.saved_experiment_id)
         self.experiment_model.load(store)
         self._mode_changed(self.modes.currentIndex())
         self._offer_drafts(store)
@@ -280,7 +290,11 @@ class MainWindow(QMainWindow):
 
     def _open_failed(self, location: str, error: BaseException) -> None:
         self.status.clearMessage()
-        if isinstance(error, LoginRefusedError) and error.needs_password:
+        if (
+            isinstance(error, LoginRefusedError)
+            and error.needs_password
+            and self.database.asks_for_passwords
+        ):
             self.database.logins.forget(location)
             self.open_url_dialog(location, str(error))  # ask, then open again
             return
@@ -343,11 +357,32 @@ class MainWindow(QMainWindow):
             self.trace_model.mark_seen(shown)
         self.explorer.show_trace(self.store, shown)
         self.status.show_trace_id(shown)
+        self.workspace.show_explorer(self.explorer.trace_id is not None)
 
     @property
     def shown_trace_id(self) -> str | None:
         """The trace the explorer shows or loads."""
         return self.explorer.trace_id
+
+    # -- the trace list's menus (columns, rows) and filtering by a value ----------------------
+
+    def _connect_list_menus(self) -> None:
+        menus, columns_menu = self.list_menus, self.menu_actions.columns_menu
+        columns_menu.aboutToShow.connect(lambda: menus.fill_columns_menu(columns_menu))
+        menus.filter_requested.connect(self.filter_by)
+        menus.export_requested.connect(self.commands.export_trace_id)
+        menus.message.connect(lambda text: self.status.showMessage(text, 6000))
+        self.explorer.header.value_clicked.connect(menus.filter_by_value)
+        self.store_opened.connect(lambda store: menus.open_store(store, file_key(store)))
+        self.store_closed.connect(lambda: menus.open_store(None, None))
+
+    def filter_by(self, term: str) -> None:
+        """Narrow the list's filter by `term` ("filter by this value"); the bar shows it."""
+        if self.store is None:
+            return
+        text = add_term(self.queries.filter_text, term)
+        self.query_bar.set_text(text)
+        self.queries.apply_filter(text)
 
     def show_shortcuts(self) -> None:
         rows = self.menu_actions.shortcut_rows()

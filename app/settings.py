@@ -7,6 +7,7 @@ here so a default lives in one spot.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import shutil
 import sys
@@ -126,3 +127,30 @@ def open_read_only() -> bool:
 
 def set_open_read_only(read_only: bool) -> None:
     QSettings().setValue(OPEN_READ_ONLY, "true" if read_only else "false")
+
+
+# -- evaluations (app/evaluations) ------------------------------------------------------------
+
+#: One JSON object, scorer name → direction: names may hold "/", which QSettings splits on.
+SCORER_DIRECTIONS = "evaluations/scorer_directions"
+
+
+def scorer_directions() -> dict[str, str]:
+    """The direction the user gave each scorer in comparisons ("higher", "lower", ...)."""
+    try:
+        stored = json.loads(str(QSettings().value(SCORER_DIRECTIONS, "") or "{}"))
+    except ValueError:
+        return {}
+    if not isinstance(stored, dict):
+        return {}
+    return {str(k): str(v) for k, v in stored.items()}
+
+
+def set_scorer_direction(scorer: str, direction: str | None) -> None:
+    """Remember `direction` for scorer `scorer` (None forgets it: the default applies again)."""
+    directions = scorer_directions()
+    if direction is None:
+        directions.pop(scorer, None)
+    else:
+        directions[scorer] = direction
+    QSettings().setValue(SCORER_DIRECTIONS, json.dumps(directions, sort_keys=True))

@@ -6,8 +6,11 @@ of chat messages, which read the palette) follows; "system" leaves the platform'
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QColor, QFont, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 Role = QPalette.ColorRole
 Group = QPalette.ColorGroup
@@ -33,6 +36,24 @@ _DARK = {
     Role.Light: "#3a3f47",
 }
 _DISABLED_TEXT = "#6c727b"
+
+
+class _PaletteFollower(QObject):
+    def __init__(self, widget: QWidget, changed: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._changed = changed
+        widget.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # QObject.eventFilter
+        if event.type() == QEvent.Type.PaletteChange:
+            self._changed()
+        return False
+
+
+def follow_palette(widget: QWidget, changed: Callable[[], None]) -> None:
+    """Call `changed` when `widget`'s palette changes (the theme was switched): a view that
+    drew HTML or formats in the old theme's colours draws them again."""
+    _PaletteFollower(widget, changed)
 
 
 def dark_palette() -> QPalette:

@@ -3,8 +3,8 @@ read-only table of rows, and the placeholder text of an empty view."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtCore import QEvent, QItemSelectionModel, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -29,6 +29,27 @@ def set_up_row_table(
     view.setShowGrid(False)
     view.setWordWrap(False)
     view.verticalHeader().hide()
+    view.installEventFilter(_FirstArrowSelects(view))
+
+
+class _FirstArrowSelects(QObject):
+    """Up or Down in a table with nothing selected selects the row the cursor is on: Qt puts
+    the cursor on the first row when the table gets the focus, and the arrow would skip it."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # QObject.eventFilter
+        if not isinstance(watched, QAbstractItemView) or not isinstance(event, QKeyEvent):
+            return False
+        arrow = event.key() in (Qt.Key.Key_Up, Qt.Key.Key_Down)
+        plain = event.modifiers() == Qt.KeyboardModifier.NoModifier
+        model, selection = watched.model(), watched.selectionModel()
+        if not (event.type() == QEvent.Type.KeyPress and arrow and plain and model is not None):
+            return False
+        if selection is None or selection.hasSelection() or model.rowCount() == 0:
+            return False
+        index = model.index(max(watched.currentIndex().row(), 0), 0)
+        flags = QItemSelectionModel.SelectionFlag
+        selection.setCurrentIndex(index, flags.ClearAndSelect | flags.Rows)
+        return True
 
 
 def paint_placeholder(view: QAbstractItemView, text: str, side: int = 24, top: int = 32) -> None:
@@ -62,10 +83,14 @@ class ElidedLabel(QLabel):
             self.fontMetrics().horizontalAdvance("…") * 4, super().minimumSizeHint().height()
         )
 
+    def shown_text(self) -> str:
+        """What is drawn: the text, elided to the label's width."""
+        return self.fontMetrics().elidedText(self.text(), self._mode, self.contentsRect().width())
+
     def paintEvent(self, event: QPaintEvent) -> None:  # QLabel.paintEvent
         painter = QPainter(self)
         rect = self.contentsRect()
-        text = self.fontMetrics().elidedText(self.text(), self._mode, rect.width())
+        text = self.shown_text()
         painter.setPen(self.palette().windowText().color())
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
         painter.end()

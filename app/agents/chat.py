@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 from app.agents.conversation import AgentConversation
 from app.agents.transcript import TRACE_PREFIX, TranscriptHtml
 from app.messages.browser import SafeTextBrowser, is_dark
+from app.theme import follow_palette
 
 RENDER_DELAY_MS = 40
 INTRO = (
@@ -50,13 +51,14 @@ class ChatPane(QWidget):
         self.conversation = AgentConversation()
         self.transcript = SafeTextBrowser(self)
         self.transcript.setObjectName("agentTranscript")
+        follow_palette(self.transcript, self.schedule_render)
         self.input = QPlainTextEdit(self)
         self.input.setObjectName("agentInput")
         self.input.setPlaceholderText("Message the agent…  (Ctrl+Enter sends)")
         self.input.setTabChangesFocus(True)
         self.input.setMaximumHeight(self.input.fontMetrics().lineSpacing() * 4 + 16)
         self.send_button = _button("&Send", "agentSend", "Send the message (Ctrl+Enter)", self)
-        self.stop_button = _button("S&top", "agentStop", "Stop the agent process (Esc)", self)
+        self.stop_button = _button("St&op", "agentStop", "Stop the agent process (Esc)", self)
         self.new_button = _button(
             "&New Conversation", "agentNewConversation", "Start another conversation (Ctrl+N)", self
         )

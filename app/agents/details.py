@@ -72,7 +72,7 @@ class VersionDetails(QWidget):
         self.subtitle.setStyleSheet("color: palette(placeholder-text);")
         self.chips = QHBoxLayout()
         self.chips.setSpacing(4)
-        self.alias_button = QPushButton("Set A&lias…", self)
+        self.alias_button = QPushButton("&Move Alias…", self)
         self.alias_button.setObjectName("setAliasButton")
         self.alias_button.clicked.connect(self.set_alias_requested)
         self.code_button = QPushButton("View &Code…", self)

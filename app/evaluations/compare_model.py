@@ -1,5 +1,9 @@
 """The comparison of two runs as a table: inputs, both outputs (word diff), scorer moves, verdict.
 
+A scorer's header shows its direction when the user gave one (`↑` higher is better, `↓` lower
+is better); its cells are green when B is better, red when worse, blue when the value moved
+with no direction.
+
 The joined pairs are in memory (the comparison is computed in the database thread), so the
 filter (regressions only, ...) and the header sort work on the list here. A cell's word diff is
 made the first time it is painted, on the first `CELL_DIFF_CHARS` of each output only (one line
@@ -20,7 +24,7 @@ from PySide6.QtCore import (
 )
 
 from app.evaluations import compare
-from app.evaluations.cell_text import EMPTY_CELL, format_number, inputs_text
+from app.evaluations.cell_text import EMPTY_CELL, format_number, inputs_text, unquoted
 from app.evaluations.compare import Comparison, Pair
 from app.evaluations.diff import segments_html, word_diff
 from app.evaluations.look import (
@@ -34,6 +38,7 @@ from app.evaluations.look import (
     TRACE_ID_ROLE,
     Palette,
     is_dark,
+    repaint_all,
 )
 from app.formatting import EMPTY, one_line, rich_tooltip
 
@@ -55,10 +60,21 @@ _KEEP: dict[str, Callable[[Pair], bool]] = {
     ALL: lambda p: True,
     REGRESSIONS: lambda p: p.verdict == compare.REGRESSED,
     IMPROVEMENTS: lambda p: p.verdict == compare.IMPROVED,
-    CHANGED: lambda p: p.verdict in (compare.REGRESSED, compare.IMPROVED),
+    CHANGED: lambda p: p.verdict in (compare.REGRESSED, compare.IMPROVED, compare.CHANGED),
     ONE_SIDED: lambda p: p.verdict in (compare.ONLY_A, compare.ONLY_B),
 }
-VERDICT_ORDER = {v: i for i, v in enumerate((compare.REGRESSED, compare.IMPROVED))}
+VERDICT_ORDER = {v: i for i, v in enumerate((compare.REGRESSED, compare.IMPROVED, compare.CHANGED))}
+MOVE_VERDICTS = {
+    compare.BETTER: compare.IMPROVED,
+    compare.WORSE: compare.REGRESSED,
+    compare.MOVED: compare.CHANGED,
+}
+ARROWS = {compare.HIGHER: " ↑", compare.LOWER: " ↓"}
+DIRECTION_TEXT = {
+    compare.PASS_FAIL: "pass beats fail; a number that moves is only a change",
+    compare.HIGHER: "higher is better",
+    compare.LOWER: "lower is better",
+}
 
 
 def scorer_text(pair: Pair, name: str, delta: float | None) -> str:
@@ -86,6 +102,12 @@ class ComparisonModel(QAbstractTableModel):
         self._html: dict[tuple[int, int], str] = {}
         self._look = Palette()
 
+    def restyle(self) -> None:
+        """The theme changed: colours and the word diffs' HTML are made again."""
+        self._look.refresh()
+        self._html = {}
+        repaint_all(self)
+
     def set_comparison(self, comparison: Comparison | None) -> None:
         self.comparison = comparison
         self._refilter()
@@ -111,6 +133,14 @@ class ComparisonModel(QAbstractTableModel):
     @property
     def scorers(self) -> tuple[str, ...]:
         return self.comparison.scorers if self.comparison else ()
+
+    def scorer_at(self, column: int) -> str | None:
+        """The scorer shown in `column`, if it is a scorer's."""
+        at = column - len(FIXED)
+        return self.scorers[at] if 0 <= at < len(self.scorers) else None
+
+    def direction(self, scorer: str) -> str:
+        return self.comparison.direction(scorer) if self.comparison else compare.PASS_FAIL
 
     # -- QAbstractItemModel -----------------------------------------------------------------
 
@@ -138,7 +168,7 @@ class ComparisonModel(QAbstractTableModel):
 
     def _inputs(self, pair: Pair, role: int) -> Any:
         if role == DISPLAY:
-            return one_line(inputs_text(pair.inputs))
+            return one_line(inputs_text(unquoted(pair.inputs)))
         if role == TOOLTIP:
             return rich_tooltip(pair.inputs) or None
         return None
@@ -194,8 +224,7 @@ class ComparisonModel(QAbstractTableModel):
         a = pair.a.cells.get(name) if pair.a else None
         b = pair.b.cells.get(name) if pair.b else None
         if role == FOREGROUND:
-            move = compare.change(a, b)[1]
-            verdict = {1: compare.IMPROVED, -1: compare.REGRESSED}.get(move)
+            verdict = MOVE_VERDICTS.get(compare.change(a, b, self.direction(name))[1])
             return self._look.verdicts.get(verdict) if verdict else None
         if role == TOOLTIP:
             parts = [f"A: {a.tooltip or a.text}" if a else "A: not in this run"]
@@ -211,9 +240,11 @@ class ComparisonModel(QAbstractTableModel):
         if role == FOREGROUND:
             return self._look.verdicts.get(pair.verdict)
         if role == TOOLTIP:
-            better, worse = compare.moves(pair, self.scorers)
+            directions = self.comparison.directions if self.comparison else {}
+            better, worse, moved = compare.moves(pair, self.scorers, directions)
             lines = [f"Worse in B: {', '.join(worse)}"] if worse else []
             lines += [f"Better in B: {', '.join(better)}"] if better else []
+            lines += [f"Changed, with no better side: {', '.join(moved)}"] if moved else []
             return rich_tooltip("\n".join(lines) or "No scorer changed.")
         return None
 
@@ -222,13 +253,20 @@ class ComparisonModel(QAbstractTableModel):
     ) -> Any:
         if orientation != Qt.Orientation.Horizontal or not 0 <= section < self.columnCount():
             return None
-        last = self.columnCount() - 1
+        if section < len(FIXED):
+            return FIXED[section] if role == DISPLAY else None
+        scorer = self.scorer_at(section)
+        if scorer is None:
+            return CHANGE if role == DISPLAY else None
+        direction = self.direction(scorer)
         if role == DISPLAY:
-            if section < len(FIXED):
-                return FIXED[section]
-            return CHANGE if section == last else self.scorers[section - len(FIXED)]
-        if role == TOOLTIP and len(FIXED) <= section < last:
-            return "The scorer's value in run A → in run B (green: better, red: worse)"
+            return scorer + ARROWS.get(direction, "")
+        if role == TOOLTIP:
+            return rich_tooltip(
+                f"{scorer}: the value in run A → in run B (green: better, red: worse, blue: "
+                f"changed).\nDirection: {DIRECTION_TEXT[direction]}.\nRight-click to change "
+                "it, or use Scorer directions above the table."
+            )
         return None
 
     def sort(  # QAbstractItemModel.sort

@@ -37,6 +37,7 @@ from app.evaluations.look import (
     TOOLTIP,
     TRACE_ID_ROLE,
     Palette,
+    repaint_all,
 )
 from app.evaluations.rows import GridColumns, GridPage, GridQuery, GridRow, OpenedRun
 from app.formatting import rich_tooltip
@@ -75,6 +76,11 @@ class ResultGridModel(QAbstractTableModel):
         self._pending: Task | None = None
         self._revealing = False  # a page of the selection is about to be shown
         self._look = Palette()
+
+    def restyle(self) -> None:
+        """The theme changed: the colours are made again and every cell is drawn again."""
+        self._look.refresh()
+        repaint_all(self)
 
     # -- what is shown ----------------------------------------------------------------------
 

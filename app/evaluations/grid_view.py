@@ -27,6 +27,7 @@ from app.evaluations.grid_model import ResultGridModel
 from app.evaluations.look import TRACE_ID_ROLE, ColumnFitter
 from app.evaluations.rows import INPUTS, NUMBER, OUTPUT, GridQuery, OpenedRun, Show
 from app.tasks import TaskRunner
+from app.theme import follow_palette
 from app.widgets import paint_placeholder, set_up_row_table
 from core.store import Store
 
@@ -44,6 +45,7 @@ class ResultGridView(QTableView):
         super().__init__(parent)
         self.setObjectName("evaluationGrid")
         self.setModel(model)
+        follow_palette(self, model.restyle)
         self.setItemDelegate(ScoreDelegate(self))
         set_up_row_table(self)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)

@@ -53,6 +53,7 @@ STATUS_COLOURS = {
 VERDICT_COLOURS = {
     compare.IMPROVED: ("#15803d", "#4ade80"),
     compare.REGRESSED: ("#dc2626", "#f87171"),
+    compare.CHANGED: ("#2563eb", "#93c5fd"),
     compare.ONLY_A: ("#a16207", "#fcd34d"),
     compare.ONLY_B: ("#a16207", "#fcd34d"),
 }
@@ -86,6 +87,13 @@ class Palette:
 
     def alignment(self, kind: str) -> Qt.AlignmentFlag:
         return RIGHT if kind == NUMBER else LEFT
+
+
+def repaint_all(model: QAbstractItemModel) -> None:
+    """Ask the views of `model` to draw every cell again (its colours changed)."""
+    rows, columns = model.rowCount(), model.columnCount()
+    if rows and columns:
+        model.dataChanged.emit(model.index(0, 0), model.index(rows - 1, columns - 1))
 
 
 class ColumnFitter(QObject):

@@ -49,7 +49,7 @@ def ask_to_cancel_rerun(parent: QWidget) -> bool:
 class EvaluationsPage(Page):
     """Runs, result grid, comparison and reruns of the experiment chosen in the sidebar."""
 
-    title = "E&valuations"
+    title = "Eval&uations"  # Alt+U: E, V and L are taken by menus and buttons
 
     comparison_shown = Signal(object)  # the Comparison now on screen
 
@@ -76,9 +76,9 @@ class EvaluationsPage(Page):
         self.heading = QLabel("Evaluation runs")
         self.heading.setObjectName("evaluationsHeading")
         self.refresh_button = QPushButton("Refresh")
-        self.compare_button = QPushButton("Compare")
+        self.compare_button = QPushButton("&Compare")
         self.compare_button.setToolTip("Compare the two selected runs (Ctrl+click a second run)")
-        self.rerun_button = QPushButton("Rerun…")
+        self.rerun_button = QPushButton("&Rerun…")
         self.rerun_button.setToolTip("Run the selected run's dataset again with an Ollama model")
         tools = QHBoxLayout()
         tools.setContentsMargins(6, 6, 6, 2)

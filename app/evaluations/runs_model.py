@@ -21,6 +21,7 @@ from app.evaluations.look import (
     RUN_ID_ROLE,
     TOOLTIP,
     Palette,
+    repaint_all,
 )
 from app.formatting import EMPTY, duration, local_time, local_time_detail, rich_tooltip
 from app.row_models import LoadingModel
@@ -67,6 +68,11 @@ class RunListModel(LoadingModel):
     @property
     def scorers(self) -> tuple[str, ...]:
         return self._scorers
+
+    def restyle(self) -> None:
+        """The theme changed: the colours are made again and every cell is drawn again."""
+        self._look.refresh()
+        repaint_all(self)
 
     def load(self, store: Store | None, experiment_id: str | None) -> None:
         """Read the experiment's runs again (nothing when either is None)."""

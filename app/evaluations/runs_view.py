@@ -11,6 +11,7 @@ from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from app.evaluations.runs_model import FIXED, NAME, STARTED, STATUS, RunListModel
+from app.theme import follow_palette
 from app.widgets import paint_placeholder, set_up_row_table
 from core.entities.evaluation import EvaluationRun
 
@@ -27,6 +28,7 @@ class RunListView(QTableView):
         super().__init__(parent)
         self.setObjectName("evaluationRuns")
         self.setModel(model)
+        follow_palette(self, model.restyle)
         set_up_row_table(self, QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setAlternatingRowColors(True)
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)

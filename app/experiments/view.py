@@ -14,8 +14,9 @@ from app.widgets import paint_placeholder
 class ExperimentListView(QListView):
     """Emits `experiment_selected` when the current experiment changes ("" when none).
 
-    After the list is read again it keeps the experiment that was current, or picks the
-    first (the newest) one.
+    After the list is read again it keeps the experiment that was current. A database just
+    opened shows the experiment used last time with it, else the one with the newest trace,
+    else the first (the newest experiment).
     """
 
     experiment_selected = Signal(str)
@@ -29,6 +30,7 @@ class ExperimentListView(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self._current_id: str | None = None
+        self._preferred_id: str | None = None  # for the first load of a database
         self.selectionModel().currentChanged.connect(self._on_current_changed)
         model.loaded.connect(self._restore_selection)
 
@@ -41,9 +43,11 @@ class ExperimentListView(QListView):
     def current_experiment_id(self) -> str | None:
         return self._current_id
 
-    def forget_selection(self) -> None:
-        """Select the first experiment after the next load (another database was opened)."""
+    def forget_selection(self, preferred: str | None = None) -> None:
+        """Another database was opened: after the next load select `preferred` if it is there,
+        else the most recently active experiment."""
         self._current_id = None
+        self._preferred_id = preferred
 
     def name_of(self, experiment_id: str) -> str | None:
         """The name of an experiment in the list, or None when it is not there."""
@@ -60,10 +64,12 @@ class ExperimentListView(QListView):
         return True
 
     def _restore_selection(self) -> None:
-        if self._current_id is not None and self.select_experiment(self._current_id):
+        wanted, self._preferred_id = self._current_id or self._preferred_id, None
+        if wanted is not None and self.select_experiment(wanted):
             return
         if self.model().rowCount() > 0:
-            self.setCurrentIndex(self.model().index(0, 0))
+            row = self.experiment_model().most_active_row()
+            self.setCurrentIndex(self.model().index(row or 0, 0))
         else:
             self._current_id = None
             self.experiment_selected.emit("")

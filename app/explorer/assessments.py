@@ -8,14 +8,17 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
+from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
 from app.formatting import one_line, rich_tooltip
 from app.spans.colors import ERROR_COLOR
+from app.widgets import ElidedLabel
 from core.entities import Assessment
 
 PASS_COLOR, FAIL_COLOR, NEUTRAL_COLOR = "#15803d", "#dc2626", "#475569"
 TEXT_CHARS = 80
+#: A name keeps room for this many characters before it is elided.
+NAME_LEAST_CHARS = 14
 #: Above this many, the list shows the first ones and says how many more there are.
 SHOWN = 12
 
@@ -96,14 +99,17 @@ class AssessmentList(QWidget):
     def _add_row(self, row: int, assessment: Assessment) -> list[QLabel]:
         tip = rich_tooltip(details(assessment))
         text, color = value_text(assessment.value)
-        name = self._label(one_line(assessment.name, 40), tip)
+        name = self._label(one_line(assessment.name, 40), tip, Qt.TextElideMode.ElideMiddle)
         name.setStyleSheet("font-weight:600;" + ("" if assessment.valid else "color:gray;"))
+        least = name.fontMetrics().horizontalAdvance("x" * NAME_LEAST_CHARS)
+        name.setMinimumWidth(min(name.sizeHint().width(), least))  # the source gives way first
         value = self._label(one_line(text, 40), tip)
         value.setObjectName("assessmentValue")
         value.setStyleSheet(f"background:{color}; color:white; border-radius:3px; padding:0 6px;")
-        origin = self._label(one_line(source_text(assessment), 48), tip)
+        right = Qt.TextElideMode.ElideRight
+        origin = self._label(one_line(source_text(assessment), 48), tip, right)
         origin.setStyleSheet("color:gray;")
-        remark = self._label(one_line(remark_text(assessment), TEXT_CHARS), tip)
+        remark = self._label(one_line(remark_text(assessment), TEXT_CHARS), tip, right)
         if assessment.error:
             remark.setStyleSheet(f"color:{ERROR_COLOR};")
         labels = [name, value, origin, remark]
@@ -111,8 +117,14 @@ class AssessmentList(QWidget):
             self._grid.addWidget(label, row, column, Qt.AlignmentFlag.AlignLeft)
         return labels
 
-    def _label(self, text: str, tip: str = "") -> QLabel:
-        label = QLabel(text, self)
-        label.setTextFormat(Qt.TextFormat.PlainText)
+    def _label(self, text: str, tip: str = "", elide: Qt.TextElideMode | None = None) -> QLabel:
+        """A plain-text label; with `elide`, one that gives up width with an ellipsis rather
+        than being cut off when the explorer is narrow (the tooltip has the whole text)."""
+        if elide is None:
+            label = QLabel(text, self)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+        else:
+            label = ElidedLabel(text, elide, self)
+            label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
         label.setToolTip(tip)
         return label

@@ -1,5 +1,6 @@
 """`TraceHeader`: the facts MLflow's trace header shows — id (click to copy), name, state,
-start, duration, tokens, session, user — then assessments and, folded, tags and metadata.
+start, duration, tokens, session, user — then assessments and, folded, tags and metadata
+(click one to filter the trace list by it).
 
 Every text from the database goes into plain-text labels; tooltips are escaped rich text.
 """
@@ -10,7 +11,7 @@ import json
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon
+from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon, QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.explorer.assessments import AssessmentList
@@ -20,6 +21,7 @@ from app.spans.colors import span_duration_text
 from app.spans.filter_bar import no_mnemonic
 from app.widgets import ElidedLabel
 from core.entities import TraceInfo
+from core.mlflow_keys import COST_METADATA, TOKEN_USAGE_METADATA
 from core.safe_text import isolated
 from resources import resource_path
 
@@ -27,7 +29,12 @@ STATE_COLORS = {"OK": "#15803d", "ERROR": "#dc2626", "IN_PROGRESS": "#b45309"}
 STATE_LABELS = {"OK": "OK", "ERROR": "Error", "IN_PROGRESS": "In progress"}
 USER_KEYS = ("mlflow.trace.user", "mlflow.user")
 CHIP_CHARS = 48
+NAME_CHARS = 200  # of a trace name in the title (the tooltip has it all)
 COPIED_FEEDBACK_MS = 1500
+#: Metadata the filter language compares only with IS NULL (MLflow ≥ 3.2 splits it into
+#: columns): its chips do not filter.
+UNFILTERABLE_METADATA = frozenset({TOKEN_USAGE_METADATA, COST_METADATA})
+FILTER_HINT = "Click to filter the trace list by this value."
 
 
 def plain_label(parent: QWidget, name: str = "", text: str = "") -> QLabel:
@@ -43,6 +50,25 @@ def chip(parent: QWidget, name: str, key: str, value: str) -> QLabel:
     label = plain_label(parent, name, one_line(f"{key}: {value}", CHIP_CHARS))
     label.setToolTip(rich_tooltip(f"{key}\n\n{value}"))
     return label
+
+
+class FilterChip(QLabel):
+    """A `key: value` chip that asks to filter the trace list by its value when clicked."""
+
+    clicked = Signal()
+
+    def __init__(self, parent: QWidget, name: str, key: str, value: str) -> None:
+        super().__init__(one_line(f"{key}: {value}", CHIP_CHARS), parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)  # database text is never rich text
+        self.setObjectName(name)
+        self.setToolTip(rich_tooltip(f"{key}\n\n{value}\n\n{FILTER_HINT}"))
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # QLabel.mouseReleaseEvent
+        inside = self.rect().contains(event.position().toPoint())
+        if event.button() == Qt.MouseButton.LeftButton and inside:
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
 
 
 class Section(QWidget):
@@ -143,6 +169,7 @@ class TraceHeader(QWidget):
 
     id_copied = Signal(str)
     prompt_requested = Signal(str, int)  # a prompt version the trace used was clicked
+    value_clicked = Signal(str, str, str)  # ("tag" or "metadata", key, value): filter by it
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -215,7 +242,7 @@ class TraceHeader(QWidget):
             self.assessment_section.set_count(0)
             self.tags_section.set_count(0)
             return
-        self.name.setText(isolated(info.name or "(unnamed trace)"))
+        self.name.setText(one_line(info.name, NAME_CHARS) or "(unnamed trace)")
         self.name.setToolTip(rich_tooltip(info.name))
         self._show_state(info.state)
         self._restore_id_text()
@@ -250,10 +277,10 @@ class TraceHeader(QWidget):
                 f" · {_number(usage.total_tokens)} total"
             )
         if info.session_id:
-            parts.append(f"Session {info.session_id}")
+            parts.append(f"Session {one_line(info.session_id)}")
         user = next((info.trace_metadata[k] for k in USER_KEYS if info.trace_metadata.get(k)), None)
-        if user:
-            parts.append(f"User {user}")
+        if user:  # isolated: a right-to-left name must not reorder the line around it
+            parts.append(f"User {one_line(user)}")
         if span_count is not None:
             parts.append(f"{span_count:,} span{'s' if span_count != 1 else ''}")
         return parts
@@ -261,11 +288,20 @@ class TraceHeader(QWidget):
     def _show_chips(self, tags: Mapping[str, str], metadata: Mapping[str, str]) -> None:
         self.chips.clear()
         body = self.tags_section.body
-        for key, value in sorted(tags.items()):
-            self.chips.addWidget(chip(body, "tagChip", key, value))
-        for key, value in sorted(metadata.items()):
-            self.chips.addWidget(chip(body, "metadataChip", key, value))
+        for key, value in sorted(tags.items(), key=_users_first):
+            self.chips.addWidget(self._filter_chip("tag", key, value))
+        for key, value in sorted(metadata.items(), key=_users_first):
+            if key in UNFILTERABLE_METADATA:
+                self.chips.addWidget(chip(body, "metadataChip", key, value))
+            else:
+                self.chips.addWidget(self._filter_chip("metadata", key, value))
         self.tags_section.set_count(len(tags) + len(metadata))
+
+    def _filter_chip(self, scope: str, key: str, value: str) -> FilterChip:
+        name = "tagChip" if scope == "tag" else "metadataChip"
+        found = FilterChip(self.tags_section.body, name, key, value)
+        found.clicked.connect(lambda: self.value_clicked.emit(scope, key, value))
+        return found
 
     def copy_id(self) -> None:
         """Put the trace id on the clipboard and say so on the button for a moment."""
@@ -277,8 +313,30 @@ class TraceHeader(QWidget):
         self.id_copied.emit(self._info.trace_id)
 
     def _restore_id_text(self) -> None:
-        if self._info is not None:
-            self.trace_id.setText(no_mnemonic(self._info.trace_id))
+        """The trace id, elided in the middle when the whole of it would squeeze the name (the
+        tooltip, the status bar and Copy have it whole)."""
+        if self._info is None or self._feedback.isActive():
+            return
+        button, full = self.trace_id, self._info.trace_id
+        chrome = button.sizeHint().width() - button.fontMetrics().horizontalAdvance(button.text())
+        name = self.name.fontMetrics()
+        wanted = min(name.horizontalAdvance(self.name.text()), name.horizontalAdvance("x" * 16))
+        layout = self.layout()
+        edges = 0 if layout is None else layout.contentsMargins().left() * 2
+        room = self.width() - edges - wanted - self.state.sizeHint().width() - 16 - chrome
+        metrics = button.fontMetrics()
+        least = metrics.horizontalAdvance(full[:7] + "…" + full[-4:])
+        shown = metrics.elidedText(full, Qt.TextElideMode.ElideMiddle, max(room, least))
+        button.setText(no_mnemonic(shown))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # QWidget.resizeEvent
+        super().resizeEvent(event)
+        self._restore_id_text()
+
+
+def _users_first(item: tuple[str, str]) -> tuple[bool, str]:
+    """Sort key of a tag or metadata entry: the user's own keys before MLflow's `mlflow.*`."""
+    return item[0].startswith("mlflow."), item[0]
 
 
 def _number(value: int | None) -> str:

@@ -9,7 +9,7 @@ import logging
 import weakref
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 from shiboken6 import isValid
@@ -26,6 +26,11 @@ log = logging.getLogger(__name__)
 
 #: Wider than this ratio (width / height): tree left, detail right; otherwise one above the other.
 SIDE_BY_SIDE_RATIO = 1.25
+#: The tree's share of the split the user dragged to, per arrangement, for the next session.
+SPLIT_KEYS = {
+    Qt.Orientation.Horizontal: "explorer/treeShareSideBySide",
+    Qt.Orientation.Vertical: "explorer/treeShareStacked",
+}
 NO_TRACE = "Select a trace to see its spans."
 
 
@@ -56,6 +61,7 @@ class TraceExplorer(QWidget):
         self.splitter.addWidget(self.detail)
         self.splitter.splitterMoved.connect(self._remember_split)
         self._split_by_user = False
+        self._split_placed = False  # the remembered split is applied at the first resize
         self.message = QLabel(NO_TRACE, self)
         self.message.setObjectName("explorerMessage")
         self.message.setTextFormat(Qt.TextFormat.PlainText)  # failure messages quote ids
@@ -72,6 +78,9 @@ class TraceExplorer(QWidget):
         back = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         back.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         back.activated.connect(self.escaped)
+        find = QShortcut(QKeySequence.StandardKey.Find, self)
+        find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        find.activated.connect(self.detail.open_find)
 
     def _lay_out(self) -> None:
         """A message page (no trace, loading, failed) and the content page, in a stack."""
@@ -202,6 +211,24 @@ class TraceExplorer(QWidget):
 
     def _remember_split(self, _position: int, _index: int) -> None:
         self._split_by_user = True
+        sizes = self.splitter.sizes()
+        if sum(sizes) > 0:
+            share = round(sizes[0] / sum(sizes), 4)
+            QSettings().setValue(SPLIT_KEYS[self.splitter.orientation()], share)
+
+    def _place_split(self, total: int, default: bool) -> None:
+        """The split the user last chose for this arrangement; else, when `default`, 55:45
+        (fitted to a short trace when stacked)."""
+        self._split_placed = True
+        share = stored_split(self.splitter.orientation())
+        if share is not None:
+            tree = round(total * share)
+            self.splitter.setSizes([tree, total - tree])
+            self._split_by_user = True
+        elif default:
+            self.splitter.setSizes([total * 55 // 100, total * 45 // 100])
+            self._split_by_user = False
+            self._fit_split()
 
     def _fit_split(self) -> None:
         """One above the other, a short trace's tree takes only the height its rows need."""
@@ -223,12 +250,21 @@ class TraceExplorer(QWidget):
         size = event.size()
         wide = size.width() >= SIDE_BY_SIDE_RATIO * max(size.height(), 1)
         orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        total = size.width() if wide else size.height()
         if orientation != self.splitter.orientation():
             self.splitter.setOrientation(orientation)
-            total = size.width() if wide else size.height()
-            self.splitter.setSizes([total * 55 // 100, total * 45 // 100])
-            self._split_by_user = False
-            self._fit_split()
+            self._place_split(total, default=True)
+        elif not self._split_placed:
+            self._place_split(total, default=False)
+
+
+def stored_split(orientation: Qt.Orientation) -> float | None:
+    """The tree's share of the explorer split remembered for `orientation`, if usable."""
+    try:
+        share = float(str(QSettings().value(SPLIT_KEYS[orientation], "")))
+    except ValueError:
+        return None
+    return share if 0.05 <= share <= 0.95 else None
 
 
 def _call(ref: weakref.ref[TraceExplorer], method: str, *args: Any) -> None:

@@ -7,6 +7,7 @@ from PySide6.QtWidgets import QWidget
 from app.messages.browser import SafeTextBrowser, is_dark
 from app.messages.formats import Conversation
 from app.messages.render import EXPAND_PREFIX, ConversationHtml
+from app.theme import follow_palette
 
 
 class ChatView(SafeTextBrowser):
@@ -18,6 +19,7 @@ class ChatView(SafeTextBrowser):
         self._conversation: Conversation | None = None
         self._expanded: set[str] = set()
         self.action_requested.connect(self._expand)
+        follow_palette(self, self._render)
 
     @property
     def conversation(self) -> Conversation | None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.messages.browser import is_dark
 from app.prompts.highlighter import VariableHighlighter
 from app.prompts.template_html import role_color
+from app.theme import follow_palette
 
 ROLES = ("system", "user", "assistant")
 MIN_LINES, MAX_LINES = 3, 14
@@ -49,6 +50,7 @@ class MessageRow(QFrame):
         self.content.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.content.setTabChangesFocus(True)
         self._highlighter = VariableHighlighter(self.content.document(), is_dark(self.palette()))
+        follow_palette(self.content, self._restyle)
         self.role.currentTextChanged.connect(self._role_changed)
         self.content.textChanged.connect(self._fit_height)
         self.content.textChanged.connect(self.changed)
@@ -60,13 +62,20 @@ class MessageRow(QFrame):
         self._show_role_color()
         self.changed.emit()
 
+    def _restyle(self) -> None:
+        """The theme changed: placeholders and the role's bar in the new colours."""
+        self._highlighter.set_dark(is_dark(self.palette()))
+        self._show_role_color()
+
     def _show_role_color(self) -> None:
         """The explorer's colour of the role, as a bar on the left of the row."""
         color = role_color(self.role.currentText(), is_dark(self.palette()))
-        self.setStyleSheet(
+        sheet = (
             f"QFrame#messageRow {{ border: 1px solid palette(mid); border-left: 4px solid {color}; "
             "border-radius: 3px; }"
         )
+        if sheet != self.styleSheet():  # a new style sheet re-polishes: only when it changed
+            self.setStyleSheet(sheet)
 
     def _tool(self, text: str, tip: str) -> QToolButton:
         button = QToolButton(self)

@@ -7,8 +7,8 @@ values (`PromptSummary`, `PromptVersion`, `TraceRow`s) or raises a `core` error 
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from core.entities import TraceRow
 from core.entities.prompt import PromptSummary, PromptVersion, Template, template_variables
@@ -91,21 +91,30 @@ def traces_using(store: Store, name: str, version: int, limit: int = TRACES_SHOW
 # -- writing ---------------------------------------------------------------------------------
 
 
-def save_version(
-    store: Store,
-    name: str,
-    template: Template,
-    commit_message: str | None,
-    experiment_id: str | None,
-    tags: dict[str, str] | None = None,
-) -> PromptVersion:
-    """Database thread: write the next version of `name`; returns it as read back."""
+@dataclass(frozen=True)
+class NewVersion:
+    """What saving the editor writes: one new version of prompt `name`, and nothing else.
+
+    The commit dialog describes it and `save_version` writes it, so the two cannot disagree.
+    No alias moves and no experiment is linked: MLflow links a prompt to an experiment when
+    code registers or loads it there, which choosing an experiment in the window is not.
+    """
+
+    name: str
+    version: int  # the number it gets unless another program saves one first
+    template: Template
+    base: PromptVersion  # the version the edit started from
+    aliases: Mapping[str, int]  # the prompt's aliases, left where they are
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def save_version(store: Store, new: NewVersion, commit_message: str | None) -> PromptVersion:
+    """Database thread: write `new` as the next version of its prompt; returns it as read back."""
     return store.prompt_registry.register_version(
-        name,
-        template,
+        new.name,
+        new.template,
         commit_message=commit_message or None,
-        tags=tags,
-        experiment_id=experiment_id,
+        tags=dict(new.tags) or None,
     )
 
 

@@ -69,7 +69,7 @@ class VersionPanel(QWidget):
         return view
 
     def _buttons(self) -> None:
-        self.edit_button = QPushButton("&Edit", self)
+        self.edit_button = QPushButton("E&dit", self)
         self.edit_button.setObjectName("editPrompt")
         self.edit_button.setToolTip("Edit a new version starting from this one (Ctrl+E)")
         self.compare_button = QPushButton("Compare…", self)

@@ -1,4 +1,4 @@
-"""The Prompts page's questions: unsaved changes, the commit message, moving an alias.
+"""The Prompts page's questions: unsaved changes, saving a version, moving an alias.
 
 Each `ask_*` function shows a modal dialog and returns the answer (None when cancelled); the
 page calls them through this module, so tests can answer in their place.
@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QVBoxLayout,
     QWidget,
 )
 
 from app.formatting import one_line
-from core.entities.prompt import PromptVersion
+from app.messages.browser import SafeTextBrowser, is_dark
+from app.prompts.data import NewVersion
+from app.prompts.template_html import template_html
+from core.entities.prompt import PromptVersion, template_variables
 
 ALIAS = re.compile(r"^[A-Za-z0-9_-]+$")
 
@@ -63,41 +65,83 @@ def ask_unsaved(parent: QWidget, name: str, can_save: bool) -> UnsavedChoice:
 
 
 class CommitMessageDialog(QDialog):
-    """Asks for the commit message of a new version, starting from a suggestion."""
+    """Says what saving writes (`data.NewVersion`) and asks for its commit message."""
 
-    def __init__(self, name: str, version: int, suggestion: str, parent: QWidget | None = None):
+    def __init__(self, new: NewVersion, suggestion: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("commitMessageDialog")
         self.setWindowTitle("Save Prompt Version")
-        title = QLabel(f"Save “{name}” as version {version}", self)
-        title.setTextFormat(Qt.TextFormat.PlainText)
-        title.setObjectName("commitTitle")
+        title = _title(f"Save “{new.name}” as version {new.version}", "commitTitle", self)
+        self.template = SafeTextBrowser(self)
+        self.template.setObjectName("commitTemplate")
+        variables = template_variables(new.template)
+        self.template.setHtml(template_html(new.template, variables, is_dark(self.palette())))
+        self.template.setMaximumHeight(self.fontMetrics().lineSpacing() * 9)
+        facts = _plain_label(template_facts(new), "commitTemplateFacts", self)
         self.message = QLineEdit(suggestion, self)
         self.message.setObjectName("commitMessage")
         self.message.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 60))
         self.message.selectAll()
-        hint = QLabel(
-            "Commit message — optional, as in MLflow, but a short note of what changed helps "
-            "whoever reads the history.",
+        hint = _plain_label(
+            "Optional, as in MLflow, but a short note of what changed helps whoever reads "
+            "the history.",
+            "commitHint",
             self,
         )
-        hint.setWordWrap(True)
-        hint.setObjectName("commitHint")
+        self.tags = _plain_label(tags_text(new), "commitTags", self)
+        self.aliases = _plain_label(aliases_text(new), "commitAliases", self)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
-        layout.addWidget(self.message)
-        layout.addWidget(hint)
-        layout.addWidget(buttons)
+        form = self._form = QFormLayout(self)
+        form.addRow(title)
+        form.addRow("Template:", facts)
+        form.addRow(self.template)
+        form.addRow("Commit message:", self.message)
+        form.addRow("", hint)
+        form.addRow("Tags:", self.tags)
+        form.addRow("Aliases:", self.aliases)
+        form.addRow(buttons)
+        self.message.setFocus()
+
+    def said(self) -> str:
+        """What the dialog says will be written, as plain text lines (the template aside)."""
+        return form_text(self._form)
 
 
-def ask_commit_message(parent: QWidget, name: str, version: int, suggestion: str) -> str | None:
-    """The commit message for version `version` ("" for none), or None when cancelled."""
-    dialog = CommitMessageDialog(name, version, suggestion, parent)
+def template_facts(new: NewVersion) -> str:
+    """ "Text template, edited from version 2" (the preview below shows it and its variables)."""
+    kind = "Text template" if isinstance(new.template, str) else "Chat template"
+    return f"{kind}, edited from version {new.base.version}:"
+
+
+def tags_text(new: NewVersion) -> str:
+    """The new version's tags; a base version's tags are not copied, and the text says so."""
+    if new.tags:
+        return ", ".join(f"{k} = {v}" for k, v in sorted(new.tags.items()))
+    if new.base.tags:
+        keys = ", ".join(sorted(new.base.tags))
+        return f"None (version {new.base.version}'s tags are not copied: {keys})."
+    return "None."
+
+
+def aliases_text(new: NewVersion) -> str:
+    """Where the aliases stay (a save moves none) and what `@latest` will load."""
+    latest = f"prompts:/{new.name}@latest will load version {new.version}"
+    if not new.aliases:
+        return f"None ({latest})."
+    (alias, version), *others = sorted(new.aliases.items())
+    stay = f"{alias} stays at version {version}" + "".join(
+        f", {a} at version {v}" for a, v in others
+    )
+    return f"Not moved: {stay} ({latest})."
+
+
+def ask_commit_message(parent: QWidget, new: NewVersion, suggestion: str) -> str | None:
+    """The commit message for `new` ("" for none), or None when cancelled."""
+    dialog = CommitMessageDialog(new, suggestion, parent)
     accepted = dialog.exec() == QDialog.DialogCode.Accepted
     text = dialog.message.text().strip()
     dialog.deleteLater()
@@ -105,7 +149,8 @@ def ask_commit_message(parent: QWidget, name: str, version: int, suggestion: str
 
 
 class MoveAliasDialog(QDialog):
-    """Choose an alias (existing or new) and the version it should point at."""
+    """Choose an alias (existing or new) and the version it should point at; the dialog says
+    where the alias is now and what the move changes."""
 
     def __init__(
         self,
@@ -117,23 +162,36 @@ class MoveAliasDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("moveAliasDialog")
         self.setWindowTitle("Move Alias")
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("x" * 60))
+        self._aliases = dict(aliases)
+        self._messages = {v.version: one_line(v.commit_message, 60) for v in versions}
+        name = versions[0].name if versions else ""
+        title = _title(f"Point an alias of “{name}” at a version", "moveAliasTitle", self)
         self.alias = _alias_box(aliases, self)
+        self.now = _plain_label("", "aliasNow", self)
         self.target = _version_box(versions, version, self)
-        self.problem = QLabel(self)
-        self.problem.setObjectName("aliasProblem")
+        self.change = _plain_label("", "aliasChange", self)
+        self.problem = _plain_label("", "aliasProblem", self)
         self.problem.setStyleSheet("color: #dc2626;")
         self.problem.hide()
         self._buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
         )
-        self._buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Move")
+        self._move = self._buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self._move.setText("Move")
         self._buttons.accepted.connect(self._accept_if_valid)
         self._buttons.rejected.connect(self.reject)
-        form = QFormLayout(self)
+        form = self._form = QFormLayout(self)
+        form.addRow(title)
         form.addRow("Alias:", self.alias)
-        form.addRow("Points at:", self.target)
+        form.addRow("Now:", self.now)
+        form.addRow("Move to:", self.target)
+        form.addRow(self.change)
         form.addRow(self.problem)
         form.addRow(self._buttons)
+        self.alias.currentTextChanged.connect(self._describe)
+        self.target.currentIndexChanged.connect(self._describe)
+        self._describe()
 
     def chosen(self) -> tuple[str, int]:
         return self.alias.currentText().strip(), int(self.target.currentData())
@@ -148,6 +206,33 @@ class MoveAliasDialog(QDialog):
             return "An alias uses letters, digits, “-” and “_” only."
         return None
 
+    def _describe(self) -> None:
+        """Where the chosen alias is now, and what Move would change (nothing: disabled)."""
+        alias, target = self.chosen()
+        self.problem.hide()
+        now = self._aliases.get(alias)
+        if not alias:
+            self.now.setText("—")
+            self.change.setText("")
+        elif now is None:
+            self.now.setText(f"“{alias}” is not set: a new alias.")
+            self.change.setText(f"“{alias}” will be created at version {target}.")
+        else:
+            message = self._messages.get(now)
+            self.now.setText(
+                f"“{alias}” is now at version {now}" + (f" — {message}" if message else "")
+            )
+            self.change.setText(
+                f"“{alias}” already points at version {target}: nothing to move."
+                if now == target
+                else f"“{alias}” will move from version {now} to version {target}."
+            )
+        self._move.setEnabled(now != target)
+
+    def said(self) -> str:
+        """What the dialog shows, as plain text lines."""
+        return form_text(self._form)
+
     def _accept_if_valid(self) -> None:
         problem = self.problem_text()
         if problem:
@@ -157,15 +242,60 @@ class MoveAliasDialog(QDialog):
         self.accept()
 
 
+def form_text(form: QFormLayout) -> str:
+    """A form's rows as "Label: text" lines: its labels, line edits and combo boxes."""
+    lines = []
+    for row in range(form.rowCount()):
+        texts = []
+        for widget in _row_widgets(form, row):
+            if isinstance(widget, QLabel | QLineEdit) and not widget.isHidden():
+                texts.append(widget.text())
+            elif isinstance(widget, QComboBox):
+                texts.append(widget.currentText())
+        line = " ".join(t for t in texts if t)
+        if line:
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def _row_widgets(form: QFormLayout, row: int) -> list[QWidget]:
+    """The label and field of a form row, or its one spanning widget."""
+    found: list[QWidget] = []
+    for role in (QFormLayout.ItemRole.LabelRole, QFormLayout.ItemRole.FieldRole):
+        item = form.itemAt(row, role)
+        widget = item.widget() if item is not None else None
+        if widget is not None and widget not in found:
+            found.append(widget)
+    return found
+
+
+def _title(text: str, name: str, parent: QWidget) -> QLabel:
+    """A dialog's first line, in bold."""
+    label = _plain_label(text, name, parent)
+    font = label.font()
+    font.setBold(True)
+    label.setFont(font)
+    return label
+
+
+def _plain_label(text: str, name: str, parent: QWidget) -> QLabel:
+    """A label showing `text` as written (names come from the database), wrapped."""
+    label = QLabel(text, parent)
+    label.setObjectName(name)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    return label
+
+
 def _alias_box(aliases: Mapping[str, int], parent: QWidget) -> QComboBox:
-    """The existing aliases to pick from; any new name may be typed."""
+    """The existing aliases to pick from (with where each is now); any new name may be typed."""
     box = QComboBox(parent)
     box.setObjectName("aliasName")
     box.setEditable(True)
     box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
     for alias, target in sorted(aliases.items()):
         box.addItem(f"{alias}", target)
-        box.setItemData(box.count() - 1, f"now at v{target}", Qt.ItemDataRole.ToolTipRole)
+        box.setItemData(box.count() - 1, f"now at version {target}", Qt.ItemDataRole.ToolTipRole)
     box.setCurrentText(next(iter(sorted(aliases)), "production"))
     edit = box.lineEdit()
     if edit is not None:

@@ -16,6 +16,7 @@ from app.formatting import local_time, one_line
 from app.messages.browser import SafeTextBrowser, is_dark
 from app.prompts.diff import DiffStats, side_by_side
 from app.prompts.template_html import muted
+from app.theme import follow_palette
 from core.entities.prompt import PromptVersion
 
 
@@ -30,6 +31,7 @@ class DiffPane(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("diffPane")
+        follow_palette(self, self.refresh)
         self._versions: dict[int, PromptVersion] = {}
         self.stats = DiffStats()
         self.old = QComboBox(self)

@@ -1,7 +1,8 @@
 """`EditSession`: one prompt being edited — its draft kept while typing, saving, and the
 question asked before unsaved changes would be lost.
 
-Saving asks for the commit message, then writes the next version in the database thread
+Saving shows what it writes (`data.NewVersion`: the next version of this prompt, nothing else)
+and asks for the commit message, then writes it in the database thread
 (`registry.register_version`). A failed write (locked file, full disk) leaves the editor and the
 stored draft as they were and says why. `resolve()` is the Save / Discard / Cancel question the
 page asks before switching prompts or versions and the window asks (through
@@ -37,13 +38,13 @@ class EditSession(QObject):
         dialog_parent: QWidget,
         tasks: TaskRunner,
         editor: PromptEditor,
-        next_version: Callable[[], int],
+        history: Callable[[], list[PromptVersion]],
     ) -> None:
         super().__init__(dialog_parent)
         self._parent = dialog_parent
         self._tasks = tasks
         self.editor = editor
-        self._next_version = next_version
+        self._history = history  # the prompt's versions as shown, newest first
         self.keeper = DraftKeeper(self)
         self.database: str | None = None
         self._saving: Task | None = None
@@ -104,25 +105,38 @@ class EditSession(QObject):
 
     # -- saving ---------------------------------------------------------------------------------
 
-    def ask_message(self) -> str | None:
-        """The commit message the user wants ("" for none), or None when they cancelled."""
+    def new_version(self) -> data.NewVersion | None:
+        """What saving the draft now would write."""
         base = self.base
         if base is None:
             return None
-        suggestion = data.suggested_message(base, self.editor.template())
-        return dialogs.ask_commit_message(self._parent, self.name, self._next_version(), suggestion)
+        versions = self._history()
+        return data.NewVersion(
+            name=self.name,
+            version=(versions[0].version + 1) if versions else 1,
+            template=self.editor.template(),
+            base=base,
+            aliases={a: v.version for v in versions for a in v.aliases},
+        )
 
-    def save(self, store: Store, experiment_id: str | None, message: str) -> Task | None:
+    def ask_message(self) -> str | None:
+        """The commit message the user wants ("" for none), or None when they cancelled."""
+        new = self.new_version()
+        if new is None:
+            return None
+        suggestion = data.suggested_message(new.base, new.template)
+        return dialogs.ask_commit_message(self._parent, new, suggestion)
+
+    def save(self, store: Store, message: str) -> Task | None:
         """Write the draft as the next version in the database thread; the editor stays open
         (and the draft stored) until the write succeeded."""
-        if not self.active or self._saving is not None:
+        new = self.new_version()
+        if new is None or self._saving is not None:
             return None
         self.keeper.flush()
         self.editor.error_bar.hide_bar()
         self.editor.set_saving(True)
-        task = self._tasks.submit(
-            data.save_version, store, self.name, self.editor.template(), message, experiment_id
-        )
+        task = self._tasks.submit(data.save_version, store, new, message)
         task.on_finished(self._saved)
         task.on_failed(self._failed)
         self._saving = task
@@ -144,12 +158,12 @@ class EditSession(QObject):
         self.editor.show_error(message)
         self.save_failed.emit(message)
 
-    def save_and_wait(self, store: Store, experiment_id: str | None) -> bool:
+    def save_and_wait(self, store: Store) -> bool:
         """Ask for the message and save, returning once the write is done: True if saved."""
         message = self.ask_message()
         if message is None:
             return False
-        task = self.save(store, experiment_id, message)
+        task = self.save(store, message)
         if task is None:
             return False
         outcome: list[bool] = []
@@ -166,7 +180,7 @@ class EditSession(QObject):
 
     # -- the question ---------------------------------------------------------------------------
 
-    def resolve(self, store: Store | None, experiment_id: str | None) -> bool:
+    def resolve(self, store: Store | None) -> bool:
         """Before the edit would be lost: ask Save / Discard / Cancel. False = keep editing."""
         if not self.active:
             return True
@@ -180,7 +194,7 @@ class EditSession(QObject):
         if choice is dialogs.UnsavedChoice.CANCEL:
             return False
         if choice is dialogs.UnsavedChoice.SAVE and store is not None:
-            return self.save_and_wait(store, experiment_id)
+            return self.save_and_wait(store)
         self.stop(forget_draft=choice is dialogs.UnsavedChoice.DISCARD)
         return True
 

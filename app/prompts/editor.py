@@ -26,6 +26,7 @@ from app.messages.browser import is_dark
 from app.prompts.bars import ERROR, ActionBar
 from app.prompts.chat_editor import ChatTemplateEditor
 from app.prompts.highlighter import VariableHighlighter
+from app.theme import follow_palette
 from core.entities.prompt import PromptVersion, Template, template_variables
 
 
@@ -52,6 +53,7 @@ class PromptEditor(QWidget):
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.text.setTabChangesFocus(True)
         self._highlighter = VariableHighlighter(self.text.document(), is_dark(self.palette()))
+        follow_palette(self, lambda: self._highlighter.set_dark(is_dark(self.palette())))
         self.chat = ChatTemplateEditor(self)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self.text)

@@ -13,11 +13,16 @@ class VariableHighlighter(QSyntaxHighlighter):
 
     def __init__(self, document: QTextDocument, dark: bool = False) -> None:
         super().__init__(document)
-        background, color = VARIABLE_STYLE[dark]
         self._format = QTextCharFormat()
+        self._format.setFontWeight(QFont.Weight.DemiBold)
+        self.set_dark(dark)
+
+    def set_dark(self, dark: bool) -> None:
+        """Mark placeholders in the colours of a dark (or light) theme."""
+        background, color = VARIABLE_STYLE[dark]
         self._format.setBackground(QColor(background))
         self._format.setForeground(QColor(color))
-        self._format.setFontWeight(QFont.Weight.DemiBold)
+        self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:  # QSyntaxHighlighter.highlightBlock
         for match in VARIABLE.finditer(text):

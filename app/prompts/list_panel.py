@@ -9,6 +9,7 @@ with `select(name)`, which emits nothing.
 from __future__ import annotations
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
@@ -25,8 +26,8 @@ from app.widgets import set_up_row_table
 from core.store import Store
 
 SEARCH_DELAY_MS = 250
-#: The widest the aliases column starts (the chips beyond it are counted as "+n").
-ALIASES_WIDTH = 160
+#: The widest the name column starts, as a share of the list's width (the aliases get the rest).
+NAME_SHARE = 0.4
 
 
 class PromptListPanel(QWidget):
@@ -71,7 +72,7 @@ class PromptListPanel(QWidget):
         set_up_row_table(view)
         header = view.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(PromptListModel.NAME, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(PromptListModel.ALIASES, QHeaderView.ResizeMode.Stretch)
         view.selectionModel().selectionChanged.connect(self._selection_changed)
         self.model.modelReset.connect(self._fit_columns)
         return view
@@ -137,9 +138,19 @@ class PromptListPanel(QWidget):
         if indexes:
             self.prompt_selected.emit(str(indexes[0].data(NAME_ROLE)))
 
+    def showEvent(self, event: QShowEvent) -> None:  # QWidget.showEvent
+        super().showEvent(event)
+        self._fit_columns()  # read while the page was hidden, the names were not measured
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # QWidget.resizeEvent
+        super().resizeEvent(event)
+        self._fit_columns()
+
     def _fit_columns(self) -> None:
-        """The name column gets what the others leave; aliases take their chips' width, capped."""
-        for column in (PromptListModel.LATEST, PromptListModel.ALIASES, PromptListModel.CHANGED):
+        """Names take their width (capped); the aliases get what the other columns leave, so
+        as many chips as fit are shown (the rest as "+N", listed in the cell's tooltip)."""
+        for column in (PromptListModel.NAME, PromptListModel.LATEST, PromptListModel.CHANGED):
             self.view.resizeColumnToContents(column)
-        aliases = self.view.columnWidth(PromptListModel.ALIASES)
-        self.view.setColumnWidth(PromptListModel.ALIASES, min(max(aliases, 70), ALIASES_WIDTH))
+        widest = int(self.view.viewport().width() * NAME_SHARE)
+        name = self.view.columnWidth(PromptListModel.NAME)
+        self.view.setColumnWidth(PromptListModel.NAME, max(min(name, widest), 80))

@@ -71,7 +71,7 @@ class PromptsPage(Page):
         self.list_panel, self.versions = view.list_panel, view.versions
         self.editor, self.tabs, self.diff = view.editor, view.tabs, view.diff
         self.try_it, self.traces, self.template_view = view.try_it, view.traces, view.template_view
-        self.session = EditSession(self, self._tasks, self.editor, self._next_version)
+        self.session = EditSession(self, self._tasks, self.editor, self.versions.history.versions)
         self.aliases = AliasCommands(self, self._tasks, self.versions)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -252,7 +252,7 @@ class PromptsPage(Page):
             return
         message = self.session.ask_message()
         if message is not None:
-            self.session.save(self._store, self._experiment_id, message)
+            self.session.save(self._store, message)
 
     def cancel_edit(self) -> None:
         """Esc: stop editing (asking first when there are changes)."""
@@ -274,15 +274,11 @@ class PromptsPage(Page):
 
     def _resolve(self) -> bool:
         """Save / Discard / Cancel an unsaved edit; False when the user keeps editing."""
-        return self.session.resolve(self._store, self._experiment_id)
+        return self.session.resolve(self._store)
 
     def _edit_version(self) -> int | None:
         base = self.session.base
         return base.version if base is not None else None
-
-    def _next_version(self) -> int:
-        versions = self.versions.history.versions()
-        return (versions[0].version + 1) if versions else 1
 
     def _offer_draft(self) -> None:
         if self.session.active or self._name is None or self._store is None:

@@ -27,6 +27,7 @@ from app.prompts.template_html import template_html
 from app.prompts.traces import TracesPane
 from app.prompts.try_pane import TryItPane
 from app.tasks import TaskRunner
+from app.theme import follow_palette
 from core.entities.prompt import PromptVersion
 from core.store import Store
 
@@ -40,6 +41,8 @@ class PromptsView(QWidget):
         self.versions = VersionPanel(tasks, self)
         self.template_view = SafeTextBrowser(self)
         self.template_view.setObjectName("templateView")
+        self._shown: PromptVersion | None = None
+        follow_palette(self.template_view, self._show_template)
         self.diff = DiffPane(self)
         self.try_it = TryItPane(tasks, self)
         self.traces = TracesPane(tasks, self)
@@ -60,7 +63,8 @@ class PromptsView(QWidget):
         self.splitter.addWidget(self.list_panel)
         self.splitter.addWidget(self.content)
         self.splitter.setStretchFactor(1, 1)
-        self.splitter.setSizes([400, 600])  # scaled to the first width: 40 % for the list
+        # scaled to the first width: 45 % for the list, room for a prompt's alias chips
+        self.splitter.setSizes([450, 550])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.splitter)
@@ -111,16 +115,22 @@ class PromptsView(QWidget):
         name: str,
     ) -> None:
         """Render one version in every tab (template, diff against it, try-it form, traces)."""
-        if version is None:
-            self.template_view.clear()
-        else:
-            html = template_html(version.template, version.variables, is_dark(self.palette()))
-            self.template_view.setHtml(html)
-            self.template_view.copy_all = lambda v=version: raw_template(v)
+        self._shown = version
+        self._show_template()
         selected = version.version if version is not None else None
         self.diff.set_versions(versions, selected)
         self.try_it.set_version(version)
         self.traces.load(store, name, selected)
+
+    def _show_template(self) -> None:
+        """The shown version's template, in the theme's colours (drawn again when it changes)."""
+        version = self._shown
+        if version is None:
+            self.template_view.clear()
+            return
+        html = template_html(version.template, version.variables, is_dark(self.palette()))
+        self.template_view.setHtml(html)
+        self.template_view.copy_all = lambda: raw_template(version)
 
 
 def raw_template(version: PromptVersion) -> str:

@@ -49,6 +49,7 @@ class QueryController(QObject):
         self._experiment_id: str | None = None
         self._filter: str | None = None  # the last filter the model accepted
         self._sort = SortSpec()
+        self.saved_experiment_id: str | None = None  # shown last time with the open file
         bar.submitted.connect(self.apply_filter)
         bar.escaped.connect(lambda: view.setFocus(Qt.FocusReason.ShortcutFocusReason))
         view.sort_requested.connect(self.apply_sort)
@@ -76,6 +77,7 @@ class QueryController(QObject):
         saved = load_file_view(file_key(store)) if store is not None else FileView()
         self._filter = saved.filter_text or None
         self._sort = saved.sort
+        self.saved_experiment_id = saved.experiment_id or None
         self.bar.set_text(saved.filter_text)
         self.view.show_sort(saved.sort)
         self.bar.setEnabled(store is not None)
@@ -88,6 +90,7 @@ class QueryController(QObject):
         if self._store is None or not experiment_id:
             self.model.clear()
             return
+        self._save_view()
         self.model.load(self._store, self._query(self._filter))
         self._update_busy()
 
@@ -121,9 +124,13 @@ class QueryController(QObject):
             self.bar.clear_error()
         if query.filter_string:
             self.history.add(query.filter_string)
-        if self._store is not None:
-            save_file_view(file_key(self._store), FileView(self.filter_text, self._sort))
+        self._save_view()
         self.applied.emit(query)
+
+    def _save_view(self) -> None:
+        if self._store is not None:
+            view = FileView(self.filter_text, self._sort, self._experiment_id or "")
+            save_file_view(file_key(self._store), view)
 
     def _on_rejected(self, error: QuerySyntaxError) -> None:
         self.bar.show_error(error)

@@ -23,6 +23,7 @@ class FileView:
 
     filter_text: str = ""
     sort: SortSpec = field(default_factory=SortSpec)
+    experiment_id: str = ""  # the experiment shown last ("" when none was)
 
 
 def _group(location: str) -> str:
@@ -30,13 +31,14 @@ def _group(location: str) -> str:
 
 
 def load_file_view(location: str) -> FileView:
-    """The filter and sort last used for `location` (defaults when never opened)."""
+    """The filter, sort and experiment last used for `location` (defaults when never opened)."""
     settings = QSettings()
     settings.beginGroup(_group(location))
     text = settings.value("filter", "")
     sort = SortSpec.from_text(settings.value("sort", ""))
+    experiment = settings.value("experiment", "")
     settings.endGroup()
-    return FileView(str(text or ""), sort)
+    return FileView(str(text or ""), sort, str(experiment or ""))
 
 
 def save_file_view(location: str, view: FileView) -> None:
@@ -45,6 +47,7 @@ def save_file_view(location: str, view: FileView) -> None:
     settings.setValue("location", location)  # for a person reading the settings file
     settings.setValue("filter", view.filter_text)
     settings.setValue("sort", view.sort.to_text())
+    settings.setValue("experiment", view.experiment_id)
     settings.endGroup()
 
 

@@ -2,13 +2,21 @@
 
 Bars are placed and scaled to the trace's first start and last end; the colour says the span
 type, a red outline and a notch mark errors, and a hatched tail marks a span still running.
+Long names lose their middle, so both the start and the end (often a number) stay readable.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPointF, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QWidget,
+)
 
 from app.spans.colors import ERROR_COLOR, span_duration_text
 from app.spans.model import BAR_ROLE, MATCH_ROLE, SPAN_ROLE, Column
@@ -20,6 +28,28 @@ _MARGIN_X = 6  # room at both ends of the track, so the first and last bars are 
 _MIN_BAR = 2.0
 _LABEL_GAP = 4
 _ROW_PADDING = 6  # rows a little taller than the text, so bars and icons breathe
+QUARTERS = (0.25, 0.5, 0.75)
+_TYPE_TEXT_MIN = 64  # narrower than this, a Type cell shows only its swatch
+
+
+def timeline_track(rect: QRect) -> QRect:
+    """The part of a Timeline cell (or header section) that maps the trace's time span."""
+    return rect.adjusted(_MARGIN_X, 0, -_MARGIN_X, 0)
+
+
+def track_x(track: QRect, fraction: float) -> int:
+    """The x of `fraction` of the trace on `track`: grid lines and axis ticks share it."""
+    return round(track.left() + track.width() * fraction)
+
+
+def _text_margin(view: QWidget) -> int:
+    """The gap the style leaves on each side of a cell's text (as QCommonStyle draws it)."""
+    return view.style().pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, view) + 1
+
+
+def _text_rect(option: QStyleOptionViewItem, view: QWidget) -> QRect:
+    """Where the style puts a cell's text, its margins included."""
+    return view.style().subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, view)
 
 
 class SpanDelegate(QStyledItemDelegate):
@@ -29,6 +59,10 @@ class SpanDelegate(QStyledItemDelegate):
         self, option: QStyleOptionViewItem, index: Index
     ) -> None:
         super().initStyleOption(option, index)
+        if index.column() == Column.NAME:
+            option.textElideMode = Qt.TextElideMode.ElideMiddle
+        elif index.column() == Column.TYPE and 0 < option.rect.width() < _TYPE_TEXT_MIN:
+            option.text = ""  # a narrowed Type column shows the colour alone, not "R…"
         if index.data(MATCH_ROLE) is False:  # an ancestor kept only so matches have context
             dim = option.palette.color(QPalette.ColorRole.PlaceholderText)
             option.palette.setColor(QPalette.ColorRole.Text, dim)
@@ -38,6 +72,36 @@ class SpanDelegate(QStyledItemDelegate):
     ) -> QSize:
         hint = super().sizeHint(option, index)
         return QSize(hint.width(), max(hint.height(), option.fontMetrics.height() + _ROW_PADDING))
+
+    def name_chrome(self, view: QAbstractItemView) -> int:
+        """Pixels of a Name cell that are not text: the error icon, its gap, the text margins."""
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.features |= (
+            QStyleOptionViewItem.ViewItemFeature.HasDecoration
+            | QStyleOptionViewItem.ViewItemFeature.HasDisplay
+        )
+        option.rect = QRect(0, 0, 1000, option.fontMetrics.height() + _ROW_PADDING)
+        option.text = "x"
+        return 1000 - _text_rect(option, view).width() + 2 * _text_margin(view)
+
+    def text_box(self, view: QAbstractItemView, index: Index) -> QRect:
+        """Where the cell of `index` draws its text now (after indentation, icon and margins)."""
+        margin = _text_margin(view)
+        return _text_rect(self._cell_option(view, index), view).adjusted(margin, 0, -margin, 0)
+
+    def shown_text(self, view: QAbstractItemView, index: Index) -> str:
+        """The text of `index` as its cell shows it now: elided to fit its `text_box`."""
+        option = self._cell_option(view, index)
+        room = self.text_box(view, index).width()
+        return option.fontMetrics.elidedText(option.text, option.textElideMode, room)
+
+    def _cell_option(self, view: QAbstractItemView, index: Index) -> QStyleOptionViewItem:
+        option = QStyleOptionViewItem()
+        view.initViewItemOption(option)
+        option.rect = view.visualRect(index)
+        self.initStyleOption(option, index)
+        return option
 
     def paint(  # QStyledItemDelegate.paint
         self, painter: QPainter, option: QStyleOptionViewItem, index: Index
@@ -49,7 +113,7 @@ class SpanDelegate(QStyledItemDelegate):
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         self._draw_background(painter, option, index)
-        track = option.rect.adjusted(_MARGIN_X, 3, -_MARGIN_X, -3)
+        track = timeline_track(option.rect).adjusted(0, 3, 0, -3)
         self._draw_grid(painter, option, track)
         if bar is not None:
             start, end, color, error = bar
@@ -80,9 +144,9 @@ class SpanDelegate(QStyledItemDelegate):
         line.setAlpha(28)
         painter.setPen(QPen(line, 1))
         top, bottom = option.rect.top(), option.rect.bottom()
-        for quarter in (0.25, 0.5, 0.75):
-            x = round(track.left() + track.width() * quarter) + 0.5
-            painter.drawLine(int(x), top, int(x), bottom)
+        for quarter in QUARTERS:
+            x = track_x(track, quarter)
+            painter.drawLine(x, top, x, bottom)
 
     @staticmethod
     def _bar_rect(track: QRect, start: float, end: float | None) -> QRectF:

@@ -28,6 +28,7 @@ from app.spans import detail_text
 from app.spans.colors import ERROR_COLOR, span_duration_text, text_on, type_color
 from app.spans.tree import span_type_of
 from app.spans.value_view import ValueView
+from app.theme import follow_palette
 from app.widgets import ElidedLabel
 from core.entities import Span
 from core.safe_text import isolated
@@ -53,6 +54,7 @@ class EventsView(SafeTextBrowser):
         self._expanded: set[str] = set()
         self.action_requested.connect(self._expand)
         self.copy_all = lambda: detail_text.events_json(self._span) if self._span else ""
+        follow_palette(self, self._render)
 
     def show_span(self, span: Span | None) -> None:
         self._span = span
@@ -232,6 +234,14 @@ class SpanDetailPanel(QWidget):
         self._stale = set(self._loaders)
         self._choose_tab(conversation is not None)
         self._render_current()
+
+    def open_find(self) -> bool:
+        """Ctrl+F: the find bar of the tab shown, when it holds a value (False otherwise)."""
+        page = self._pages[self.current_tab()]
+        if not isinstance(page, ValueView) or self._span is None:
+            return False
+        page.find_bar.open_bar()
+        return True
 
     def show_tab(self, name: str) -> None:
         self.tabs.setCurrentIndex(self._index(name))

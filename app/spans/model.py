@@ -50,6 +50,7 @@ _COLUMNS = len(Column)
 HEADERS = ("Name", "Type", "Duration", "Tokens", "Timeline")
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _NUMBER_COLUMNS = (Column.DURATION, Column.TOKENS)
+_PATH_NAMES = 16  # a deeper span's tooltip shows the first and last 8 names of its path
 
 
 class SpanTreeModel(QAbstractItemModel):
@@ -176,7 +177,15 @@ class SpanTreeModel(QAbstractItemModel):
             return HEADERS[section]
         if role == Qt.ItemDataRole.TextAlignmentRole and section in _NUMBER_COLUMNS:
             return _RIGHT
+        if role == Qt.ItemDataRole.ToolTipRole and section == Column.TIMELINE:
+            return self._timeline_tooltip()
         return None
+
+    def _timeline_tooltip(self) -> str:
+        if self._tree is None or not self._tree.spans:
+            return "When each span ran"
+        total = span_duration_text(self._tree.duration_ns)
+        return f"When each span ran: from the trace's first start (0) to its last end ({total})"
 
     def data(  # QAbstractItemModel.data
         self, index: Index, role: int = Qt.ItemDataRole.DisplayRole
@@ -276,6 +285,9 @@ class SpanTreeModel(QAbstractItemModel):
             f"{span_type_of(span)} · starts at +{offset} · lasts "
             f"{span_duration_text(span.duration_ns)}",
         ]
+        path = self._path_text(node)
+        if path:
+            lines.append(path)
         if column == Column.TOKENS and self._token_text(node, span)[1]:
             lines.append(f"Tokens: {self._token_text(node, span)[1]}")
         if is_error(span):
@@ -285,3 +297,17 @@ class SpanTreeModel(QAbstractItemModel):
         if node in tree.orphans:
             lines.append(f"Its parent span {span.parent_id} was never recorded.")
         return rich_tooltip("\n".join(lines))
+
+    def _path_text(self, node: int) -> str:
+        """`Path: root → … → parent (depth n)`; a very deep path keeps its two ends."""
+        assert self._tree is not None
+        above = [
+            isolated(self._tree.spans[n].name or "(unnamed)") for n in self._tree.ancestors(node)
+        ]
+        if not above:
+            return ""
+        depth = len(above)
+        if depth > _PATH_NAMES:
+            keep = _PATH_NAMES // 2
+            above = [*above[:keep], f"… {depth - 2 * keep} more …", *above[-keep:]]
+        return f"Path: {' → '.join(above)}  (depth {depth})"

@@ -76,6 +76,7 @@ class SpanTree:
     end_ns: int
     type_counts: dict[str, int] = field(default_factory=dict)
     error_count: int = 0
+    max_depth: int = 0  # levels below the top level, so a view can budget its indentation
 
     @property
     def duration_ns(self) -> int:
@@ -86,6 +87,13 @@ class SpanTree:
         while (node := self.shape.parent[node]) != NO_PARENT:
             depth += 1
         return depth
+
+    def ancestors(self, node: int) -> list[int]:
+        """The nodes above `node`, from the top level down to its parent."""
+        path = []
+        while (node := self.shape.parent[node]) != NO_PARENT:
+            path.append(node)
+        return path[::-1]
 
     def filtered(self, span_filter: SpanFilter) -> TreeShape:
         """The shape that shows the matches of `span_filter` and their ancestors."""
@@ -130,6 +138,7 @@ def build_tree(spans: Sequence[Span]) -> SpanTree:
         end_ns=end,
         type_counts=dict(sorted(type_counts.items())),
         error_count=sum(1 for s in spans if is_error(s)),
+        max_depth=_max_depth(shape),
     )
 
 
@@ -181,6 +190,15 @@ def _shape_from_parents(spans: Sequence[Span], parent: list[int]) -> TreeShape:
         for index, node in enumerate(group):
             row[node] = index
     return TreeShape(roots, children, parent, row)
+
+
+def _max_depth(shape: TreeShape) -> int:
+    """The deepest level of `shape` (0 when every span is top level), level by level."""
+    level, depth = shape.roots, -1
+    while level:
+        depth += 1
+        level = [child for node in level for child in shape.children[node]]
+    return max(depth, 0)
 
 
 def _shape_of(full: TreeShape, visible: bytearray, matched: bytearray) -> TreeShape:

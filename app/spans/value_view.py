@@ -1,14 +1,17 @@
 """`ValueView`: one long value (JSON, code or text), highlighted when it is visible, folded
-when it is long, never cut silently: a bar says how much is hidden and "Show all" shows it."""
+when it is long, never cut silently: a bar says how much is hidden and "Show all" shows it.
+Ctrl+F finds text in it (`app.find_bar`)."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.find_bar import FindBar
 from app.messages.browser import SafeTextBrowser, is_dark
 from app.messages.highlight import document_html
 from app.messages.render import size_text
+from app.theme import follow_palette
 from core.safe_text import bidi_escaped
 
 FOLD_LINES = 400
@@ -51,8 +54,11 @@ class ValueView(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.browser, 1)
+        self.find_bar = FindBar(self.browser, self, lambda: self.is_folded)
+        layout.addWidget(self.find_bar)
         layout.addWidget(self._bar)
         self._bar.hide()
+        follow_palette(self, self._restyle)
 
     def _build_bar(self) -> QWidget:
         """Under the value: how much is folded, "Highlight" and "Show all (size)"."""
@@ -100,6 +106,11 @@ class ValueView(QWidget):
         self._shown = None
         self._highlight = len(text) <= HIGHLIGHT_LIMIT
         self._dirty = True
+
+    def _restyle(self) -> None:
+        """The theme changed: highlighted text is drawn again in the new colours."""
+        if not self._dirty and self.is_highlighted:
+            self._render()
 
     def ensure_rendered(self) -> None:
         if self._dirty:

@@ -7,13 +7,13 @@ The JSON is `Trace.to_json(pretty=True)`, the same document MLflow's `Trace.to_j
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app.dialogs import GoToTraceDialog
-from app.experiments.view import ExperimentListView
 from app.explorer.panel import TraceExplorer
 from app.tasks import TaskRunner
 from app.traces.model import TraceListModel
@@ -38,6 +38,17 @@ def trace_experiment(reader: StoreReader, trace_id: str) -> tuple[str, str]:
     return info.trace_id, info.experiment_id
 
 
+class ExperimentChooser(Protocol):
+    """The experiment list, as Go to Trace uses it (it sits above the trace list)."""
+
+    @property
+    def current_experiment_id(self) -> str | None: ...
+
+    def name_of(self, experiment_id: str) -> str | None: ...
+
+    def select_experiment(self, experiment_id: str) -> bool: ...
+
+
 class TraceCommands(QObject):
     """The Edit and File commands about one trace: the trace the explorer shows, or one by id.
 
@@ -58,7 +69,7 @@ class TraceCommands(QObject):
         explorer: TraceExplorer,
         model: TraceListModel,
         view: TraceListView,
-        experiments: ExperimentListView,
+        experiments: ExperimentChooser,
         parent: QWidget,
     ) -> None:
         super().__init__(parent)
@@ -101,7 +112,11 @@ class TraceCommands(QObject):
 
     def export_trace(self) -> None:
         """Save the shown trace as JSON where the user says; the writing is in the DB thread."""
-        store, trace_id = self._store, self._explorer.trace_id
+        self.export_trace_id(self._explorer.trace_id)
+
+    def export_trace_id(self, trace_id: str | None) -> None:
+        """Save trace `trace_id` (a row's, from its menu) as JSON where the user says."""
+        store = self._store
         if store is None or not trace_id:
             self._say("Select a trace to export it.")
             return

@@ -8,11 +8,16 @@ what was shown before never arrives, so a slow answer never lands in the wrong l
 * `apply` (another filter or sort) keeps the rows shown until the new first page arrives, and
   keeps them for good when the filter is malformed (`query_rejected` says where);
 * `fetch_newer` (live mode) merges traces written since the newest row into the top.
+
+The built-in columns (`Column`) are always there (the view hides the ones not chosen); tag and
+assessment columns follow them, as many as the shown query's `extras` name (`set_extras`
+reads the list again with others).
 """
 
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
@@ -32,24 +37,29 @@ from app.traces.look import (
     ERROR,
     ID,
     REQUEST_TIME,
+    TERM_ROLE,
     TRACE_ID_ROLE,
     CellLook,
+    extra_header_value,
     header_value,
 )
 from app.traces.rows import (
     Column,
+    ExtraColumn,
     LoadedPage,
     NewerRows,
     TraceItem,
     TraceQuery,
     count_traces,
+    extra_columns,
     load_newer,
     load_page,
 )
+from core.entities import TraceRowExtras
 from core.errors import QuerySyntaxError
 from core.store import Store
 
-__all__ = ["PAGE_SIZE", "TRACE_ID_ROLE", "TraceListModel"]
+__all__ = ["PAGE_SIZE", "TERM_ROLE", "TRACE_ID_ROLE", "TraceListModel"]
 
 PAGE_SIZE = 100
 
@@ -91,6 +101,8 @@ class TraceListModel(QAbstractTableModel):
         self._syntax_error: QuerySyntaxError | None = None
         self._rejected: QuerySyntaxError | None = None  # a newer filter's error; rows are older
         self._fresh: set[str] = set()  # live mode: rows merged in and not looked at yet
+        self._extras = TraceRowExtras()  # what every query asks for beyond trace_info
+        self._extra_columns: tuple[ExtraColumn, ...] = ()  # of the query shown
         self._look = CellLook()
         hints = QGuiApplication.styleHints()
         hints.colorSchemeChanged.connect(self._update_colors)
@@ -99,7 +111,7 @@ class TraceListModel(QAbstractTableModel):
         """The palette turned light or dark: state colours follow."""
         self._look.update_colors()
         if self._items:
-            last = self.index(len(self._items) - 1, len(Column) - 1)
+            last = self.index(len(self._items) - 1, self.columnCount() - 1)
             self.dataChanged.emit(self.index(0, 0), last)
 
     # -- what to show -----------------------------------------------------------------------
@@ -143,12 +155,40 @@ class TraceListModel(QAbstractTableModel):
         """The error of the filter asked for last when the rows shown are the previous one's."""
         return self._rejected
 
+    @property
+    def extra_columns(self) -> tuple[ExtraColumn, ...]:
+        """The tag and assessment columns shown, after the built-in ones."""
+        return self._extra_columns
+
+    def set_extras(self, extras: TraceRowExtras) -> None:
+        """Carry `extras` in every row from now on: the list is read again (its rows stay until
+        the new first page arrives), with a column per assessment name and tag key."""
+        if extras == self._extras:
+            return
+        self._extras = extras
+        wanted = self.wanted_query
+        if wanted is not None:
+            self.apply(wanted)
+
+    def _with_extras(self, query: TraceQuery) -> TraceQuery:
+        return query if query.extras == self._extras else replace(query, extras=self._extras)
+
+    def _show_query(self, query: TraceQuery | None) -> None:
+        """Make `query` the one shown (within a model reset: the columns may change)."""
+        self._query = query
+        self._extra_columns = extra_columns(query.extras) if query is not None else ()
+        first = len(Column)
+        verdicts = (i for i, c in enumerate(self._extra_columns, first) if c.kind == "assessment")
+        self._look.set_verdict_columns(frozenset(verdicts))
+
     def load(self, store: Store | None, query: TraceQuery | None) -> None:
         """Show `query` over `store` from the first page (nothing when either is None)."""
+        query = self._with_extras(query) if query is not None else None
         self.beginResetModel()
         self._rejected = None
         self._drop_work()
-        self._store, self._query = store, query
+        self._store = store
+        self._show_query(query)
         self._items = []
         self._fresh.clear()
         self._next_key = None
@@ -166,6 +206,7 @@ class TraceListModel(QAbstractTableModel):
         until its first page arrives, and for good if it is rejected."""
         if self._store is None or self._query is None:
             return
+        query = self._with_extras(query)
         if query == self._query and self._staged is None and not self._failed:
             if self._rejected is not None:  # back to the filter whose rows are shown
                 self._rejected = None
@@ -196,7 +237,7 @@ class TraceListModel(QAbstractTableModel):
             self._fresh.discard(trace_id)
             row = self.row_of(trace_id)
             if row is not None:
-                self.dataChanged.emit(self.index(row, 0), self.index(row, len(Column) - 1))
+                self.dataChanged.emit(self.index(row, 0), self.index(row, self.columnCount() - 1))
 
     def trace_id(self, row: int) -> str | None:
         return self._items[row][ID] if 0 <= row < len(self._items) else None
@@ -251,7 +292,8 @@ class TraceListModel(QAbstractTableModel):
     def _adopt_staged(self, page: LoadedPage) -> None:
         """The applied query's first page: it replaces the rows shown."""
         self.beginResetModel()
-        self._query, self._staged = self._staged, None
+        self._show_query(self._staged)
+        self._staged = None
         self._items = [tuple(item) for item in page.items]
         self._fresh.clear()
         self._next_key = page.next_key
@@ -343,7 +385,7 @@ class TraceListModel(QAbstractTableModel):
             self._fresh.update(item.trace_id for item in items)
             self.endInsertRows()
         by_id = {item.trace_id: item for item in fresh}
-        last_column = len(Column) - 1
+        last_column = self.columnCount() - 1
         for row in range(len(prefix) + sum(len(items) for _, items in runs)):
             item = by_id.get(self._items[row][ID])
             if item is not None and item != self._items[row]:
@@ -357,7 +399,7 @@ class TraceListModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self._items)
 
     def columnCount(self, parent: _Index = _ROOT) -> int:  # QAbstractItemModel.columnCount
-        return 0 if parent.isValid() else len(Column)
+        return 0 if parent.isValid() else len(Column) + len(self._extra_columns)
 
     def canFetchMore(self, parent: _Index) -> bool:  # QAbstractItemModel.canFetchMore
         return not parent.isValid() and not self._exhausted and not self._failed
@@ -384,4 +426,9 @@ class TraceListModel(QAbstractTableModel):
     ) -> Any:
         if orientation != Qt.Orientation.Horizontal:
             return None
-        return header_value(section, role)
+        if section < len(Column):
+            return header_value(section, role)
+        extra = section - len(Column)
+        if extra >= len(self._extra_columns):
+            return None
+        return extra_header_value(self._extra_columns[extra], role)

@@ -20,6 +20,7 @@ SORT_FIELDS: dict[Column, str] = {
     Column.REQUEST_TIME: "timestamp_ms",
     Column.DURATION: "execution_time_ms",
     Column.TOKENS: "total_tokens",
+    Column.SESSION: "session_id",
 }
 #: What a first click on a column sorts by: biggest and newest first for numbers and times.
 FIRST_ORDER: dict[Column, Qt.SortOrder] = {

@@ -1,17 +1,24 @@
 """The trace list view: uniform rows, row selection, SQL sorting from the header, j/k keys.
 
-The first arrow (or `j`/`k`) selects the row the cursor is on rather than the one past it, and
-Ctrl+End reads the remaining pages before it selects the last trace (any other key stops it).
+The first arrow (or `j`/`k`) selects the row the cursor is on rather than the one past it,
+Ctrl+End reads the remaining pages before it selects the last trace (any other key stops it),
+and Esc clears the selection (the explorer closes).
 
 Sorting is not done by the view: a header click shows the indicator and asks for the new order
 (`sort_requested`); whoever owns the query reads the list again, sorted in SQL.
+
+Columns the user did not choose are hidden sections; the visible ones get widths from sample
+texts and Request and Response share what is left, until the user drags a column edge. The
+view only asks for menus (`row_menu_requested`, `columns_menu_requested`): `TraceListMenus`
+builds them.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, Qt, Signal
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QContextMenuEvent,
     QFont,
     QFontDatabase,
     QFontMetrics,
@@ -24,7 +31,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
 from app.traces.model import TRACE_ID_ROLE, TraceListModel
-from app.traces.rows import Column
+from app.traces.rows import Column, ExtraColumn
 from app.traces.sorting import SortSpec, is_sortable
 from app.widgets import paint_placeholder
 
@@ -36,7 +43,14 @@ _WIDTH_SAMPLES = {
     Column.REQUEST_TIME: "2026-11-26 07:19:45",
     Column.DURATION: "1 min 05 s",
     Column.TOKENS: "12,345",
+    Column.SESSION: "session-0123456",
+    Column.USER: "someone@example",
+    Column.COST: "$0.0123",
 }
+#: Tag and assessment columns: as wide as their title or this sample, at most `_MAX_EXTRA`.
+_EXTRA_SAMPLE = "Pass · value"
+_MAX_EXTRA = 220
+_PREVIEWS = (Column.REQUEST, Column.RESPONSE)
 #: Drawn over the rows while the filter asked for has an error.
 STALE_ROWS = "The filter above has an error: these rows are from the previous filter."
 _PADDING = 18  # the item's margins on both sides, and a little air
@@ -49,6 +63,8 @@ class TraceListView(QTableView):
     trace_selected = Signal(str)  # trace id ("" when the selection is cleared)
     trace_opened = Signal(str)  # Enter on a trace: the user wants to look into it
     sort_requested = Signal(object)  # a SortSpec picked in the header
+    row_menu_requested = Signal(object, object)  # (QModelIndex of the cell, global QPoint)
+    columns_menu_requested = Signal(object)  # a global QPoint: the column chooser goes there
 
     def __init__(self, model: TraceListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -66,6 +82,9 @@ class TraceListView(QTableView):
         self.setCornerButtonEnabled(False)
         self._fitting = False
         self._user_sized = False  # once the user drags a column edge, widths are theirs
+        self._natural: dict[int, int] = {}  # section -> its width from a sample text
+        self._hidden: frozenset[Column] = frozenset()
+        self._sized_extras: tuple[ExtraColumn, ...] = ()  # the tag / assessment columns sized
         self._sort = SortSpec()
         self._set_up_headers()
         self.selectionModel().selectionChanged.connect(self._emit_selection)
@@ -86,6 +105,10 @@ class TraceListView(QTableView):
         model.load_failed.connect(self._give_up_reselect)
         model.query_rejected.connect(self._give_up_reselect)
         model.rowsInserted.connect(self._keep_rows_in_view)
+        # Tag and assessment columns come and go with a reset: the header resizes sections then
+        # (the stretched last one gives its width back), which is no sizing by the user.
+        model.modelAboutToBeReset.connect(self._start_fitting)
+        model.modelReset.connect(self._size_new_columns)
         self._seeking_end = False
         model.page_loaded.connect(self._continue_to_end)
         for signal in (model.load_failed, model.modelReset):
@@ -109,6 +132,10 @@ class TraceListView(QTableView):
         columns.sectionResized.connect(self._on_section_resized)
         columns.setSectionsClickable(True)
         columns.setSortIndicatorShown(True)
+        columns.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        columns.customContextMenuRequested.connect(
+            lambda pos: self.columns_menu_requested.emit(columns.mapToGlobal(pos))
+        )
         self.show_sort(self._sort)
         columns.sortIndicatorChanged.connect(self._on_sort_indicator)
         self.reset_column_widths()
@@ -128,36 +155,94 @@ class TraceListView(QTableView):
         self._sort = SortSpec(Column(section), order)
         self.sort_requested.emit(self._sort)
 
+    # -- columns ----------------------------------------------------------------------------
+
+    def set_hidden_columns(self, hidden: frozenset[Column]) -> None:
+        """Hide the built-in columns in `hidden` and show the others; widths fit again unless
+        the user sized them."""
+        self._hidden = frozenset(hidden)
+        self._fitting = True  # hiding resizes a section to 0: not the user's doing
+        for column in Column:
+            self.setColumnHidden(column, column in self._hidden)
+        self._fitting = False
+        self._fit_previews()
+
     def reset_column_widths(self) -> None:
         """Widths from sample texts; Request and Response share what is left of the width."""
+        self._natural = {}  # measured again: the font may have changed
         self._fitting = True
-        model = self.model()
-        for column, sample in _WIDTH_SAMPLES.items():
-            font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
-            if column != Column.TRACE_ID:
-                font = QFont(self.font())
-                font.setBold(True)  # new rows in live mode are bold: they must fit too
-            metrics = QFontMetrics(font)
-            title = str(model.headerData(column, Qt.Orientation.Horizontal))
-            text = max(
-                metrics.horizontalAdvance(sample), self.fontMetrics().horizontalAdvance(title)
-            )
-            self.setColumnWidth(column, text + _PADDING)
+        for section in range(self.model().columnCount()):
+            self.setColumnWidth(section, self._natural_width(section))
         self._fitting = False
         self._user_sized = False
         self._fit_previews()
 
-    def _fit_previews(self) -> None:
-        fixed = sum(self.columnWidth(c) for c in Column if c < Column.REQUEST)
-        share = max(self.viewport().width() - fixed, 2 * _MIN_PREVIEW) // 2
+    def _natural_width(self, section: int) -> int:
+        """A column's width from its sample text (or title); previews start at their minimum."""
+        if section not in self._natural:
+            title = str(self.model().headerData(section, Qt.Orientation.Horizontal) or "")
+            title_width = self.fontMetrics().horizontalAdvance(title) + _PADDING
+            if section in _PREVIEWS:
+                width = _MIN_PREVIEW
+            elif section in _WIDTH_SAMPLES:
+                font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+                if section != Column.TRACE_ID:
+                    font = QFont(self.font())
+                    font.setBold(True)  # new rows in live mode are bold: they must fit too
+                sample = QFontMetrics(font).horizontalAdvance(_WIDTH_SAMPLES[Column(section)])
+                width = max(sample + _PADDING, title_width)
+            else:  # a tag or assessment column
+                sample = self.fontMetrics().horizontalAdvance(_EXTRA_SAMPLE) + _PADDING
+                width = min(max(sample, title_width), _MAX_EXTRA)
+            self._natural[section] = width
+        return self._natural[section]
+
+    def _start_fitting(self) -> None:
         self._fitting = True
-        self.setColumnWidth(Column.REQUEST, share)
-        self.setColumnWidth(Column.RESPONSE, share)
+
+    def _size_new_columns(self) -> None:
+        """After a reset: tag and assessment columns that changed get their widths (the same
+        ones keep theirs: F5 or another filter), and the built-in columns chosen away stay
+        hidden."""
+        extras = self.trace_model().extra_columns
+        if extras != self._sized_extras:
+            self._sized_extras = extras
+            self._natural = {k: v for k, v in self._natural.items() if k < len(Column)}
+            for section in range(len(Column), len(Column) + len(extras)):
+                self.setColumnWidth(section, self._natural_width(section))
+        for column in Column:
+            self.setColumnHidden(column, column in self._hidden)
+        self._fitting = False
+        self._fit_previews()
+
+    def _last_visible(self) -> int:
+        """The rightmost visible section: it stretches to the view's edge."""
+        header = self.horizontalHeader()
+        for visual in range(header.count() - 1, -1, -1):
+            logical = header.logicalIndex(visual)
+            if not header.isSectionHidden(logical):
+                return logical
+        return -1
+
+    def _fit_previews(self) -> None:
+        """Request and Response (those shown) share the width the other columns leave."""
+        previews = [c for c in _PREVIEWS if not self.isColumnHidden(c)]
+        if self._user_sized or not previews:
+            return
+        fixed = sum(
+            self._natural_width(section)
+            for section in range(self.model().columnCount())
+            if section not in previews and not self.isColumnHidden(section)
+        )
+        share = max(self.viewport().width() - fixed, len(previews) * _MIN_PREVIEW) // len(previews)
+        self._fitting = True
+        for column in previews:
+            self.setColumnWidth(column, share)
         self._fitting = False
 
     def _on_section_resized(self, section: int, _old: int, _new: int) -> None:
         # The last section follows the view's width by itself (stretchLastSection).
-        if not self._fitting and section != Column.RESPONSE:
+        if not self._fitting and section != self._last_visible():
             self._user_sized = True
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # QTableView.resizeEvent
@@ -190,10 +275,29 @@ class TraceListView(QTableView):
             super().keyPressEvent(moved)
             event.accept()
         elif key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.selected_trace_id():
-            self.trace_opened.emit(self.selected_trace_id() or "")
+            self.open_selected()
+            event.accept()
+        elif plain and key == Qt.Key.Key_Escape and self.selected_trace_id():
+            self.clearSelection()  # no trace: the explorer closes and the list has the width
             event.accept()
         else:
             super().keyPressEvent(event)
+
+    def open_selected(self) -> None:
+        """Look into the selected trace (Enter, or Open in the row menu)."""
+        trace_id = self.selected_trace_id()
+        if trace_id:
+            self.trace_opened.emit(trace_id)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # QTableView.contextMenuEvent
+        if event.reason() == QContextMenuEvent.Reason.Mouse:
+            index, where = self.indexAt(event.pos()), event.globalPos()
+        else:  # the menu key: the current cell
+            index = self.currentIndex()
+            corner = self.visualRect(index).bottomLeft() if index.isValid() else QPoint(0, 0)
+            where = self.viewport().mapToGlobal(corner)
+        self.row_menu_requested.emit(index, where)
+        event.accept()
 
     def go_to_end(self) -> None:
         """Select the last trace of the whole list, reading the pages not loaded yet first."""

@@ -72,8 +72,14 @@ def show_window(qtbot: QtBot, window: MainWindow) -> MainWindow:
 
 
 def select_experiment(qtbot: QtBot, window: MainWindow, experiment_id: str) -> None:
-    """Pick an experiment in the sidebar and wait for its first page of traces."""
-    with qtbot.waitSignal(window.trace_model.page_loaded, timeout=WAIT_MS):
+    """Pick an experiment in the sidebar and wait for its first page of traces (none to wait
+    for when it is the one shown already: a database opens on the experiment used last)."""
+    model = window.trace_model
+    shown = model.query is not None and model.query.experiment_ids == (experiment_id,)
+    if window.experiment_view.current_experiment_id == experiment_id and shown:
+        qtbot.waitUntil(lambda: not model.is_loading, timeout=WAIT_MS)
+        return
+    with qtbot.waitSignal(model.page_loaded, timeout=WAIT_MS):
         assert window.experiment_view.select_experiment(experiment_id)
 
 

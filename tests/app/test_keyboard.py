@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QDialog, QLabel
+from PySide6.QtWidgets import QAbstractButton, QApplication, QDialog, QLabel
 from pytestqt.qtbot import QtBot
 
 from app.dialogs import GoToTraceDialog
@@ -101,6 +102,24 @@ def test_alt_digits_pick_the_span_detail_tab(qtbot: QtBot, active: MainWindow) -
     for number, name in ((3, "Outputs"), (6, "Raw JSON"), (2, "Inputs")):
         qtbot.keyClick(focused(active), str(number), Qt.KeyboardModifier.AltModifier)
         assert detail.current_tab() == name
+
+
+def test_ctrl_f_finds_text_in_a_payload(qtbot: QtBot, active: MainWindow) -> None:
+    select_first_trace(qtbot, active)
+    qtbot.keyClick(active.trace_view, Qt.Key.Key_Return)
+    qtbot.keyClick(focused(active), "6", Qt.KeyboardModifier.AltModifier)  # Raw JSON
+    raw = active.explorer.detail.values["Raw JSON"]
+    assert focused(active) is active.explorer.spans.view  # Ctrl+F works from the span tree too
+    qtbot.keyClick(focused(active), Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
+    bar = raw.find_bar
+    assert bar.isVisible() and focused(active) is bar.edit
+    qtbot.keyClicks(bar.edit, "span_id")
+    assert raw.browser.textCursor().selectedText() == "span_id"
+    assert bar.result.text().endswith("found")
+    qtbot.keyClicks(bar.edit, "-not-there")
+    assert bar.result.text() == "Not found"
+    qtbot.keyClick(bar.edit, Qt.Key.Key_Escape)
+    assert not bar.isVisible() and focused(active) is raw.browser
 
 
 def test_j_types_a_j_in_the_filter_bar(qtbot: QtBot, active: MainWindow) -> None:
@@ -209,6 +228,7 @@ def test_f1_lists_the_shortcuts(qtbot: QtBot, active: MainWindow) -> None:
     label = dialog.findChild(QLabel, "shortcutsText")
     assert label is not None
     every = ("Ctrl+L", "Ctrl+E", "F5", "Ctrl+Shift+L", "Ctrl+C", "J / ↓", "/", "Alt+1 … Alt+6")
+    every = (*every, "Ctrl+F")
     for keys in (*every, "Home / Ctrl+End", "Ctrl+Tab / Ctrl+Shift+Tab"):
         assert f"<b>{keys}</b>" in label.text()
     dialog.close()
@@ -228,3 +248,23 @@ def test_shortcuts_of_the_actions(window: MainWindow) -> None:
     for action, key in keys.items():
         assert action.shortcut().toString() == key
     assert not actions.go_to_trace.isEnabled()  # nothing open yet
+
+
+def test_every_alt_letter_opens_one_thing(window: MainWindow) -> None:
+    """On every tab, the menus', the tabs' and that page's own mnemonics differ: Alt+E is the
+    Edit menu and nothing else, Alt+U the Evaluations tab, Alt+C its Compare."""
+
+    def letter(text: str) -> str | None:
+        found = re.search(r"&([^&])", text.replace("&&", ""))
+        return found.group(1).lower() if found else None
+
+    menus = [a.text() for a in window.menuBar().actions()]
+    tabs = [window.modes.tabText(i) for i in range(window.modes.count())]
+    assert all(letter(text) for text in (*menus, *tabs))
+    for index in range(window.modes.count()):
+        page = window.modes.widget(index)
+        buttons = [b.text() for b in page.findChildren(QAbstractButton) if letter(b.text())]
+        texts = [*menus, *tabs, *buttons]
+        letters = [letter(text) for text in texts]
+        clashes = {t: c for t, c in zip(texts, letters, strict=True) if letters.count(c) > 1}
+        assert clashes == {}, (tabs[index], clashes)

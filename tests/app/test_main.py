@@ -11,7 +11,9 @@ from pytestqt.qtbot import QtBot
 
 import app.demo
 from app.__main__ import main, parse_args
+from app.crash import log_folder
 from app.demo import demo_folder, prepare_demo
+from app.folders import data_folder
 from app.main_window import MainWindow
 
 
@@ -70,8 +72,12 @@ def test_a_failing_recipe_says_why(tmp_path: Path) -> None:
 
 
 def test_demo_lives_in_the_app_data_folder() -> None:
-    assert demo_folder().name == "demo"
-    assert "TraceDeskTests" in str(demo_folder())
+    """`<data folder>/<application name>/demo`: the name once, not `TraceDesk/TraceDesk`."""
+    folder = demo_folder()
+    assert folder.name == "demo" and folder.parent == data_folder()
+    assert data_folder().name == QApplication.applicationName() == "TraceDeskTests"
+    assert data_folder().parent.name != QApplication.organizationName()
+    assert log_folder().parent == data_folder()
 
 
 def test_main_starts_on_the_demo(

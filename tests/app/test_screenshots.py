@@ -43,8 +43,7 @@ def test_shot_synthetic(
     qtbot: QtBot, shown: MainWindow, synthetic: SyntheticDb, shot: Callable[..., Path]
 ) -> None:
     open_and_wait(qtbot, shown, synthetic.path)
-    with qtbot.waitSignal(shown.trace_model.page_loaded, timeout=WAIT_MS):
-        shown.experiment_view.select_experiment(LOAD_TEST)
+    select_experiment(qtbot, shown, LOAD_TEST)
     qtbot.waitUntil(lambda: shown.trace_model.total == 3000, timeout=WAIT_MS)
     shown.trace_view.select_row(3)
     shot(shown, "synthetic")
@@ -54,8 +53,7 @@ def test_shot_empty_experiment(
     qtbot: QtBot, shown: MainWindow, synthetic: SyntheticDb, shot: Callable[..., Path]
 ) -> None:
     open_and_wait(qtbot, shown, synthetic.path)
-    with qtbot.waitSignal(shown.trace_model.page_loaded, timeout=WAIT_MS):
-        shown.experiment_view.select_experiment("0")
+    select_experiment(qtbot, shown, "0")
     assert shown.trace_view.placeholder_text() == "No traces in this experiment yet."
     shot(shown, "empty-experiment")
 

@@ -6,6 +6,7 @@ TRACEDESK_SHOTS=shots QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest tests
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -79,3 +80,41 @@ def test_theme_changed_in_settings_applies_to_the_open_window(
     assert view.palette().color(QPalette.ColorRole.Base).lightness() < 60
     folder = Path(os.environ.get("TRACEDESK_SHOTS") or db318.parent)
     assert window.grab().save(str(folder / "theme-switched-dark.png"))
+
+
+def test_switching_the_theme_redraws_what_is_shown(
+    qtbot: QtBot, window: MainWindow, db318: Path, look: ThemeApplier
+) -> None:
+    """Light → dark → light: a span's highlighted inputs are drawn again in the new colours,
+    not left in the old ones (near-invisible punctuation on black)."""
+    from app import settings
+
+    window.theme = look
+
+    def switch(theme: str) -> None:  # as the Settings dialog does
+        settings.set_theme(theme)
+        window.apply_settings()
+
+    switch("light")
+    window.resize(1280, 780)
+    window.show()
+    qtbot.waitExposed(window)
+    open_and_wait(qtbot, window, db318)
+    select_experiment(qtbot, window, "1")
+    with qtbot.waitSignal(window.explorer.trace_loaded, timeout=10_000):
+        window.commands.go_to_trace(NESTED)
+    detail = window.explorer.detail
+    detail.choose_tab("Raw JSON")
+    raw = detail.values["Raw JSON"]
+    qtbot.waitUntil(lambda: raw.is_highlighted and bool(raw.browser.toPlainText()), timeout=10_000)
+
+    def colors() -> set[str]:
+        return set(re.findall(r"color:(#[0-9a-f]{6})", raw.browser.toHtml()))
+
+    light = colors()
+    switch("dark")
+    qtbot.waitUntil(lambda: colors() != light, timeout=10_000)
+    dark = colors()
+    assert dark and not dark & light - {"#000000"}  # every highlight colour changed
+    switch("light")
+    qtbot.waitUntil(lambda: colors() == light, timeout=10_000)

@@ -191,6 +191,9 @@ def test_cells_and_tooltips(qtbot: QtBot, runner: TaskRunner, store: Store) -> N
         "Tokens",
         "Request",
         "Response",
+        "Session",  # these three are hidden until chosen (test_trace_columns.py)
+        "User",
+        "Cost",
     ]
     row = model.row_of(f"tr-{0:032x}")  # trace 0: a multi-line, long request
     assert row == 1  # trace 1 has the same timestamp and the larger id

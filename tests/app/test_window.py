@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 from app import formatting as fmt
 from app.main_window import MainWindow
 from app.traces.rows import Column
-from tests.app.helpers import WAIT_MS, open_and_wait
+from tests.app.helpers import WAIT_MS, open_and_wait, select_experiment
 
 EXPECTED_318 = [("evaluation_test", 6), ("custom_tracing", 5), ("Default", 1)]
 
@@ -43,6 +43,16 @@ def experiments_in_database(db: Path) -> list[tuple[str, str, int]]:
     return [(str(i), name, count) for i, name, count in rows]
 
 
+def most_active_in_database(db: Path) -> str:
+    """The experiment holding the newest trace, read with plain SQL."""
+    with sqlite3.connect(db) as connection:
+        (experiment_id,) = connection.execute(
+            "SELECT experiment_id FROM trace_info ORDER BY timestamp_ms DESC LIMIT 1"
+        ).fetchone()
+    connection.close()
+    return str(experiment_id)
+
+
 def ids_in_database(db: Path, experiment_id: str) -> list[str]:
     with sqlite3.connect(db) as connection:
         rows = connection.execute(
@@ -58,18 +68,13 @@ def cell(window: MainWindow, row: int, column: Column) -> str:
     return str(window.trace_model.index(row, column).data())
 
 
-def select_experiment(qtbot: QtBot, window: MainWindow, experiment_id: str) -> None:
-    with qtbot.waitSignal(window.trace_model.page_loaded, timeout=WAIT_MS):
-        assert window.experiment_view.select_experiment(experiment_id)
-
-
 def test_opens_each_fixture(qtbot: QtBot, window: MainWindow, fixture_db: Path) -> None:
     store = open_and_wait(qtbot, window, fixture_db)
     expected = experiments_in_database(fixture_db)
     assert experiments(window) == [(name, count) for _, name, count in expected]
-    newest = expected[0][0]
-    assert window.experiment_view.current_experiment_id == newest
-    assert shown_ids(window) == ids_in_database(fixture_db, newest)  # newest first
+    active = most_active_in_database(fixture_db)  # a file opens on its latest work
+    assert window.experiment_view.current_experiment_id == active
+    assert shown_ids(window) == ids_in_database(fixture_db, active)  # newest first
     qtbot.waitUntil(lambda: window.trace_model.total is not None, timeout=WAIT_MS)
     status = window.status
     assert status.file_label.text() == str(fixture_db)

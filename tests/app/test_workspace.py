@@ -95,12 +95,21 @@ def test_closing_the_database_clears_the_explorer(
     assert window.status.trace_label.text() == ""
 
 
+def open_a_trace(qtbot: QtBot, window: MainWindow, db: Path) -> None:
+    """Open `db` in `window` and select its first trace: the explorer shows."""
+    window.show()
+    qtbot.waitExposed(window)
+    open_and_wait(qtbot, window, db)
+    with qtbot.waitSignal(window.explorer.trace_loaded, timeout=WAIT_MS):
+        window.trace_view.select_row(0)
+    assert window.workspace.explorer_open and window.explorer.isVisible()
+
+
 def test_explorer_below_and_splitter_sizes_are_kept(
-    qtbot: QtBot, make_window: Callable[..., MainWindow]
+    qtbot: QtBot, make_window: Callable[..., MainWindow], db318: Path
 ) -> None:
     first = make_window()
-    first.show()
-    qtbot.waitExposed(first)
+    open_a_trace(qtbot, first, db318)
     first.menu_actions.explorer_below.trigger()
     assert first.workspace.orientation() == Qt.Orientation.Vertical
     total = sum(first.workspace.sizes())
@@ -108,10 +117,28 @@ def test_explorer_below_and_splitter_sizes_are_kept(
     sizes = first.workspace.sizes()
     first.close()
     again = make_window()
-    again.show()
-    qtbot.waitExposed(again)
+    open_a_trace(qtbot, again, db318)
     assert again.menu_actions.explorer_below.isChecked()
     assert again.workspace.orientation() == Qt.Orientation.Vertical
     assert abs(again.workspace.sizes()[0] - sizes[0]) <= 2
     again.menu_actions.explorer_below.trigger()  # back beside: that arrangement's sizes
     assert again.workspace.orientation() == Qt.Orientation.Horizontal
+
+
+def test_the_list_has_the_width_while_no_trace_is_open(
+    qtbot: QtBot, window: MainWindow, db318: Path
+) -> None:
+    window.show()
+    qtbot.waitExposed(window)
+    open_and_wait(qtbot, window, db318)
+    workspace = window.workspace
+    assert not workspace.explorer_open and not window.explorer.isVisible()
+    assert workspace.list_panel.width() == workspace.width()
+    with qtbot.waitSignal(window.explorer.trace_loaded, timeout=WAIT_MS):
+        window.trace_view.select_row(0)
+    list_width, explorer_width = workspace.sizes()
+    assert window.explorer.isVisible() and list_width > explorer_width > 0
+    window.explorer.setFocus()
+    window.trace_view.clearSelection()  # no trace: the explorer goes, the focus to the list
+    assert not window.explorer.isVisible() and window.shown_trace_id is None
+    qtbot.waitUntil(lambda: workspace.list_panel.width() == workspace.width(), timeout=WAIT_MS)

@@ -291,3 +291,19 @@ def test_no_search_timer_runs_while_the_grid_is_hidden(
     with qtbot.waitSignal(model.matched, timeout=WAIT_MS):
         page.tabs.setCurrentWidget(page.grid)
     assert model.query.text == "question 1" and model.matching == 1
+
+
+def test_the_first_arrow_in_the_runs_selects_the_first_run(
+    qtbot: QtBot, window: MainWindow, page: EvaluationsPage, db318: Path
+) -> None:
+    """Tabbing into the runs puts Qt's cursor on row 1 unselected; Down selects that row,
+    it does not skip to row 2 (and the same in every row table)."""
+    open_experiment(qtbot, window, page, db318, FIXTURE_EXPERIMENT)
+    view = page.runs_view
+    view.setFocus(Qt.FocusReason.TabFocusReason)
+    view.setCurrentIndex(page.runs_model.index(0, 0))  # where Qt's focus-in puts the cursor
+    view.clearSelection()
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert [i.row() for i in view.selectionModel().selectedRows()] == [0]
+    qtbot.keyClick(view, Qt.Key.Key_Down)  # then arrows move as usual
+    assert [i.row() for i in view.selectionModel().selectedRows()] == [1]

@@ -14,9 +14,11 @@ from PySide6.QtGui import QGuiApplication
 from pytestqt.qtbot import QtBot
 
 from app.explorer import TraceExplorer
+from app.explorer.assessments import AssessmentList
 from app.spans.detail import ATTRIBUTES, CHAT, EVENTS, INPUTS, OUTPUTS, RAW
 from app.spans.model import Column
 from app.tasks import TaskRunner
+from app.widgets import ElidedLabel
 from core.store.store import Store
 from tests.app.explorer.data import (
     AGENT,
@@ -265,6 +267,30 @@ def test_header_facts_copy_and_assessments(
     assert tags.body.isVisible() and header.chips.count() > 5
     chip = header.chips.itemAt(0).widget()
     assert chip.toolTip().startswith("<p style='white-space:pre-wrap'>")
+
+
+def test_narrow_assessments_are_elided_instead_of_cut(
+    qtbot: QtBot, db318: Path, open_store: OpenStore
+) -> None:
+    """A narrow explorer: names and sources give up width with "…", the tooltip has all."""
+    trace = open_store(db318).reader.get_trace(ASSESSED)
+    listing = AssessmentList()
+    qtbot.addWidget(listing)
+    listing.show_assessments(trace.info.assessments)
+    listing.resize(260, 80)
+    listing.show()
+    qtbot.waitExposed(listing)
+    rows = listing.rows
+    squeezed = 0
+    for label in (rows[0][0], rows[0][2], rows[1][0], rows[1][2]):
+        assert isinstance(label, ElidedLabel)
+        shown, room = label.shown_text(), label.contentsRect().width()
+        assert room > 0 and label.fontMetrics().horizontalAdvance(shown) <= room
+        if label.fontMetrics().horizontalAdvance(label.text()) > room:
+            squeezed += 1
+            assert "…" in shown  # cut with an ellipsis, never mid-letter
+        assert label.toolTip()
+    assert squeezed  # the width really was too small for some of them
 
 
 @pytest.mark.parametrize(("width", "height", "orientation"), [(1280, 700, 1), (700, 1000, 2)])

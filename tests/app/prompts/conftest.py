@@ -3,6 +3,7 @@ answers for the page's questions, and no trace writer left running."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from pytestqt.qtbot import QtBot
 import core
 from app.main_window import MainWindow
 from app.prompts import dialogs
+from app.prompts.data import NewVersion
 from app.prompts.page import PromptsPage
 from core import tracking
 from tests.app.helpers import WAIT_MS, open_and_wait
@@ -98,8 +100,8 @@ def answers(monkeypatch: pytest.MonkeyPatch) -> Answers:
         given.asked.append(f"unsaved {name} {'save' if can_save else 'keep'}")
         return given.unsaved
 
-    def message(_parent: Any, name: str, version: int, suggestion: str) -> str | None:
-        given.asked.append(f"message {name} v{version}: {suggestion}")
+    def message(_parent: Any, new: NewVersion, suggestion: str) -> str | None:
+        given.asked.append(f"message {new.name} v{new.version}: {suggestion}")
         return given.message
 
     def move(_parent: Any, aliases: Any, versions: Any, version: int) -> tuple[str, int] | None:
@@ -157,3 +159,10 @@ def select_version(page: PromptsPage, version: int) -> None:
     page.versions.view.selectRow(row)
     current = page.versions.current_version()
     assert current is not None and current.version == version
+
+
+def shot_path(tmp_path: Path, name: str) -> str:
+    """Where `prompts_<name>.png` goes: $TRACEDESK_SHOTS when set (kept), else `tmp_path`."""
+    folder = Path(os.environ.get("TRACEDESK_SHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(folder / f"prompts_{name}.png")

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from app.prompts import dialogs
+from app.prompts.data import NewVersion
 from core.entities.prompt import PromptVersion
 
 #: The real functions, captured before the autouse `answers` fixture patches the module.
@@ -76,3 +77,28 @@ def test_the_move_alias_dialog_checks_the_name(qtbot: QtBot) -> None:
     dialog.target.setCurrentIndex(dialog.target.findData(3))
     dialog._accept_if_valid()
     assert dialog.result() == 1 and dialog.chosen() == ("staging-2", 3)
+
+
+def test_the_save_dialog_says_what_a_chat_version_writes(qtbot: QtBot) -> None:
+    base = PromptVersion("helper", 1, [{"role": "user", "content": "{{ q }}"}], tags={"team": "x"})
+    chat = [
+        {"role": "system", "content": "Be <b>brief</b>."},
+        {"role": "user", "content": "{{ q }}"},
+    ]
+    new = NewVersion("helper", 2, chat, base, aliases={})
+    dialog = dialogs.CommitMessageDialog(new, "Edited from version 1", None)
+    qtbot.addWidget(dialog)
+    assert dialog.said().splitlines() == [
+        "Save “helper” as version 2",
+        "Template: Chat template, edited from version 1:",
+        "Commit message: Edited from version 1",
+        "Optional, as in MLflow, but a short note of what changed helps whoever reads the history.",
+        "Tags: None (version 1's tags are not copied: team).",
+        "Aliases: None (prompts:/helper@latest will load version 2).",
+    ]
+    assert "Be <b>brief</b>." in dialog.template.toPlainText()  # shown as written, escaped
+    several = NewVersion("qa", 4, "x", VERSIONS[0], {"staging": 3, "production": 2})
+    assert dialogs.aliases_text(several) == (
+        "Not moved: production stays at version 2, staging at version 3 "
+        "(prompts:/qa@latest will load version 4)."
+    )

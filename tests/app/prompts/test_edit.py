@@ -9,13 +9,22 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+import core
 from app.main_window import MainWindow
 from app.prompts import dialogs, drafts
 from app.prompts.page import PromptsPage
+from core import tracking
 from core.store.store import Store
 from core.store.writer import StoreWriter
 from tests.app.helpers import WAIT_MS, lock_exclusively, show_window
-from tests.app.prompts.conftest import Answers, OpenPrompts, Registry, select_prompt
+from tests.app.prompts.conftest import (
+    Answers,
+    OpenPrompts,
+    Registry,
+    select_prompt,
+    select_version,
+    shot_path,
+)
 
 REAL_COMMIT_DIALOG = dialogs.ask_commit_message
 
@@ -70,7 +79,7 @@ def test_edit_and_save_a_new_version(
         "for an audience",
     )
     with Store.open(registry_db.path) as store:
-        assert "0" in store.prompt_registry.prompts("qa")[0].tags["_mlflow_experiment_ids"]
+        assert store.prompt_registry.prompts("qa")[0].tags["_mlflow_experiment_ids"] == ",0,"
     model = page.list_panel.model
     qtbot.waitUntil(lambda: model.index(model.row_of("qa") or 0, 1).data() == "v4")
     assert drafts.load_draft(page._database, "qa") is None
@@ -103,6 +112,78 @@ def test_the_commit_message_dialog_suggests_and_may_be_emptied(
         2,
         "Summarise {{ text }} in one line",
         None,
+    )
+
+
+def prompt_state(path: Path, name: str) -> tuple[dict[str, str], dict[str, int]]:
+    """The prompt's own tags and its aliases, read back through core."""
+    with Store.open(path) as store:
+        registry = store.prompt_registry
+        return dict(registry.prompts(name)[0].tags), registry.aliases(name)
+
+
+def test_saving_writes_only_the_new_version_whatever_experiment_is_selected(
+    qtbot: QtBot,
+    registry_db: Registry,
+    open_prompts: OpenPrompts,
+    page_window: tuple[MainWindow, PromptsPage],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Issue 16 #11: a save linked the prompt to the selected experiment; the dialog now says
+    what is written, and that is all that changes."""
+    core.set_tracking_uri(registry_db.path)
+    other = core.create_experiment("unrelated")
+    tracking.reset()
+    before = prompt_state(registry_db.path, "qa")
+    assert before == (
+        {"mlflow.prompt.is_prompt": "true", "_mlflow_experiment_ids": ",0,"},
+        {"production": 2},
+    )
+    window, _ = page_window
+    page = open_prompts(registry_db.path, writable=True)
+    assert window.experiment_view.select_experiment(other)  # in the sidebar, as a user does
+    assert page._experiment_id == other
+    select_prompt(qtbot, page, "qa")
+    select_version(page, 2)
+    page.edit()
+    type_into_editor(qtbot, page, "Answer {{ question }} for {{ audience }}.")
+    monkeypatch.setattr(dialogs, "ask_commit_message", REAL_COMMIT_DIALOG)
+    said: list[str] = []
+
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, dialogs.CommitMessageDialog)
+        said.append(dialog.said())
+        said.append(dialog.template.toPlainText())
+        dialog.message.setText("for an audience")
+        dialog.grab().save(shot_path(tmp_path, "save_dialog"))
+        dialog.accept()
+
+    QTimer.singleShot(0, answer)
+    save_and_wait(qtbot, page)
+    written, template = said
+    assert written.splitlines() == [
+        "Save “qa” as version 4",
+        "Template: Text template, edited from version 2:",
+        "Commit message: Edited from version 2; adds {{ audience }}",
+        "Optional, as in MLflow, but a short note of what changed helps whoever reads the history.",
+        "Tags: None.",
+        "Aliases: Not moved: production stays at version 2 "
+        "(prompts:/qa@latest will load version 4).",
+    ]
+    assert template.splitlines() == [
+        "Variables: {{ question }} {{ audience }}",
+        "Answer {{ question }} for {{ audience }}.",
+    ]
+    assert prompt_state(registry_db.path, "qa") == before  # no experiment linked, no alias moved
+    with Store.open(registry_db.path) as store:
+        new = store.prompt_registry.prompt_version("qa", 4)
+    assert (new.template, new.commit_message, dict(new.tags), new.aliases) == (
+        "Answer {{ question }} for {{ audience }}.",
+        "for an audience",
+        {},
+        (),
     )
 
 
