@@ -29,6 +29,17 @@ def look(qapp: QApplication) -> Iterator[ThemeApplier]:
     applier.apply("system", None)
 
 
+def show_nested_trace(qtbot: QtBot, window: MainWindow, db: Path, size: tuple[int, int]) -> None:
+    """Show `window` at `size` with the nested trace of `db` open in the explorer."""
+    window.resize(*size)
+    window.show()
+    qtbot.waitExposed(window)
+    open_and_wait(qtbot, window, db)
+    select_experiment(qtbot, window, "1")
+    with qtbot.waitSignal(window.explorer.trace_loaded, timeout=10_000):
+        window.commands.go_to_trace(NESTED)
+
+
 @pytest.mark.parametrize("theme", ["light", "dark"])
 def test_theme_shot(
     qtbot: QtBot,
@@ -41,13 +52,7 @@ def test_theme_shot(
     window = make_window()
     dark = QApplication.palette().color(QPalette.ColorRole.Base).lightness() < 128
     assert dark == (theme == "dark")
-    window.resize(1400, 860)
-    window.show()
-    qtbot.waitExposed(window)
-    open_and_wait(qtbot, window, db318)
-    select_experiment(qtbot, window, "1")
-    with qtbot.waitSignal(window.explorer.trace_loaded, timeout=10_000):
-        window.commands.go_to_trace(NESTED)
+    show_nested_trace(qtbot, window, db318, (1400, 860))
     folder = Path(os.environ.get("TRACEDESK_SHOTS") or db318.parent)
     folder.mkdir(parents=True, exist_ok=True)
     for index in range(window.modes.count()):
@@ -96,13 +101,7 @@ def test_switching_the_theme_redraws_what_is_shown(
         window.apply_settings()
 
     switch("light")
-    window.resize(1280, 780)
-    window.show()
-    qtbot.waitExposed(window)
-    open_and_wait(qtbot, window, db318)
-    select_experiment(qtbot, window, "1")
-    with qtbot.waitSignal(window.explorer.trace_loaded, timeout=10_000):
-        window.commands.go_to_trace(NESTED)
+    show_nested_trace(qtbot, window, db318, (1280, 780))
     detail = window.explorer.detail
     detail.choose_tab("Raw JSON")
     raw = detail.values["Raw JSON"]

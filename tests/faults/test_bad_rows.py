@@ -26,22 +26,7 @@ from core.cli import main as cli_main
 from core.client import Client
 from core.entities import Trace
 from core.store.store import Store
-from tests.app.conftest import (  # the window fixtures of the app tests
-    application_names,
-    make_window,
-    no_dangling_threads,
-    temporary_settings,
-    window,
-)
 from tests.app.helpers import WAIT_MS, open_and_wait, select_experiment
-
-__all__ = [  # fixtures, used by name
-    "application_names",
-    "make_window",
-    "no_dangling_threads",
-    "temporary_settings",
-    "window",
-]
 
 CHAT_TRACE = "tr-6a0851c5009984c0295519cd96b86728"  # experiment 0: one ChatOllama span, events
 NESTED_TRACE = "tr-8994d05b63f61f086eee7e8a1d4106e8"  # experiment 1: a root and two children

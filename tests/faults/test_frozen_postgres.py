@@ -30,23 +30,8 @@ from core.errors import UnreachableStoreError
 from core.store import server_watch
 from core.store.connection import CONNECT_TIMEOUT_S, database_errors
 from core.store.store import Store
-from tests.app.conftest import (  # the window fixtures of the app tests
-    application_names,
-    make_window,
-    no_dangling_threads,
-    temporary_settings,
-    window,
-)
 from tests.app.helpers import open_and_wait
 from tests.postgres import SUPERUSER, PostgresCluster, running_cluster
-
-__all__ = [  # fixtures, used by name
-    "application_names",
-    "make_window",
-    "no_dangling_threads",
-    "temporary_settings",
-    "window",
-]
 
 pytestmark = pytest.mark.postgres
 

@@ -22,24 +22,9 @@ import core
 from app.main_window import MainWindow
 from core.errors import InterruptedWriteError
 from core.store.store import Store
-from tests.app.conftest import (  # the window fixtures of the app tests
-    application_names,
-    make_window,
-    no_dangling_threads,
-    temporary_settings,
-    window,
-)
 from tests.app.helpers import open_and_wait
 from tests.conftest import copy_fixture
 from tests.faults import unprivileged
-
-__all__ = [  # fixtures, used by name
-    "application_names",
-    "make_window",
-    "no_dangling_threads",
-    "temporary_settings",
-    "window",
-]
 
 #: Deletes and rewrites enough pages to spill a one-page cache, then dies inside the transaction.
 KILLED_WRITER = """
