@@ -17,6 +17,8 @@ maps them (`RESERVED_KEYS`).
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -171,6 +173,10 @@ ORDER_ALIASES = {
 }
 
 
+#: How alike a mistyped field must be to a known one to be offered (difflib's ratio, 0 to 1).
+SIMILAR = 0.75
+
+
 def _listed(names: list[str], last: str) -> str:
     """`a, b, c <last> d`."""
     return f"{', '.join(names[:-1])} {last} {names[-1]}"
@@ -205,6 +211,14 @@ def resolve_field(text: str, token: Token) -> Field:
     if len(segments) == 1:
         return _trace_field(text, token, segments[0])
     scope = SCOPES.get(segments[0].lower())
+    meant = _did_you_mean(segments[0], SCOPES) if scope is None else None
+    if meant is not None:
+        fail(
+            text,
+            token.position,
+            f"Unknown field {token.text!r}: did you mean {meant}.{'.'.join(segments[1:])}?",
+            expected=f"one of {', '.join(f'{s}.' for s in SCOPES)}",
+        )
     if scope is None:
         fail(
             text,
@@ -225,9 +239,25 @@ def resolve_field(text: str, token: Token) -> Field:
     return Field(scope, key, token.text, token.position, spec.operators, spec.values)
 
 
+def _did_you_mean(written: str, known: Iterable[str]) -> str | None:
+    """The known spelling closest to a mistyped one (`trace.nme` -> `trace.name`), if any is
+    close enough to be what the user meant."""
+    close = difflib.get_close_matches(written.lower(), list(known), n=1, cutoff=SIMILAR)
+    return close[0] if close else None
+
+
 def _trace_field(text: str, token: Token, name: str) -> Field:
     spec = _TRACE_BY_SPELLING.get(name.lower())
     if spec is None:
+        prefix = token.text[: len(token.text) - len(name)]  # "trace." when written
+        meant = _did_you_mean(name, _TRACE_BY_SPELLING)
+        if meant is not None:
+            fail(
+                text,
+                token.position,
+                f"Unknown field {token.text!r}: did you mean {prefix}{meant}?",
+                expected="a field",
+            )
         valid = ", ".join(sorted(s.key for s in TRACE_FIELDS))
         fail(
             text,
@@ -246,6 +276,15 @@ def _span_field(text: str, token: Token, key: str) -> Field:
         return Field("span", key, token.text, token.position, _SPAN_ATTRIBUTE.operators)
     operators = _SPAN_OPERATORS.get(key.lower())
     if operators is None:
+        meant = _did_you_mean(key, _SPAN_OPERATORS)
+        if meant is not None:
+            written = token.text[: len(token.text) - len(key)]
+            fail(
+                text,
+                token.position,
+                f"Unknown span field {token.text!r}: did you mean {written}{meant}?",
+                expected="a span field",
+            )
         span_fields = _listed([s.name for s in _SPAN_FIELDS], "and")
         fail(
             text,
