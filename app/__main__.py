@@ -158,6 +158,7 @@ def open_demo(window: MainWindow) -> None:
     from app.demo import prepare_demo
 
     window.statusBar().showMessage("Building the demo database…")
+    window.welcome.show_opening("the demo database")
     task = window.tasks.submit_job(prepare_demo)
     task.progress.connect(
         lambda done, total: window.statusBar().showMessage(

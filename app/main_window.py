@@ -240,6 +240,7 @@ class MainWindow(QMainWindow):
         """
         where, task = self.database.open(location, read_only=read_only)
         self.status.showMessage(f"Opening {where}…")
+        self.welcome.show_opening(where)  # seen only while no other database is shown
         return task.on_finished(self._show_store).on_failed(
             lambda error: self._open_failed(where, error)
         )
@@ -290,6 +291,7 @@ class MainWindow(QMainWindow):
 
     def _open_failed(self, location: str, error: BaseException) -> None:
         self.status.clearMessage()
+        self.welcome.show_opening(None)
         if (
             isinstance(error, LoginRefusedError)
             and error.needs_password

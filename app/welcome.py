@@ -1,4 +1,5 @@
-"""What the window shows when no database is open: how to open one."""
+"""What the window shows when no database is open: how to open one, or which one is opening
+(so a file given on the command line never flashes "open a database" first)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+TITLE = "Open an MLflow tracking database"
 HINT = (
     "Open the SQLite file MLflow writes (often <b>mlflow.db</b>) with File&nbsp;→&nbsp;Open… "
     "(Ctrl+O), or drop it on this window. TraceDesk reads it directly: no MLflow server needed."
@@ -23,8 +25,9 @@ class WelcomePage(QWidget):
         logo = QLabel(self)
         logo.setPixmap(icon.pixmap(72, 72))
         logo.setAlignment(Qt.AlignmentFlag.AlignHCenter)
-        title = QLabel("Open an MLflow tracking database", self)
+        title = QLabel(TITLE, self)
         title.setObjectName("welcomeTitle")
+        title.setTextFormat(Qt.TextFormat.PlainText)  # an opening path is shown in it
         title.setAlignment(Qt.AlignmentFlag.AlignHCenter)
         hint = QLabel(HINT, self)
         hint.setObjectName("welcomeHint")
@@ -37,6 +40,7 @@ class WelcomePage(QWidget):
         button = QPushButton("Open Database…", self)
         button.setObjectName("welcomeOpen")
         button.clicked.connect(self.open_requested)
+        self.title, self.hint, self.button = title, hint, button
         layout = QVBoxLayout(self)
         layout.addStretch(2)
         layout.addWidget(logo)
@@ -46,3 +50,9 @@ class WelcomePage(QWidget):
         layout.addSpacing(12)
         layout.addWidget(button, 0, Qt.AlignmentFlag.AlignHCenter)
         layout.addStretch(3)
+
+    def show_opening(self, where: str | None) -> None:
+        """Say that `where` is being opened (the hint and button wait); None: the invitation."""
+        self.title.setText(TITLE if where is None else f"Opening {where}…")
+        self.hint.setVisible(where is None)
+        self.button.setVisible(where is None)

@@ -138,3 +138,24 @@ def test_dropping_text_is_refused(window: MainWindow) -> None:
     assert not enter.isAccepted()
     QApplication.sendEvent(window, drop)
     assert window.store is None
+
+
+def test_a_file_being_opened_is_named_instead_of_the_invitation(
+    qtbot: QtBot, window: MainWindow, db318: Path, tmp_path: Path
+) -> None:
+    """`tracedesk mlflow.db` shows "Opening …" until the rows come, never "Open a database"
+    (which flashed before); a file that fails to open gives the invitation back."""
+    welcome = window.welcome
+    window.show()
+    with qtbot.waitSignal(window.store_opened, timeout=WAIT_MS):
+        window.open_location(db318)
+        assert welcome.title.text() == f"Opening {db318}…"
+        assert not welcome.button.isVisible() and not welcome.hint.isVisible()
+    assert window.stack.currentWidget() is window.modes
+    window.close_database()
+    missing = tmp_path / "gone.db"
+    with qtbot.waitSignal(window.error_reported, timeout=WAIT_MS):
+        window.open_location(missing)
+        assert welcome.title.text().startswith("Opening ")
+    assert welcome.title.text() == "Open an MLflow tracking database"
+    assert welcome.button.isVisible()
