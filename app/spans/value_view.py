@@ -4,6 +4,8 @@ Ctrl+F finds text in it (`app.find_bar`)."""
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
@@ -22,6 +24,25 @@ HIGHLIGHT_LIMIT = 200 * 1024
 HIGHLIGHT_SHOWN_LIMIT = 2 * 1024 * 1024
 #: "Show all" shows a huge value in steps of this many characters (Qt lays out ~2 MB/s).
 SHOW_MORE_CHARS = 2 * 1024 * 1024
+
+
+#: A JSON string at least this long shows its `\n` escapes as line breaks too.
+LONG_STRING = 80
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def with_line_breaks(json_text: str) -> str:
+    """`json_text` with a real line break after each `\n` escape of its long strings, so a
+    multi-line answer reads as lines (the escape stays: it is still what the JSON holds)."""
+
+    def broken(string: re.Match[str]) -> str:
+        token = string.group(0)
+        if len(token) < LONG_STRING or "\\n" not in token:
+            return token
+        return _ESCAPE.sub(lambda e: e.group(0) + ("\n" if e.group(1) == "n" else ""), token)
+
+    return _JSON_STRING.sub(broken, json_text)
 
 
 def fold_point(text: str, max_lines: int = FOLD_LINES, max_chars: int = FOLD_CHARS) -> int:
@@ -133,6 +154,8 @@ class ValueView(QWidget):
         self._dirty = False
         cut = self.shown_chars
         shown = self._text[:cut]
+        if self._language == "json":
+            shown = with_line_breaks(shown)
         self.browser.wrap_for(shown)
         if self.is_highlighted and shown:
             self.browser.setHtml(document_html(shown, self._language, is_dark(self.palette())))

@@ -205,3 +205,18 @@ def test_a_span_with_a_huge_payload_opens_quickly(qtbot: QtBot) -> None:
     inputs = panel.values[INPUTS]
     assert panel.current_tab() == INPUTS and inputs.is_folded and not inputs.is_highlighted
     assert len(inputs.text) > detail_text.PRETTY_LIMIT  # all of it is kept for Show all / copy
+
+
+def test_long_json_strings_show_their_newlines_as_lines(qtbot: QtBot, view: ValueView) -> None:
+    """A multi-line answer reads as lines; `\\n` stays visible, short strings and an escaped
+    backslash before an n are left alone, and Ctrl+C still copies the JSON as it is."""
+    answer = "The first line of a long answer goes on for quite a while\nsecond line\nthird line"
+    value = {"answer": answer, "short": "a\nb", "path": "C:\\new"}
+    text = json.dumps(value, indent=2)
+    view.set_value(text, "json")
+    view.ensure_rendered()
+    lines = view.browser.toPlainText().splitlines()
+    assert '  "answer": "The first line of a long answer goes on for quite a while\\n' in lines
+    assert "second line\\n" in lines and 'third line",' in lines
+    assert '  "short": "a\\nb",' in lines and '  "path": "C:\\\\new"' in lines
+    assert json.loads(view.text) == value  # the value itself is untouched
