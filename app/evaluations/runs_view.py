@@ -19,6 +19,10 @@ WIDTHS = {NAME: 220, STARTED: 150, STATUS: 80}
 VALUE_WIDTH = 110
 
 
+#: The runs the list shows at least, whole.
+RUNS_SHOWN = 5
+
+
 class RunListView(QTableView):
     """Shows a `RunListModel`; emits `selection_changed` with the selected runs."""
 
@@ -35,7 +39,8 @@ class RunListView(QTableView):
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.horizontalHeader().setHighlightSections(False)
         rows = self.verticalHeader().defaultSectionSize()
-        self.setMinimumHeight(self.horizontalHeader().sizeHint().height() + 4 * rows + 6)
+        header = self.horizontalHeader().sizeHint().height()  # whole rows, never 3.5 of them:
+        self.setMinimumHeight(header + RUNS_SHOWN * rows + 2 * self.frameWidth())
         self.selectionModel().selectionChanged.connect(self._emit_selection)
         model.modelReset.connect(self._fit_columns)
         model.loaded.connect(self.viewport().update)

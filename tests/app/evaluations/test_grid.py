@@ -19,6 +19,7 @@ from app.evaluations.look import KIND_ROLE, PILL_COLOURS, TRACE_ID_ROLE
 from app.evaluations.page import EvaluationsPage
 from app.evaluations.rows import GridQuery, Show
 from app.evaluations.runs_model import RunListModel
+from app.evaluations.runs_view import RUNS_SHOWN
 from app.main_window import MainWindow
 from app.tasks import TaskRunner
 from core.store.store import Store
@@ -307,3 +308,16 @@ def test_the_first_arrow_in_the_runs_selects_the_first_run(
     assert [i.row() for i in view.selectionModel().selectedRows()] == [0]
     qtbot.keyClick(view, Qt.Key.Key_Down)  # then arrows move as usual
     assert [i.row() for i in view.selectionModel().selectedRows()] == [1]
+
+
+def test_the_runs_list_shows_whole_rows(
+    qtbot: QtBot, window: MainWindow, page: EvaluationsPage, db318: Path
+) -> None:
+    """At the default size, five runs fit whole (it showed three and a half)."""
+    window.resize(1280, 780)
+    window.show()
+    qtbot.waitExposed(window)
+    open_experiment(qtbot, window, page, db318, FIXTURE_EXPERIMENT)
+    view = page.runs_view
+    rows = view.verticalHeader().defaultSectionSize()
+    assert view.viewport().height() >= RUNS_SHOWN * rows
