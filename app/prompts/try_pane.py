@@ -30,6 +30,7 @@ from app.messages.markdown import to_html
 from app.prompts import try_call
 from app.prompts.template_html import error_html, formatted_html, message_block, muted
 from app.tasks import Task, TaskRunner
+from app.theme import follow_palette
 from core.client import Client
 from core.entities.prompt import MissingVariablesError, PromptVersion, Template
 
@@ -92,6 +93,8 @@ class TryItPane(QWidget):
         """What happened to the last call (and its trace), and the answer."""
         self.answer = SafeTextBrowser(self)
         self.answer.setObjectName("tryAnswer")
+        self._answer_text: str | None = None
+        follow_palette(self.answer, self._restyle)
         self.status = _plain_label(self, "tryStatus")
         self.open_trace = QPushButton("Open Trace", self)
         self.open_trace.hide()
@@ -260,6 +263,7 @@ class TryItPane(QWidget):
         self.open_trace.hide()
         self.status.setText(f"Waiting for {request.model}…")
         self.answer.clear()
+        self._answer_text = None
         task = self._tasks.submit_job(try_call.run_prompt, request)
         task.on_finished(self._answered)
         task.on_failed(lambda error: self._failed(request, error))
@@ -275,13 +279,24 @@ class TryItPane(QWidget):
 
     def _answered(self, result: try_call.TryResult) -> None:
         self._call = None
-        dark = is_dark(self.palette())
-        self.answer.setHtml(message_block("assistant", to_html(result.answer, dark), dark))
+        self._answer_text = result.answer
+        self._show_answer()
         self.status.setText(result.note)
         self._trace_id = result.trace_id if result.saved else None
         self.open_trace.setVisible(self._trace_id is not None)
         self._update_buttons()
         self.answered.emit(result)
+
+    def _show_answer(self) -> None:
+        """The last answer, in the theme's colours (drawn again when the theme changes)."""
+        if self._answer_text is not None:
+            dark = is_dark(self.palette())
+            html = to_html(self._answer_text, dark)
+            self.answer.setHtml(message_block("assistant", html, dark))
+
+    def _restyle(self) -> None:
+        self.update_preview()
+        self._show_answer()
 
     def _failed(self, request: try_call.TryRequest, error: BaseException) -> None:
         self._call = None

@@ -117,3 +117,22 @@ def test_switching_the_theme_redraws_what_is_shown(
     assert dark and not dark & light - {"#000000"}  # every highlight colour changed
     switch("light")
     qtbot.waitUntil(lambda: colors() == light, timeout=10_000)
+
+
+def test_every_tab_takes_a_theme_switch(
+    qtbot: QtBot, window: MainWindow, db318: Path, look: ThemeApplier
+) -> None:
+    """Each tab shown, light → dark → light: every view that follows the palette redraws
+    without an error (the crash handler would fail the test)."""
+    from app import settings
+
+    window.theme = look
+    show_nested_trace(qtbot, window, db318, (1280, 780))
+    for index in range(window.modes.count()):
+        window.modes.setCurrentIndex(index)
+        for theme in ("dark", "light"):
+            settings.set_theme(theme)
+            window.apply_settings()
+            qtbot.wait(50)
+            dark = window.modes.currentWidget().palette().base().color().lightness() < 128
+            assert dark == (theme == "dark")
