@@ -6,7 +6,7 @@ runs are selected (oldest first, so a comparison's A is the older run).
 
 from __future__ import annotations
 
-from PySide6.QtCore import QItemSelection, Signal
+from PySide6.QtCore import QItemSelection, Qt, Signal
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
@@ -19,6 +19,8 @@ WIDTHS = {NAME: 220, STARTED: 150, STATUS: 80}
 VALUE_WIDTH = 110
 
 
+#: A scorer column grows to its name up to this width; the header's margins and sort arrow.
+SCORER_MAX_WIDTH, HEADER_PADDING = 220, 24
 #: The runs the list shows at least, whole.
 RUNS_SHOWN = 5
 
@@ -38,6 +40,7 @@ class RunListView(QTableView):
         self.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 10)
         self.horizontalHeader().setHighlightSections(False)
+        self.horizontalHeader().setTextElideMode(Qt.TextElideMode.ElideMiddle)
         rows = self.verticalHeader().defaultSectionSize()
         header = self.horizontalHeader().sizeHint().height()  # whole rows, never 3.5 of them:
         self.setMinimumHeight(header + RUNS_SHOWN * rows + 2 * self.frameWidth())
@@ -73,8 +76,16 @@ class RunListView(QTableView):
         self.selection_changed.emit(self.selected_runs())
 
     def _fit_columns(self) -> None:
+        """Fixed widths, and a scorer column as wide as its name (up to `SCORER_MAX_WIDTH`;
+        a longer name elides in the middle, whole in the tooltip) rather than clipped."""
+        header = self.horizontalHeader()
+        metrics = header.fontMetrics()
         for column in range(self.model().columnCount()):
             width = WIDTHS.get(column, VALUE_WIDTH if column >= len(FIXED) else 70)
+            if column >= len(FIXED):
+                title = str(self.model().headerData(column, Qt.Orientation.Horizontal))
+                wanted = metrics.horizontalAdvance(title) + HEADER_PADDING
+                width = max(width, min(wanted, SCORER_MAX_WIDTH))
             self.setColumnWidth(column, width)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # QTableView.paintEvent

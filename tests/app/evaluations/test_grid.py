@@ -13,16 +13,18 @@ from PySide6.QtGui import QColor, QIcon
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
+import core
 from app.evaluations.cell_text import FAIL, PASS
 from app.evaluations.grid_model import ResultGridModel
 from app.evaluations.look import KIND_ROLE, PILL_COLOURS, TRACE_ID_ROLE
 from app.evaluations.page import EvaluationsPage
 from app.evaluations.rows import GridQuery, Show
-from app.evaluations.runs_model import RunListModel
+from app.evaluations.runs_model import FIXED, RunListModel
 from app.evaluations.runs_view import RUNS_SHOWN
 from app.main_window import MainWindow
 from app.tasks import TaskRunner
 from core.store.store import Store
+from tests.app.evaluations import runs
 from tests.app.evaluations.conftest import (
     EXP_OUT_RUN,
     FIXTURE_EXPERIMENT,
@@ -100,7 +102,6 @@ def test_scorer_errors_and_numbers(
     qtbot: QtBot, window: MainWindow, page: EvaluationsPage, tmp_path: Path
 ) -> None:
     from core.scorers import Feedback, scorer
-    from tests.app.evaluations import runs
 
     @scorer
     def judged(outputs: str) -> Feedback:
@@ -321,3 +322,24 @@ def test_the_runs_list_shows_whole_rows(
     view = page.runs_view
     rows = view.verticalHeader().defaultSectionSize()
     assert view.viewport().height() >= RUNS_SHOWN * rows
+
+
+@core.scorer
+def contains_the_expected_response_exactly(outputs: str) -> bool:
+    return "a" in outputs
+
+
+def test_scorer_columns_are_as_wide_as_their_names(
+    qtbot: QtBot, window: MainWindow, page: EvaluationsPage, tmp_path: Path
+) -> None:
+    """A scorer's column fits its name ("ontains_expected" was cut at the left)."""
+    db = tmp_path / "mlflow.db"
+    runs.make_run(
+        db, runs.questions(3), lambda question: "a", [contains_the_expected_response_exactly], "r"
+    )
+    open_experiment(qtbot, window, page, db, runs.experiment_id(db))
+    view, model = page.runs_view, page.runs_model
+    metrics = view.horizontalHeader().fontMetrics()
+    titles = [str(model.headerData(c, Qt.Orientation.Horizontal)) for c in range(len(FIXED), 5)]
+    assert titles == ["contains_the_expected_response_exactly"]
+    assert view.columnWidth(len(FIXED)) >= metrics.horizontalAdvance(titles[0][:20])
