@@ -236,7 +236,7 @@ class ComparisonModel(QAbstractTableModel):
 
     def _verdict(self, pair: Pair, role: int) -> Any:
         if role == DISPLAY:
-            return pair.verdict.capitalize()
+            return pair.verdict[:1].upper() + pair.verdict[1:]  # "Only in A", not "Only in a"
         if role == FOREGROUND:
             return self._look.verdicts.get(pair.verdict)
         if role == TOOLTIP:
