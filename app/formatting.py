@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
+from pathlib import Path
 
 from core.safe_text import isolated
 
@@ -47,6 +49,13 @@ def duration(ms: int | None) -> str:
 def count(value: int | None) -> str:
     """An integer with thousands separators, or nothing."""
     return "" if value is None else f"{value:,}"
+
+
+def home_path(text: str) -> str:
+    """`text` with the user's home folder written `~` wherever a path in it starts there:
+    shorter in a status bar, and no user name in a screenshot."""
+    home = str(Path.home())
+    return text.replace(home + os.sep, "~" + os.sep) if home not in ("", os.sep) else text
 
 
 def one_line(text: str | None, limit: int = PREVIEW_CHARS) -> str:

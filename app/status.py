@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QStatusBar, QWidget
 
+from app.formatting import home_path
 from app.widgets import ElidedLabel
 from core.store import Store
 
@@ -71,7 +72,7 @@ class StoreStatusBar(QStatusBar):
             self._separators_visible(False)
             return
         self._separators_visible(True)
-        self.file_label.setText(store.display_name)  # a URL never shows a password
+        self.file_label.setText(home_path(store.display_name))  # a URL never shows a password
         self.file_label.setToolTip(
             store.display_name
             if store.location.is_sqlite

@@ -145,11 +145,20 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         QSettings.setDefaultFormat(QSettings.Format.IniFormat)
         QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, folder)
+        from app import settings
         from app.theme import ThemeApplier
         from core.demo.build import build_demo_database
 
-        db = Path(folder) / "demo" / "mlflow.db"
-        db.parent.mkdir()
+        # A throwaway home: the window writes paths under it as ~/…, so no shot shows this
+        # machine's folders or user name, and the demo sits where `tracedesk --demo` puts it.
+        home = Path(folder) / "home"
+        os.environ["HOME"] = str(home)
+        db = home / ".local" / "share" / "TraceDesk" / "demo" / "mlflow.db"
+        db.parent.mkdir(parents=True)
+        python = home / "support-agent" / ".venv" / "bin" / "python"
+        python.parent.mkdir(parents=True)
+        python.symlink_to(sys.executable)
+        settings.set_agents_python(str(python))
         build_demo_database(db)
         ThemeApplier(app).apply(args.theme, None)
         window = MainWindow()

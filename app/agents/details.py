@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.agents.data import AgentVersion
-from app.formatting import EMPTY, local_time
+from app.formatting import EMPTY, home_path, local_time
 
 NO_VERSION = "Choose a registered model and one of its versions."
 PROBLEM_STYLE = "color: #dc2626;"
@@ -124,7 +124,7 @@ class VersionDetails(QWidget):
         self.title.setText(f"{row.version.name} · version {row.number}")
         self.subtitle.setText(f"Registered {local_time(created)}" if created else "")
         for label, text in version_facts(row).items():
-            self.values[label].setText(text)
+            self.values[label].setText(home_path(text))
         folder = self.values["Artifact folder"]
         folder.setStyleSheet(PROBLEM_STYLE if row.folder.missing else "")
         problem = row.load_problem

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.formatting import home_path
 from app.widgets import ElidedLabel
 
 BANNER_STYLE = (
@@ -114,7 +115,7 @@ class RunnerBar(QWidget):
         layout.addWidget(self.banner)
 
     def set_python(self, python: str) -> None:
-        self.python_label.setText(python)
+        self.python_label.setText(home_path(python))
         self.python_label.setToolTip(python)
 
     def set_timeout(self, seconds: float) -> None:
