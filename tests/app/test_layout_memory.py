@@ -20,21 +20,22 @@ def dock_width(window: MainWindow) -> int:
 def test_a_squeezed_experiments_panel_grows_back_and_is_not_kept_squeezed(
     qtbot: QtBot, make_window: Callable[..., MainWindow], db318: Path
 ) -> None:
+    """Squeezed to its minimum (as a small window does), the panel gets its usual width back
+    when the window grows, and again at the next start after the squeezed state was saved."""
     window = make_window()
-    window.resize(1280, 780)
+    window.resize(1400, 900)
     window.show()
     qtbot.waitExposed(window)
     open_and_wait(qtbot, window, db318)
-    qtbot.waitUntil(lambda: abs(dock_width(window) - DOCK_WIDTH) <= 8, timeout=5000)
-    window.resize(500, 600)  # small: QMainWindow takes the width from the dock too
+    dock = window.experiments_dock
+    window.resizeDocks([dock], [DOCK_MIN_WIDTH], Qt.Orientation.Horizontal)
     qtbot.waitUntil(lambda: dock_width(window) <= DOCK_MIN_WIDTH + 4, timeout=5000)
-    window.resize(1400, 900)
+    window.resize(1500, 950)
     qtbot.waitUntil(lambda: dock_width(window) >= DOCK_WIDTH - 8, timeout=5000)
-    window.resize(500, 600)
+    window.resizeDocks([dock], [DOCK_MIN_WIDTH], Qt.Orientation.Horizontal)
     qtbot.waitUntil(lambda: dock_width(window) <= DOCK_MIN_WIDTH + 4, timeout=5000)
     window.close()  # saves the squeezed state
     again = make_window()
-    again.resize(1400, 900)  # the saved geometry is the small one; the user makes it big
     again.show()
     qtbot.waitExposed(again)
     qtbot.waitUntil(lambda: dock_width(again) >= DOCK_WIDTH - 8, timeout=5000)
