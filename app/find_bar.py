@@ -16,6 +16,8 @@ from PySide6.QtGui import QKeyEvent, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QTextEdit, QToolButton, QWidget
 
 Find = QTextDocument.FindFlag
+#: Matches are counted (at each key typed) only in a document up to this many characters.
+COUNT_LIMIT = 200_000
 
 
 class _FindEdit(QLineEdit):
@@ -103,7 +105,8 @@ class FindBar(QWidget):
             self._move_to(end)
             found = self._view.find(text, flags)
         if found:
-            self.result.setText(f"{self._count(text)} found")
+            counted = self._view.document().characterCount() <= COUNT_LIMIT
+            self.result.setText(f"{self._count(text)} found" if counted else "Found")
         elif self._is_partial():
             self.result.setText("Not in the part shown (Show all)")
         else:

@@ -7,6 +7,8 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.formatting import home_path
+
 TITLE = "Open an MLflow tracking database"
 HINT = (
     "Open the SQLite file MLflow writes (often <b>mlflow.db</b>) with File&nbsp;→&nbsp;Open… "
@@ -53,6 +55,6 @@ class WelcomePage(QWidget):
 
     def show_opening(self, where: str | None) -> None:
         """Say that `where` is being opened (the hint and button wait); None: the invitation."""
-        self.title.setText(TITLE if where is None else f"Opening {where}…")
+        self.title.setText(TITLE if where is None else f"Opening {home_path(where)}…")
         self.hint.setVisible(where is None)
         self.button.setVisible(where is None)

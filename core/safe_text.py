@@ -36,7 +36,7 @@ def for_terminal(text: str) -> str:
 
 def _escaped(ch: str) -> str:
     if ch in BIDI_CONTROLS or ch in _SEPARATORS:
-        return f"\\u{ord(ch):04x}"
+        return _unicode_escape(ch)
     if unicodedata.category(ch) == "Cc":
         return f"\\x{ord(ch):02x}"
     return ch
@@ -47,7 +47,12 @@ def bidi_escaped(text: str) -> str:
     same value, now visible, and unable to reorder the code around it."""
     if not BIDI_CONTROLS.intersection(text):
         return text
-    return "".join(f"\\u{ord(ch):04x}" if ch in BIDI_CONTROLS else ch for ch in text)
+    return "".join(_unicode_escape(ch) if ch in BIDI_CONTROLS else ch for ch in text)
+
+
+def _unicode_escape(ch: str) -> str:
+    """`\\u202e`: how JSON, Python and a terminal user write the character."""
+    return f"\\u{ord(ch):04x}"
 
 
 def isolated(text: str) -> str:

@@ -392,8 +392,15 @@ class TraceListView(QTableView):
     def _dim_stale_rows(self) -> None:
         """The filter above has an error: the rows are the previous filter's, and look it."""
         painter = QPainter(self.viewport())
+        area = self.viewport().rect()
         veil = QColor(self.palette().base().color())
         veil.setAlpha(170)
-        painter.fillRect(self.viewport().rect(), veil)
+        painter.fillRect(area, veil)
+        # The note in a band of its own at the bottom, where it never sits on a row's text.
+        band = area.adjusted(0, area.height() - self.fontMetrics().height() - 12, 0, 0)
+        painter.fillRect(band, self.palette().alternateBase())
+        painter.setPen(self.palette().mid().color())
+        painter.drawLine(band.topLeft(), band.topRight())
+        painter.setPen(self.palette().placeholderText().color())
+        painter.drawText(band, Qt.AlignmentFlag.AlignCenter, STALE_ROWS)
         painter.end()
-        paint_placeholder(self, STALE_ROWS)

@@ -155,9 +155,7 @@ class StoreReader:
 
     def trace_counts(self) -> dict[str, int]:
         """Number of traces per experiment id."""
-        ti = t.trace_info
-        statement = select(ti.c.experiment_id, func.count()).group_by(ti.c.experiment_id)
-        return {str(exp): int(n) for exp, n in self.rows(statement)}
+        return {experiment: count for experiment, (count, _newest) in self.trace_activity().items()}
 
     def trace_activity(self) -> dict[str, tuple[int, int | None]]:
         """Per experiment id: its number of traces and the request time of its newest one."""
