@@ -135,6 +135,9 @@ class TraceListMenus(QObject):
         menu.setToolTipsVisible(True)
         for column in Column:
             title, tip = HEADERS[column]
+            if column in self._view.squeezed_columns:
+                title += " (no room beside the trace)"
+                tip += ": shown again when the list has the width"
             action = menu.addAction(title)
             action.setCheckable(True)
             action.setChecked(self._choice.shows(column))

@@ -8,9 +8,9 @@ Sorting is not done by the view: a header click shows the indicator and asks for
 (`sort_requested`); whoever owns the query reads the list again, sorted in SQL.
 
 Columns the user did not choose are hidden sections; the visible ones get widths from sample
-texts and Request and Response share what is left, until the user drags a column edge. The
-view only asks for menus (`row_menu_requested`, `columns_menu_requested`): `TraceListMenus`
-builds them.
+texts and Request and Response share what is left, stepping down to a compact layout beside an
+open trace (`app.traces.widths`), until the user drags a column edge. The view only asks
+for menus (`row_menu_requested`, `columns_menu_requested`): `TraceListMenus` builds them.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidge
 from app.traces.model import TRACE_ID_ROLE, TraceListModel
 from app.traces.rows import Column, ExtraColumn
 from app.traces.sorting import SortSpec, is_sortable
+from app.traces.widths import MIN_PREVIEW, TimeDelegate, plan_widths
 from app.widgets import paint_placeholder
 
 #: Column widths as sample texts, so they follow the font size (HiDPI, user fonts).
@@ -47,6 +48,12 @@ _WIDTH_SAMPLES = {
     Column.USER: "someone@example",
     Column.COST: "$0.0123",
 }
+#: Narrower samples for the compact layout beside a trace (`app.traces.widths`).
+_COMPACT_SAMPLES = {
+    Column.TRACE_ID: "tr-01234…",
+    Column.NAME: "a trace name",
+    Column.REQUEST_TIME: "11-26 07:19",
+}
 #: Tag and assessment columns: as wide as their title or this sample, at most `_MAX_EXTRA`.
 _EXTRA_SAMPLE = "Pass · value"
 _MAX_EXTRA = 220
@@ -54,7 +61,6 @@ _PREVIEWS = (Column.REQUEST, Column.RESPONSE)
 #: Drawn over the rows while the filter asked for has an error.
 STALE_ROWS = "The filter above has an error: these rows are from the previous filter."
 _PADDING = 18  # the item's margins on both sides, and a little air
-_MIN_PREVIEW = 120
 
 
 class TraceListView(QTableView):
@@ -82,8 +88,11 @@ class TraceListView(QTableView):
         self.setCornerButtonEnabled(False)
         self._fitting = False
         self._user_sized = False  # once the user drags a column edge, widths are theirs
-        self._natural: dict[int, int] = {}  # section -> its width from a sample text
+        self._natural: dict[tuple[int, bool], int] = {}  # (section, compact) -> its width
         self._hidden: frozenset[Column] = frozenset()
+        self._squeezed: frozenset[int] = frozenset()  # previews left out for want of room
+        self._time_cells = TimeDelegate(self)
+        self.setItemDelegateForColumn(Column.REQUEST_TIME, self._time_cells)
         self._sized_extras: tuple[ExtraColumn, ...] = ()  # the tag / assessment columns sized
         self._sort = SortSpec()
         self._set_up_headers()
@@ -162,10 +171,18 @@ class TraceListView(QTableView):
         the user sized them."""
         self._hidden = frozenset(hidden)
         self._fitting = True  # hiding resizes a section to 0: not the user's doing
-        for column in Column:
-            self.setColumnHidden(column, column in self._hidden)
+        self._apply_hidden()
         self._fitting = False
-        self._fit_previews()
+        self._fit_columns()
+
+    def _apply_hidden(self) -> None:
+        for column in Column:
+            self.setColumnHidden(column, column in self._hidden or column in self._squeezed)
+
+    @property
+    def squeezed_columns(self) -> frozenset[int]:
+        """The previews chosen but left out for want of room (a trace is open beside)."""
+        return self._squeezed
 
     def reset_column_widths(self) -> None:
         """Widths from sample texts; Request and Response share what is left of the width."""
@@ -175,27 +192,29 @@ class TraceListView(QTableView):
             self.setColumnWidth(section, self._natural_width(section))
         self._fitting = False
         self._user_sized = False
-        self._fit_previews()
+        self._fit_columns()
 
-    def _natural_width(self, section: int) -> int:
-        """A column's width from its sample text (or title); previews start at their minimum."""
-        if section not in self._natural:
+    def _natural_width(self, section: int, compact: bool = False) -> int:
+        """A column's width from its sample text (or title); previews start at their minimum.
+        `compact`: the narrower width of the compact layout, where a column has one."""
+        samples = _COMPACT_SAMPLES if compact and section in _COMPACT_SAMPLES else _WIDTH_SAMPLES
+        if (section, compact) not in self._natural:
             title = str(self.model().headerData(section, Qt.Orientation.Horizontal) or "")
             title_width = self.fontMetrics().horizontalAdvance(title) + _PADDING
             if section in _PREVIEWS:
-                width = _MIN_PREVIEW
-            elif section in _WIDTH_SAMPLES:
+                width = MIN_PREVIEW
+            elif section in samples:
                 font = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
                 if section != Column.TRACE_ID:
                     font = QFont(self.font())
                     font.setBold(True)  # new rows in live mode are bold: they must fit too
-                sample = QFontMetrics(font).horizontalAdvance(_WIDTH_SAMPLES[Column(section)])
+                sample = QFontMetrics(font).horizontalAdvance(samples[Column(section)])
                 width = max(sample + _PADDING, title_width)
             else:  # a tag or assessment column
                 sample = self.fontMetrics().horizontalAdvance(_EXTRA_SAMPLE) + _PADDING
                 width = min(max(sample, title_width), _MAX_EXTRA)
-            self._natural[section] = width
-        return self._natural[section]
+            self._natural[section, compact] = width
+        return self._natural[section, compact]
 
     def _start_fitting(self) -> None:
         self._fitting = True
@@ -207,13 +226,12 @@ class TraceListView(QTableView):
         extras = self.trace_model().extra_columns
         if extras != self._sized_extras:
             self._sized_extras = extras
-            self._natural = {k: v for k, v in self._natural.items() if k < len(Column)}
+            self._natural = {k: v for k, v in self._natural.items() if k[0] < len(Column)}
             for section in range(len(Column), len(Column) + len(extras)):
                 self.setColumnWidth(section, self._natural_width(section))
-        for column in Column:
-            self.setColumnHidden(column, column in self._hidden)
+        self._apply_hidden()
         self._fitting = False
-        self._fit_previews()
+        self._fit_columns()
 
     def _last_visible(self) -> int:
         """The rightmost visible section: it stretches to the view's edge."""
@@ -224,21 +242,37 @@ class TraceListView(QTableView):
                 return logical
         return -1
 
-    def _fit_previews(self) -> None:
-        """Request and Response (those shown) share the width the other columns leave."""
-        previews = [c for c in _PREVIEWS if not self.isColumnHidden(c)]
-        if self._user_sized or not previews:
+    def _fit_columns(self) -> None:
+        """Fit the visible columns to the list's width (`app.traces.widths.plan_widths`):
+        natural, then compact, then compact without the previews; not once the user sized
+        a column."""
+        if self._user_sized:
             return
-        fixed = sum(
-            self._natural_width(section)
+        chosen = [
+            section
             for section in range(self.model().columnCount())
-            if section not in previews and not self.isColumnHidden(section)
+            if section >= len(Column) or Column(section) not in self._hidden
+        ]
+        previews = [section for section in chosen if section in _PREVIEWS]
+        others = [section for section in chosen if section not in _PREVIEWS]
+        plan = plan_widths(
+            {section: self._natural_width(section) for section in others},
+            {section: self._natural_width(section, compact=True) for section in others},
+            previews,
+            self.viewport().width(),
+            stretch=Column.NAME if Column.NAME in others else None,
         )
-        share = max(self.viewport().width() - fixed, len(previews) * _MIN_PREVIEW) // len(previews)
         self._fitting = True
-        for column in previews:
-            self.setColumnWidth(column, share)
+        if plan.squeezed != self._squeezed:
+            self._squeezed = plan.squeezed
+            self._apply_hidden()
+        for section, width in plan.widths.items():
+            if section not in plan.squeezed:
+                self.setColumnWidth(section, width)
         self._fitting = False
+        if self._time_cells.compact != plan.compact:
+            self._time_cells.compact = plan.compact
+            self.viewport().update()
 
     def _on_section_resized(self, section: int, _old: int, _new: int) -> None:
         # The last section follows the view's width by itself (stretchLastSection).
@@ -248,7 +282,7 @@ class TraceListView(QTableView):
     def resizeEvent(self, event: QResizeEvent) -> None:  # QTableView.resizeEvent
         super().resizeEvent(event)
         if not self._user_sized:
-            self._fit_previews()
+            self._fit_columns()
 
     def _keep_rows_in_view(self, parent: QModelIndex, first: int, last: int) -> None:
         """Rows inserted above the rows in view (live mode) must not push them away."""

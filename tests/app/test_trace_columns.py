@@ -439,3 +439,35 @@ def test_extras_on_postgresql_equal_sqlite(pg_fixture318: str, db318: Path) -> N
     assert found[0] == found[1]
     rows, keys = found[0]
     assert sum(bool(r.assessments) for r in rows) == 4 and keys.assessment_names[-1] == "some_check"
+
+
+def test_beside_a_trace_the_list_fits_without_sideways_scrolling(
+    qtbot: QtBot, window: MainWindow, db: Path, shot: Callable[..., Path]
+) -> None:
+    """At 1280 px with a trace open the list steps down to compact widths and leaves the
+    previews out (the explorer shows the request and response); they return with the width."""
+    window.resize(1280, 780)
+    opened(qtbot, window, db, EVALUATION)
+    view = window.trace_view
+    bar = view.horizontalScrollBar()
+    with qtbot.waitSignal(window.explorer.trace_loaded, timeout=WAIT_MS):
+        view.select_row(0)
+    qtbot.waitUntil(lambda: "Request" not in headers(window), timeout=WAIT_MS)
+    assert headers(window) == DEFAULT_COLUMNS[:-2]
+    qtbot.waitUntil(lambda: bar.maximum() == 0, timeout=WAIT_MS)
+    time_index = window.trace_model.index(0, Column.REQUEST_TIME)
+    delegate = view.itemDelegateForColumn(Column.REQUEST_TIME)
+    full = str(time_index.data())
+    assert delegate.displayText(full, view.locale()) == full[5:16]  # "MM-DD HH:MM"
+    assert view.horizontalHeader().sectionSize(Column.NAME) >= view.fontMetrics().horizontalAdvance(
+        "a trace name"
+    )
+    chooser = header_menu(qtbot, window)
+    squeezed = action(chooser, "Request (no room beside the trace)")
+    assert squeezed.isChecked()
+    chooser.close()
+    shot(window, "list-1280-compact")
+    qtbot.keyClick(view, Qt.Key.Key_Escape)  # the trace closes: the list has the width again
+    qtbot.waitUntil(lambda: headers(window) == DEFAULT_COLUMNS, timeout=WAIT_MS)
+    assert delegate.displayText(full, view.locale()) == full
+    qtbot.waitUntil(lambda: bar.maximum() == 0, timeout=WAIT_MS)

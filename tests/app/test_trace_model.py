@@ -323,3 +323,20 @@ def test_qts_model_tester_through_apply_and_live_merge(
     finally:
         runner.shutdown()
         opened.close()
+
+
+def test_width_plan_steps_down_as_the_room_shrinks() -> None:
+    from app.traces.widths import MIN_PREVIEW, compact_time, plan_widths
+
+    natural, compact = {0: 120, 1: 150, 2: 100}, {0: 80, 1: 100}
+    wide = plan_widths(natural, compact, [6, 7], 370 + 2 * 200)
+    assert wide.widths == {0: 120, 1: 150, 2: 100, 6: 200, 7: 200}
+    assert not wide.compact and not wide.squeezed
+    middle = plan_widths(natural, compact, [6, 7], 280 + 2 * MIN_PREVIEW)
+    assert middle.compact and middle.widths[0] == 80 and middle.widths[6] == MIN_PREVIEW
+    narrow = plan_widths(natural, compact, [6, 7], 300, stretch=1)
+    assert narrow.squeezed == {6, 7}
+    assert narrow.widths == {0: 80, 1: 120, 2: 100}  # the name takes what is left
+    assert plan_widths(natural, compact, [], 370).widths == natural
+    assert compact_time("2026-11-26 07:19:45") == "11-26 07:19"
+    assert compact_time("—") == "—"
