@@ -100,7 +100,7 @@ class WindowActions:
         self.show_experiments.setShortcut(QKeySequence("Ctrl+1"))
         self.explorer_below = _action(window, "Explorer &Below the List")
         self.explorer_below.setCheckable(True)
-        self.reset_columns = _action(window, "Reset Column &Widths")
+        self.reset_columns = _action(window, "Reset Column &Layout")
         # Filled by the trace list each time it opens (`TraceListMenus.fill_columns_menu`).
         self.columns_menu = QMenu("&Columns", window)
         self.columns_menu.setObjectName("columnsMenu")

@@ -167,7 +167,7 @@ class MainWindow(QMainWindow):
             (actions.settings, self.show_settings),
             (actions.go_to_trace, commands.ask_trace_id),
             (actions.refresh, self.refresh),
-            (actions.reset_columns, self.trace_view.reset_column_widths),
+            (actions.reset_columns, self.list_menus.reset_layout),
             (actions.shortcuts, self.show_shortcuts),
             (actions.about, self.show_about),
         ):
@@ -547,6 +547,7 @@ class MainWindow(QMainWindow):
         settings.setValue("window/geometry", self.saveGeometry())
         settings.setValue("window/state", self.saveState())
         self.workspace.save()
+        self.list_menus.save_dragged_layout()
         self.live.set_paused(True)
         self.status.clearMessage()  # stops the timer of a message shown for a while
         self.tasks.shutdown()  # joins the threads: nothing reads a store after this

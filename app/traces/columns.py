@@ -1,6 +1,7 @@
-"""Which columns the trace list shows, per database: the built-in ones chosen, and the tag keys
-and assessment names that get a column each. Kept in QSettings in the file's group, beside its
-filter and sort (`app.query.state`), so reopening the file shows the same columns.
+"""Which columns the trace list shows, per database: the built-in ones chosen, the tag keys
+and assessment names that get a column each, and the order and widths the user dragged. Kept
+in QSettings in the file's group, beside its filter and sort (`app.query.state`), so reopening
+the file shows the same columns.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass, replace
 
 from PySide6.QtCore import QSettings
 
-from app.traces.rows import USER_KEYS, Column
+from app.traces.rows import USER_KEYS, Column, ExtraColumn
 from core.entities import TraceRowExtras
 from core.mlflow_keys import COST_METADATA
 
@@ -33,6 +34,10 @@ class ColumnChoice:
     hidden: frozenset[Column] = DEFAULT_HIDDEN
     assessment_names: tuple[str, ...] = ()
     tag_keys: tuple[str, ...] = ()
+    #: The columns' order as the user dragged them (`column_key`s, left to right; () unmoved).
+    order: tuple[str, ...] = ()
+    #: Widths the user dragged (`column_key` -> pixels); () while the list fits them itself.
+    widths: tuple[tuple[str, int], ...] = ()
 
     def shows(self, column: Column) -> bool:
         return column not in self.hidden
@@ -43,6 +48,10 @@ class ColumnChoice:
         if len(hidden) == len(Column):
             return self
         return replace(self, hidden=frozenset(hidden))
+
+    def with_layout(self, order: tuple[str, ...], widths: dict[str, int]) -> ColumnChoice:
+        """The order and widths the user gave the columns by dragging."""
+        return replace(self, order=order, widths=tuple(sorted(widths.items())))
 
     def with_assessment(self, name: str, shown: bool) -> ColumnChoice:
         return replace(self, assessment_names=_toggled(self.assessment_names, name, shown))
@@ -56,6 +65,14 @@ class ColumnChoice:
         if self.shows(Column.COST):  # the cost's place before MLflow made it a column
             metadata += (COST_METADATA,)
         return TraceRowExtras(self.tag_keys, metadata, self.assessment_names)
+
+
+def column_key(section: int, extras: tuple[ExtraColumn, ...]) -> str:
+    """A column's name in the saved layout: `duration`, `tag:env`, `assessment:correct`."""
+    if section < len(Column):
+        return Column(section).name.lower()
+    extra = extras[section - len(Column)]
+    return f"{extra.kind}:{extra.key}"
 
 
 def _toggled(keys: tuple[str, ...], key: str, shown: bool) -> tuple[str, ...]:
@@ -78,6 +95,8 @@ def load_choice(location: str) -> ColumnChoice:
             hidden,
             tuple(str(name) for name in saved.get("assessments", [])),
             tuple(str(key) for key in saved.get("tags", [])),
+            tuple(str(key) for key in saved.get("order", [])),
+            tuple((str(key), int(width)) for key, width in saved.get("widths", {}).items()),
         )
     except (ValueError, KeyError, TypeError, AttributeError):
         return ColumnChoice()
@@ -91,6 +110,8 @@ def save_choice(location: str, choice: ColumnChoice) -> None:
         "hidden": sorted(column.name.lower() for column in choice.hidden),
         "assessments": list(choice.assessment_names),
         "tags": list(choice.tag_keys),
+        "order": list(choice.order),
+        "widths": dict(choice.widths),
     }
     settings.setValue(_SETTINGS_KEY, json.dumps(saved))
     settings.endGroup()

@@ -3,7 +3,8 @@
 The column chooser (right-click on the header, View → Columns, and a submenu of the row menu)
 is one checkable menu: the built-in columns, then Assessments and Tags submenus offering the
 names and keys the experiment's traces have (read in the database thread whenever the
-experiment changes or a chooser opens). A choice applies at once and is kept per database.
+experiment changes or a chooser opens). A choice applies at once and is kept per database,
+with the order and widths the user drags in the header.
 
 The row menu acts on the row it was opened on (the menu key: the current cell): open it, copy
 its id, export it, and filter the list by the value of the cell ("filter by this value").
@@ -15,7 +16,7 @@ import logging
 from collections.abc import Callable, Sequence
 from functools import partial
 
-from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu
 from shiboken6 import isValid
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 #: A submenu lists at most this many keys (the chosen ones always).
 MAX_KEYS = 60
+#: How long a dragged column layout rests before it is saved.
+LAYOUT_SAVE_MS = 400
 _TERM_CHARS = 60
 
 
@@ -72,6 +75,11 @@ class TraceListMenus(QObject):
         self._asked_for: tuple[str, ...] | None = None
         self.last_menu: QMenu | None = None  # the menu shown last (deleted once closed)
         view.columns_menu_requested.connect(self.show_columns_menu)
+        self._keep_layout = QTimer(self)  # a drag resizes many times: saved once it rests
+        self._keep_layout.setSingleShot(True)
+        self._keep_layout.setInterval(LAYOUT_SAVE_MS)
+        self._keep_layout.timeout.connect(self._save_layout)
+        view.layout_dragged.connect(self._keep_layout.start)
         view.row_menu_requested.connect(self.show_row_menu)
         self._model.query_applied.connect(self._experiments_changed)
 
@@ -89,7 +97,21 @@ class TraceListMenus(QObject):
         self._reads.drop()
         self._store, self._location = store, location
         self._keys, self._keys_for, self._asked = None, None, False
-        self.set_choice(load_choice(location) if location else ColumnChoice(), save=False)
+        self.save_dragged_layout()  # the last drag belongs to the file it was made in
+        choice = load_choice(location) if location else ColumnChoice()
+        self.set_choice(choice, save=False)
+        self._view.reset_column_widths()
+        self._view.restore_layout(choice.order, dict(choice.widths))
+
+    def save_dragged_layout(self) -> None:
+        """Save a drag not saved yet (the file closes, or the window)."""
+        if self._keep_layout.isActive():
+            self._keep_layout.stop()
+            self._save_layout()
+
+    def _save_layout(self) -> None:
+        """Keep the order and widths the user dragged with the file's column choice."""
+        self.set_choice(self._choice.with_layout(*self._view.column_layout()))
 
     def set_choice(self, choice: ColumnChoice, *, save: bool = True) -> None:
         """Show `choice`'s columns (tag and assessment columns read the list again)."""
@@ -184,6 +206,12 @@ class TraceListMenus(QObject):
             action.setCheckable(True)
             action.setChecked(key in chosen)
             action.toggled.connect(lambda on, k=key: toggle(k, on))
+
+    def reset_layout(self) -> None:
+        """The columns' own order and fitted widths (the choice of columns stays)."""
+        self._keep_layout.stop()
+        self._view.reset_column_widths()
+        self.set_choice(self._choice.with_layout((), {}))
 
     def reset_columns(self) -> None:
         """The default columns and widths."""

@@ -30,6 +30,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QWidget
 
+from app.traces.columns import column_key
 from app.traces.model import TRACE_ID_ROLE, TraceListModel
 from app.traces.rows import Column, ExtraColumn
 from app.traces.sorting import SortSpec, is_sortable
@@ -71,6 +72,7 @@ class TraceListView(QTableView):
     sort_requested = Signal(object)  # a SortSpec picked in the header
     row_menu_requested = Signal(object, object)  # (QModelIndex of the cell, global QPoint)
     columns_menu_requested = Signal(object)  # a global QPoint: the column chooser goes there
+    layout_dragged = Signal()  # the user moved a column or dragged a column's edge
 
     def __init__(self, model: TraceListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -95,6 +97,7 @@ class TraceListView(QTableView):
         self.setItemDelegateForColumn(Column.REQUEST_TIME, self._time_cells)
         self._sized_extras: tuple[ExtraColumn, ...] = ()  # the tag / assessment columns sized
         self._sort = SortSpec()
+        self._layout: tuple[tuple[str, ...], dict[str, int]] = ((), {})  # restored on resets
         self._set_up_headers()
         self.selectionModel().selectionChanged.connect(self._emit_selection)
         self._reselect_id: str | None = None
@@ -139,6 +142,8 @@ class TraceListView(QTableView):
         columns.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         columns.setMinimumSectionSize(48)
         columns.sectionResized.connect(self._on_section_resized)
+        columns.setSectionsMovable(True)
+        columns.sectionMoved.connect(self._on_section_moved)
         columns.setSectionsClickable(True)
         columns.setSortIndicatorShown(True)
         columns.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
@@ -187,11 +192,12 @@ class TraceListView(QTableView):
     def reset_column_widths(self) -> None:
         """Widths from sample texts; Request and Response share what is left of the width."""
         self._natural = {}  # measured again: the font may have changed
+        self._user_sized = False
+        self.restore_layout((), {})  # the columns' own order
         self._fitting = True
         for section in range(self.model().columnCount()):
             self.setColumnWidth(section, self._natural_width(section))
         self._fitting = False
-        self._user_sized = False
         self._fit_columns()
 
     def _natural_width(self, section: int, compact: bool = False) -> int:
@@ -231,6 +237,7 @@ class TraceListView(QTableView):
                 self.setColumnWidth(section, self._natural_width(section))
         self._apply_hidden()
         self._fitting = False
+        self._apply_layout()
         self._fit_columns()
 
     def _last_visible(self) -> int:
@@ -277,6 +284,56 @@ class TraceListView(QTableView):
     def _on_section_resized(self, section: int, _old: int, _new: int) -> None:
         # The last section follows the view's width by itself (stretchLastSection).
         if not self._fitting and section != self._last_visible():
+            self._user_sized = True
+            self.layout_dragged.emit()
+
+    def _on_section_moved(self, _section: int, _old: int, _new: int) -> None:
+        if not self._fitting:
+            self.layout_dragged.emit()
+
+    # -- the layout the user dragged, kept per database -------------------------------------
+
+    def column_layout(self) -> tuple[tuple[str, ...], dict[str, int]]:
+        """The columns' keys left to right, and the widths the user dragged ({} when the list
+        fits them itself)."""
+        header = self.horizontalHeader()
+        extras = self.trace_model().extra_columns
+        logical = [header.logicalIndex(visual) for visual in range(header.count())]
+        order = tuple(column_key(section, extras) for section in logical)
+        if order == tuple(column_key(section, extras) for section in range(header.count())):
+            order = ()
+        widths: dict[str, int] = {}
+        if self._user_sized:
+            last = self._last_visible()
+            widths = {
+                column_key(section, extras): header.sectionSize(section)
+                for section in logical
+                if not self.isColumnHidden(section) and section != last
+            }
+        return order, widths
+
+    def restore_layout(self, order: tuple[str, ...], widths: dict[str, int]) -> None:
+        """Put the columns in `order` with `widths` (a file's saved layout); again after every
+        reset, as tag and assessment columns come and go."""
+        self._layout = (order, dict(widths))
+        self._apply_layout()
+
+    def _apply_layout(self) -> None:
+        order, widths = self._layout
+        header = self.horizontalHeader()
+        extras = self.trace_model().extra_columns
+        section_of = {column_key(s, extras): s for s in range(header.count())}
+        wanted = [section_of[key] for key in order if key in section_of]
+        wanted += [s for s in range(header.count()) if s not in wanted]
+        self._fitting = True
+        for visual, section in enumerate(wanted):
+            if header.visualIndex(section) != visual:
+                header.moveSection(header.visualIndex(section), visual)
+        for key, width in widths.items():
+            if key in section_of:
+                self.setColumnWidth(section_of[key], max(width, header.minimumSectionSize()))
+        self._fitting = False
+        if widths:
             self._user_sized = True
 
     def resizeEvent(self, event: QResizeEvent) -> None:  # QTableView.resizeEvent

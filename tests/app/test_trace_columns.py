@@ -471,3 +471,47 @@ def test_beside_a_trace_the_list_fits_without_sideways_scrolling(
     qtbot.waitUntil(lambda: headers(window) == DEFAULT_COLUMNS, timeout=WAIT_MS)
     assert delegate.displayText(full, view.locale()) == full
     qtbot.waitUntil(lambda: bar.maximum() == 0, timeout=WAIT_MS)
+
+
+def test_dragged_order_and_widths_are_kept_for_the_file(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], db: Path
+) -> None:
+    """Columns move and size by dragging in the header; the file reopens with that layout,
+    tag columns included; Reset Columns gives the first layout back."""
+    window = opened(qtbot, make_window(), db, CUSTOM_TRACING)
+    choose(qtbot, window, header_menu(qtbot, window), "Tags", "env")
+    header = window.trace_view.horizontalHeader()
+    env = len(Column)  # the first tag column
+    header.moveSection(header.visualIndex(Column.DURATION), 0)  # what a drag of its title does
+    header.moveSection(header.visualIndex(env), 1)
+    header.resizeSection(Column.NAME, 333)  # what a drag of its edge does
+    assert headers(window)[:3] == ["Duration", "env", "Trace ID"]
+    menus = window.list_menus
+    qtbot.waitUntil(lambda: menus.choice.widths != (), timeout=WAIT_MS)
+    assert menus.choice.order[:3] == ("duration", "tag:env", "trace_id")
+    assert dict(menus.choice.widths)["name"] == 333
+    window.close()
+
+    again = opened(qtbot, make_window(), db, CUSTOM_TRACING)
+    qtbot.waitUntil(lambda: "env" in headers(again), timeout=WAIT_MS)
+    assert headers(again)[:3] == ["Duration", "env", "Trace ID"]
+    assert again.trace_view.columnWidth(Column.NAME) == 333
+    again.menu_actions.reset_columns.trigger()  # View → Reset Column Layout: the columns stay
+    assert headers(again) == [*DEFAULT_COLUMNS, "env"]
+    assert again.trace_view.columnWidth(Column.NAME) != 333
+    assert again.list_menus.choice.order == () and again.list_menus.choice.widths == ()
+    with qtbot.waitSignal(again.trace_model.query_applied, timeout=WAIT_MS):
+        action(header_menu(qtbot, again), "Reset Columns").trigger()
+    qtbot.waitUntil(lambda: headers(again) == DEFAULT_COLUMNS, timeout=WAIT_MS)
+    assert again.list_menus.choice.order == () and again.list_menus.choice.widths == ()
+
+
+def test_a_drag_just_before_closing_is_kept(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], db: Path
+) -> None:
+    window = opened(qtbot, make_window(), db, CUSTOM_TRACING)
+    header = window.trace_view.horizontalHeader()
+    header.moveSection(header.visualIndex(Column.STATE), 0)
+    window.close()  # before the drag rested long enough to be saved
+    again = opened(qtbot, make_window(), db, CUSTOM_TRACING)
+    assert headers(again)[:2] == ["State", "Trace ID"]
