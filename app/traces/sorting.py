@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 
+from app.traces import terms
 from app.traces.rows import Column
 
 #: Column -> the order-by field core's `compile_order_by` knows.
@@ -21,38 +22,45 @@ SORT_FIELDS: dict[Column, str] = {
     Column.DURATION: "execution_time_ms",
     Column.TOKENS: "total_tokens",
     Column.SESSION: "session_id",
+    Column.USER: "user",
+    Column.COST: "total_cost",
 }
 #: What a first click on a column sorts by: biggest and newest first for numbers and times.
 FIRST_ORDER: dict[Column, Qt.SortOrder] = {
     Column.REQUEST_TIME: Qt.SortOrder.DescendingOrder,
     Column.DURATION: Qt.SortOrder.DescendingOrder,
     Column.TOKENS: Qt.SortOrder.DescendingOrder,
+    Column.COST: Qt.SortOrder.DescendingOrder,
 }
 
 
 @dataclass(frozen=True)
 class SortSpec:
-    """A sorted column and its direction; the default is the newest trace first."""
+    """A sorted column and its direction; the default is the newest trace first. A tag column
+    sorts by its key (`tag_key`; `column` is then unused)."""
 
     column: Column = Column.REQUEST_TIME
     order: Qt.SortOrder = Qt.SortOrder.DescendingOrder
+    tag_key: str | None = None
 
     @property
     def is_default(self) -> bool:
         """True for the newest-first order, the only one live mode merges new rows into."""
         return self == SortSpec()
 
+    @property
+    def field(self) -> str:
+        """The order-by field: `execution_time_ms`, `tag.env`."""
+        return terms.field("tag", self.tag_key) if self.tag_key else SORT_FIELDS[self.column]
+
     def order_by(self) -> tuple[str, ...] | None:
         """The `order_by` items for the reader; None for the default order."""
-        if self.is_default:
-            return None
-        direction = "DESC" if self.order == Qt.SortOrder.DescendingOrder else "ASC"
-        return (f"{SORT_FIELDS[self.column]} {direction}",)
+        return None if self.is_default else (self.to_text(),)
 
     def to_text(self) -> str:
-        """How the spec is saved in QSettings: `"execution_time_ms DESC"`."""
+        """How the spec is saved in QSettings: `"execution_time_ms DESC"`, `"tag.env ASC"`."""
         direction = "DESC" if self.order == Qt.SortOrder.DescendingOrder else "ASC"
-        return f"{SORT_FIELDS[self.column]} {direction}"
+        return f"{self.field} {direction}"
 
     @classmethod
     def from_order_by(cls, order_by: tuple[str, ...] | None) -> SortSpec:
@@ -62,12 +70,15 @@ class SortSpec:
     @classmethod
     def from_text(cls, text: object) -> SortSpec:
         """The inverse of `to_text`; anything unknown gives the default order."""
-        parts = str(text or "").split()
-        by_field = {field: column for column, field in SORT_FIELDS.items()}
-        if len(parts) != 2 or parts[0] not in by_field or parts[1] not in ("ASC", "DESC"):
+        field, _space, direction = str(text or "").rpartition(" ")
+        if direction not in ("ASC", "DESC"):
             return cls()
-        order = Qt.SortOrder.DescendingOrder if parts[1] == "DESC" else Qt.SortOrder.AscendingOrder
-        return cls(by_field[parts[0]], order)
+        order = Qt.SortOrder.DescendingOrder if direction == "DESC" else Qt.SortOrder.AscendingOrder
+        by_field = {name: column for column, name in SORT_FIELDS.items()}
+        if field in by_field:
+            return cls(by_field[field], order)
+        key = terms.tag_key(field)
+        return cls(order=order, tag_key=key) if key else cls()
 
 
 def is_sortable(column: int) -> bool:

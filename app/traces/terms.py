@@ -28,6 +28,16 @@ def field(scope: str, key: str) -> str:
     return f"{scope}.`{key.replace('`', '``')}`"
 
 
+def tag_key(text: str) -> str | None:
+    """The key of a `tag.key` field as `field` writes it; None for any other text."""
+    if not text.startswith("tag.") or len(text) < 5:
+        return None
+    key = text[4:]
+    if len(key) >= 2 and key[0] == key[-1] == "`":
+        return key[1:-1].replace("``", "`")
+    return key if _PLAIN_KEY.fullmatch(key) else None
+
+
 def equals(scope: str, key: str, value: str) -> str:
     """`scope.key = 'value'`: a trace field, tag or metadata entry with this value."""
     return f"{field(scope, key)} = {quoted(value)}"

@@ -157,16 +157,26 @@ class TraceListView(QTableView):
     def show_sort(self, spec: SortSpec) -> None:
         """Show `spec` in the header without asking for it (a restored or reset order)."""
         self._sort = spec
+        section: int = spec.column
+        if spec.tag_key is not None:  # a tag column, where it is now (-1: not shown)
+            extras = self.trace_model().extra_columns
+            tag = ExtraColumn("tag", spec.tag_key)
+            section = len(Column) + extras.index(tag) if tag in extras else -1
         header = self.horizontalHeader()
         blocked = header.blockSignals(True)
-        header.setSortIndicator(spec.column, spec.order)
+        header.setSortIndicator(section, spec.order)
         header.blockSignals(blocked)
 
     def _on_sort_indicator(self, section: int, order: Qt.SortOrder) -> None:
-        if not is_sortable(section):  # previews are not sorted: the indicator goes back
+        extras = self.trace_model().extra_columns
+        extra = extras[section - len(Column)] if 0 <= section - len(Column) < len(extras) else None
+        if extra is not None and extra.kind == "tag":
+            self._sort = SortSpec(order=order, tag_key=extra.key)
+        elif is_sortable(section):
+            self._sort = SortSpec(Column(section), order)
+        else:  # previews and assessments are not sorted: the indicator goes back
             self.show_sort(self._sort)
             return
-        self._sort = SortSpec(Column(section), order)
         self.sort_requested.emit(self._sort)
 
     # -- columns ----------------------------------------------------------------------------
@@ -239,6 +249,7 @@ class TraceListView(QTableView):
         self._fitting = False
         self._apply_layout()
         self._fit_columns()
+        self.show_sort(self._sort)  # a sorted tag column may have moved or gone
 
     def _last_visible(self) -> int:
         """The rightmost visible section: it stretches to the view's edge."""

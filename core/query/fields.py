@@ -157,6 +157,8 @@ ORDER_FIELDS = (
     "run_id",
     "session_id",
     "total_tokens",
+    "total_cost",  # TraceDesk's: MLflow 3.18 does not order by these two
+    "user",
 )
 #: Other spellings of `ORDER_FIELDS` (lower case), MLflow's among them.
 ORDER_ALIASES = {
@@ -170,6 +172,7 @@ ORDER_ALIASES = {
     "trace_id": "request_id",
     "session": "session_id",
     "tokens": "total_tokens",
+    "cost": "total_cost",
 }
 
 

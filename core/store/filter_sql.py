@@ -53,6 +53,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    Float,
     and_,
     exists,
     func,
@@ -125,6 +126,13 @@ def _trace_expressions(layout: Layout) -> dict[str, ColumnElement[Any]]:
         "response_preview": cols.response_preview,
         **{k: token_count(layout, k) for k in ("total_tokens", "input_tokens", "output_tokens")},
     }
+
+
+def cost_value(layout: Layout, column: str) -> ColumnElement[float | None]:
+    """A cost in USD: a column from MLflow 3.x on, before that a member of the cost JSON."""
+    if layout.has_trace_column(column):
+        return trace_info.c[column]
+    return type_coerce(dialect.json_member(metadata_value(COST_METADATA), column), Float)
 
 
 def token_count(layout: Layout, column: str) -> ColumnElement[int | None]:

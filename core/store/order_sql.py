@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, case, func
 
-from core.mlflow_keys import SOURCE_RUN_METADATA
+from core.mlflow_keys import SOURCE_RUN_METADATA, TRACE_USER_METADATA, USER_TAG
 from core.query.errors import fail
 from core.query.order import parse_order_item
 from core.store.columns import metadata_value, tag_value, trace_columns
-from core.store.filter_sql import token_count
+from core.store.filter_sql import cost_value, token_count
 from core.store.schema import Layout, trace_info
 
 #: Order-by items in one order: keyset paging compares every key with the ones before it, so
@@ -65,6 +65,11 @@ def order_fields(layout: Layout) -> dict[str, _OrderField]:
         "run_id": _OrderField(metadata_value(SOURCE_RUN_METADATA), ""),
         "session_id": _OrderField(cols.session_id, ""),
         "total_tokens": _OrderField(token_count(layout, "total_tokens"), -1),
+        "total_cost": _OrderField(cost_value(layout, "total_cost"), -1),
+        # Who the trace was for, else who ran it: what the app's User column shows.
+        "user": _OrderField(
+            func.coalesce(metadata_value(TRACE_USER_METADATA), metadata_value(USER_TAG)), ""
+        ),
     }
 
 

@@ -168,3 +168,7 @@ def test_sort_spec_round_trips() -> None:
             assert SortSpec.from_text(spec.to_text()) == spec
             assert SortSpec.from_order_by(spec.order_by()) == spec
     assert SortSpec().order_by() is None and SortSpec.from_text("nonsense") == SortSpec()
+    for key in ("env", "team name", "odd`key"):
+        spec = SortSpec(order=Qt.SortOrder.AscendingOrder, tag_key=key)
+        assert SortSpec.from_text(spec.to_text()) == spec
+    assert SortSpec(Column.COST).order_by() == ("total_cost DESC",)

@@ -515,3 +515,57 @@ def test_a_drag_just_before_closing_is_kept(
     window.close()  # before the drag rested long enough to be saved
     again = opened(qtbot, make_window(), db, CUSTOM_TRACING)
     assert headers(again)[:2] == ["State", "Trace ID"]
+
+
+def click_title(qtbot: QtBot, window: MainWindow, title: str) -> None:
+    """Click a column's title like a user; wait for the list read in the new order."""
+    view, model = window.trace_view, window.trace_model
+    titles = [model.headerData(c, Qt.Orientation.Horizontal) for c in range(model.columnCount())]
+    section = titles.index(title)
+    view.scrollTo(model.index(0, section))
+    header = view.horizontalHeader()
+    x = header.sectionViewportPosition(section) + header.sectionSize(section) // 2
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+
+
+def test_user_cost_and_tag_columns_sort_in_sql(
+    qtbot: QtBot, make_window: Callable[..., MainWindow], db: Path
+) -> None:
+    window = opened(qtbot, make_window(), db, CUSTOM_TRACING)
+    for name in ("User", "Cost"):
+        choose(qtbot, window, header_menu(qtbot, window), name, reads=True)
+    choose(qtbot, window, header_menu(qtbot, window), "Tags", "env")
+    click_title(qtbot, window, "env")
+    assert window.trace_model.query is not None
+    assert window.trace_model.query.order_by == ("tag.env ASC",)
+    assert shown_ids(window)[:3] == [SOME, OUTER, COOL]  # dev, then prod newest first
+    click_title(qtbot, window, "Cost")
+    assert window.trace_model.query.order_by == ("total_cost DESC",)
+    assert shown_ids(window)[0] == OUTER
+    click_title(qtbot, window, "User")
+    with sqlite3.connect(db) as connection:
+        users = dict(
+            connection.execute(
+                "SELECT t.request_id, COALESCE("
+                " (SELECT value FROM trace_request_metadata m WHERE m.request_id = t.request_id"
+                "  AND key = 'mlflow.trace.user'),"
+                " (SELECT value FROM trace_request_metadata m WHERE m.request_id = t.request_id"
+                "  AND key = 'mlflow.user')) FROM trace_info t WHERE experiment_id = ?",
+                (int(CUSTOM_TRACING),),
+            ).fetchall()
+        )
+    connection.close()
+    shown = [users[trace_id] for trace_id in shown_ids(window)]
+    present = [user for user in shown if user is not None]
+    assert present == sorted(present) and "alice" in present
+    assert shown == present + [None] * (len(shown) - len(present))  # missing users last
+    window.close()
+    again = opened(qtbot, make_window(), db, CUSTOM_TRACING)  # a tag sort is kept too
+    click_title(qtbot, again, "env")
+    again.close()
+    third = opened(qtbot, make_window(), db, CUSTOM_TRACING)
+    assert third.trace_model.query is not None
+    assert third.trace_model.query.order_by == ("tag.env ASC",)
+    header = third.trace_view.horizontalHeader()
+    assert header.sortIndicatorSection() == len(Column)  # the env column shows the arrow

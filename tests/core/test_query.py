@@ -1358,3 +1358,37 @@ def test_order_by_errors(item: str, position: int, reason: str) -> None:
 def test_order_by_rejects_a_field_given_twice() -> None:
     with pytest.raises(QuerySyntaxError, match="given twice"):
         compile_order_by(["timestamp_ms DESC", "request_time ASC"], LAYOUT_318)
+
+
+def test_orders_by_cost_and_by_user(tmp_path: Path) -> None:
+    """TraceDesk's own order fields: the cost column (missing last) and the trace's user, else
+    the `mlflow.user` who ran it (the app's Cost and User columns sort by these)."""
+    db = copy_fixture("mlflow-3.18-tutorial", tmp_path)
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE trace_info SET total_cost = 0.5 WHERE request_id = ?", (SPAN,))
+        connection.execute("UPDATE trace_info SET total_cost = 0.1 WHERE request_id = ?", (CHAT,))
+        connection.execute("DELETE FROM trace_request_metadata WHERE key LIKE '%user'")
+        connection.executemany(
+            "INSERT INTO trace_request_metadata (key, value, request_id) VALUES (?, ?, ?)",
+            [
+                ("mlflow.trace.user", "bob", OUTER),
+                ("mlflow.user", "ann", MY_SPAN),
+                ("mlflow.user", "zed", COOL_SPAN),
+                ("mlflow.trace.user", "carl", COOL_SPAN),  # the trace's user wins
+            ],
+        )
+    store = Store.open(db)
+    try:
+        reader = store.reader
+        for order in ("total_cost DESC", "cost DESC"):
+            assert reader.search_trace_ids(None, order_by=[order])[:2] == [SPAN, CHAT]
+        assert reader.search_trace_ids(None, order_by=["total_cost ASC"])[:2] == [CHAT, SPAN]
+        by_user = reader.search_trace_ids(None, order_by=["user ASC"])
+        assert by_user[:3] == [MY_SPAN, OUTER, COOL_SPAN]
+        assert reader.search_trace_ids(None, order_by=["user DESC"])[:3] == [
+            COOL_SPAN,
+            OUTER,
+            MY_SPAN,
+        ]
+    finally:
+        store.engine.dispose()
