@@ -31,6 +31,7 @@ WIDGET_KEYS = [
     ("↑ / ↓", "Earlier filters (in the filter bar)"),
     ("Ctrl+Space", "Complete a field name (in the filter bar)"),
     ("Menu key", "The trace's menu: open, copy, export, filter by a value (in the trace list)"),
+    ("Tab, Enter", "A tag or metadata chip of the trace's header: filter the list by its value"),
 ]
 
 

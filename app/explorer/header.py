@@ -11,7 +11,14 @@ import json
 from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QFontDatabase, QGuiApplication, QIcon, QMouseEvent, QResizeEvent
+from PySide6.QtGui import (
+    QFontDatabase,
+    QGuiApplication,
+    QIcon,
+    QKeyEvent,
+    QMouseEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.explorer.assessments import AssessmentList
@@ -34,7 +41,7 @@ COPIED_FEEDBACK_MS = 1500
 #: Metadata the filter language compares only with IS NULL (MLflow ≥ 3.2 splits it into
 #: columns): its chips do not filter.
 UNFILTERABLE_METADATA = frozenset({TOKEN_USAGE_METADATA, COST_METADATA})
-FILTER_HINT = "Click to filter the trace list by this value."
+FILTER_HINT = "Click (or Tab to it and press Enter) to filter the trace list by this value."
 
 
 def plain_label(parent: QWidget, name: str = "", text: str = "") -> QLabel:
@@ -53,7 +60,8 @@ def chip(parent: QWidget, name: str, key: str, value: str) -> QLabel:
 
 
 class FilterChip(QLabel):
-    """A `key: value` chip that asks to filter the trace list by its value when clicked."""
+    """A `key: value` chip that asks to filter the trace list by its value when clicked, or
+    with Enter or Space once Tab reached it."""
 
     clicked = Signal()
 
@@ -63,6 +71,15 @@ class FilterChip(QLabel):
         self.setObjectName(name)
         self.setToolTip(rich_tooltip(f"{key}\n\n{value}\n\n{FILTER_HINT}"))
         self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setAccessibleName(f"Filter by {key}: {value}")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # QLabel.keyPressEvent
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Space):
+            self.clicked.emit()
+            event.accept()
+        else:
+            super().keyPressEvent(event)
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # QLabel.mouseReleaseEvent
         inside = self.rect().contains(event.position().toPoint())

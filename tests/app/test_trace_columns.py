@@ -310,6 +310,30 @@ def test_click_a_tag_in_the_explorer_header_to_filter(
     assert shown_ids(window) == [OUTER]
 
 
+def test_header_chips_filter_from_the_keyboard(qtbot: QtBot, window: MainWindow, db: Path) -> None:
+    """Tab reaches the header's section toggle and its chips; Space opens, Enter filters."""
+    opened(qtbot, window, db, CUSTOM_TRACING)
+    with qtbot.waitSignal(window.explorer.trace_loaded, timeout=WAIT_MS):
+        window.trace_view.select_row(0)  # OUTER: env = prod
+    header = window.explorer.header
+    toggle = header.tags_section.toggle
+    window.activateWindow()
+    toggle.setFocus(Qt.FocusReason.TabFocusReason)
+    qtbot.waitUntil(toggle.hasFocus, timeout=WAIT_MS)
+    qtbot.keyClick(toggle, Qt.Key.Key_Space)
+    assert header.tags_section.body.isVisible()
+    for _ in range(60):  # Tab along the chips to env's
+        focused = QApplication.focusWidget()
+        if isinstance(focused, FilterChip) and focused.text() == "env: prod":
+            break
+        qtbot.keyClick(focused, Qt.Key.Key_Tab)
+    else:
+        pytest.fail("Tab never reached the env chip")
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        qtbot.keyClick(focused, Qt.Key.Key_Return)
+    assert window.query_bar.text == "tag.env = 'prod'"
+
+
 def test_first_layout_gives_the_list_the_width(
     qtbot: QtBot, window: MainWindow, db: Path, shot: Callable[..., Path]
 ) -> None:
