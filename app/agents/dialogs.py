@@ -27,6 +27,7 @@ from app.agents.data import CodeFacts
 from app.agents.session import Prepared
 from app.messages.browser import SafeTextBrowser, is_dark
 from app.messages.highlight import code_block
+from app.theme import follow_palette
 from core.store import check_alias
 
 APPROVALS = "agents/approved"
@@ -67,6 +68,19 @@ def code_html(code: CodeFacts, dark: bool) -> str:
     return body
 
 
+def show_highlighted(view: SafeTextBrowser, code: CodeFacts) -> None:
+    """Show `code` highlighted in the theme's colours, and again (where the reader was) when
+    the theme changes while the window is open."""
+
+    def render() -> None:
+        at = view.verticalScrollBar().value()
+        view.setHtml(code_html(code, is_dark(view.palette())))
+        view.verticalScrollBar().setValue(at)
+
+    render()
+    follow_palette(view, render)
+
+
 class RunCodeDialog(QDialog):
     """Says which file the first run of a model will execute; Run or Cancel."""
 
@@ -101,7 +115,7 @@ class RunCodeDialog(QDialog):
         view.setObjectName("runCodeText")
         view.setLineWrapMode(SafeTextBrowser.LineWrapMode.NoWrap)
         if code is not None:
-            view.setHtml(code_html(code, is_dark(view.palette())))
+            show_highlighted(view, code)
         view.setVisible(False)
         return view
 
@@ -202,7 +216,7 @@ def show_code(parent: QWidget, code: CodeFacts) -> QDialog:
     if code.error and not code.text:
         view.setPlainText(code.error)
     else:
-        view.setHtml(code_html(code, is_dark(view.palette())))
+        show_highlighted(view, code)
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, dialog)
     buttons.rejected.connect(dialog.close)
     layout = QVBoxLayout(dialog)

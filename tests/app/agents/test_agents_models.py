@@ -3,12 +3,13 @@ the details of a version (folder found, moved or missing), and Set Alias."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFileDialog, QLabel
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QFileDialog, QLabel
 from pytestqt.qtbot import QtBot
 
 from app import settings
@@ -16,6 +17,7 @@ from app.agents.details import version_facts
 from app.agents.dialogs import SetAliasDialog
 from app.agents.models import ALIASES_COLUMN, ALIASES_ROLE, FILES_COLUMN, VERSION_COLUMN
 from app.main_window import MainWindow
+from app.theme import ThemeApplier
 from tests.app.agents.conftest import choose, open_page
 from tests.app.helpers import WAIT_MS
 
@@ -132,6 +134,36 @@ def test_view_code_shows_the_file_without_running_it(
     assert "class ToolAgent(core.ResponsesAgent):" in text
     assert page.controller.session.runner is None
     dialog.close()  # type: ignore[union-attr]
+
+
+def test_an_open_code_window_takes_a_theme_switch(
+    qtbot: QtBot, window: MainWindow, agents_db: Path, qapp: QApplication
+) -> None:
+    """View Code's window is not modal: a theme switched while it is open redraws its code."""
+    look = ThemeApplier(qapp)
+    window.theme = look
+    try:
+        settings.set_theme("light")
+        window.apply_settings()
+        page = open_page(qtbot, window, agents_db)
+        choose(qtbot, page, "tools")
+        page.details.code_button.click()
+        qtbot.waitUntil(lambda: page.findChild(QDialog, "codeDialog") is not None, timeout=WAIT_MS)
+        dialog = page.findChild(QDialog, "codeDialog")
+        view = dialog.findChild(type(page.chat.transcript), "codeText")  # type: ignore[union-attr]
+
+        def colors() -> set[str]:
+            return set(re.findall(r"color:(#[0-9a-f]{6})", view.toHtml()))  # type: ignore[union-attr]
+
+        light = colors()
+        assert light
+        settings.set_theme("dark")
+        window.apply_settings()
+        qtbot.waitUntil(lambda: colors() != light, timeout=WAIT_MS)
+        assert not colors() & light - {"#000000"}
+        dialog.close()  # type: ignore[union-attr]
+    finally:
+        look.apply("system", None)
 
 
 def test_the_interpreter_is_chosen_and_remembered(
