@@ -18,7 +18,7 @@ from functools import partial
 
 from PySide6.QtCore import QModelIndex, QObject, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QInputDialog, QMenu
 from shiboken6 import isValid
 
 from app.formatting import one_line
@@ -175,12 +175,15 @@ class TraceListMenus(QObject):
             self._choice.assessment_names,
             lambda name, on: self.set_choice(self._choice.with_assessment(name, on)),
         )
+        tags = menu.addMenu("&Tags")
         self._key_menu(
-            menu.addMenu("&Tags"),
+            tags,
             ordered_keys(offered.tag_keys, self._choice.tag_keys),
             self._choice.tag_keys,
             lambda key, on: self.set_choice(self._choice.with_tag(key, on)),
         )
+        tags.addSeparator()
+        tags.addAction("&Other Tag Key…", self.ask_tag_key)
         menu.addSeparator()
         menu.addAction("&Reset Columns", self.reset_columns)
         if not self._reads.pending:
@@ -206,6 +209,23 @@ class TraceListMenus(QObject):
             action.setCheckable(True)
             action.setChecked(key in chosen)
             action.toggled.connect(lambda on, k=key: toggle(k, on))
+
+    def ask_tag_key(self) -> QInputDialog:
+        """A tag column for a key the Tags menu does not offer (it lists the keys of the
+        newest traces only)."""
+        dialog = QInputDialog(self._view)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.setWindowTitle("Tag Column")
+        dialog.setLabelText(
+            "A tag key to show as a column\n(the Tags menu offers the keys of the newest traces):"
+        )
+        dialog.textValueSelected.connect(self._add_tag_column)
+        dialog.open()
+        return dialog
+
+    def _add_tag_column(self, key: str) -> None:
+        if key.strip():
+            self.set_choice(self._choice.with_tag(key.strip(), True))
 
     def reset_layout(self) -> None:
         """The columns' own order and fitted widths (the choice of columns stays)."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QAction, QContextMenuEvent, QGuiApplication
-from PySide6.QtWidgets import QApplication, QMenu
+from PySide6.QtWidgets import QApplication, QInputDialog, QMenu
 from pytestqt.qtbot import QtBot
 
 from app.explorer.header import FilterChip
@@ -593,3 +593,17 @@ def test_user_cost_and_tag_columns_sort_in_sql(
     assert third.trace_model.query.order_by == ("tag.env ASC",)
     header = third.trace_view.horizontalHeader()
     assert header.sortIndicatorSection() == len(Column)  # the env column shows the arrow
+
+
+def test_a_tag_key_the_menu_does_not_offer_can_be_typed(
+    qtbot: QtBot, window: MainWindow, db: Path
+) -> None:
+    opened(qtbot, window, db, CUSTOM_TRACING)
+    other = action(header_menu(qtbot, window), "Tags", "Other Tag Key…")
+    other.trigger()
+    dialog = window.findChild(QInputDialog)
+    assert dialog is not None and dialog.isVisible()
+    dialog.setTextValue(" env ")
+    with qtbot.waitSignal(window.trace_model.query_applied, timeout=WAIT_MS):
+        dialog.accept()
+    assert headers(window)[-1] == "env" and cell(window, SOME, "env") == "dev"
