@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import prompts
 from core.agents import save
@@ -24,10 +24,12 @@ from core.agents.responses import ResponsesAgentRequest
 from core.entities.evaluation import EvaluationResult
 from core.entities.prompt import PromptSummary, PromptVersion, Template
 from core.errors import StoreNotFoundError
-from core.evaluation.evaluate import Cancel, run_evaluation
-from core.evaluation.job import Progress
 from core.evaluation.scorer import Scorer
 from core.tracking_client import TrackingClient
+
+if TYPE_CHECKING:
+    from core.evaluation.evaluate import Cancel
+    from core.evaluation.job import Progress
 
 
 class Client(TrackingClient):
@@ -98,6 +100,9 @@ class Client(TrackingClient):
     ) -> EvaluationResult:
         """Evaluate `data` with `scorers` into a new evaluation run of this store (see
         `core.evaluation.evaluate.run_evaluation`)."""
+        # Here, not at the top: it brings pandas, which a window opening a database never needs.
+        from core.evaluation.evaluate import run_evaluation
+
         return run_evaluation(
             data,
             scorers,

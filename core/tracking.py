@@ -9,9 +9,7 @@ each call a thin wrapper over the default client (`core.context`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from core import context
 from core.active_run import ActiveRun
@@ -24,6 +22,9 @@ from core.context import (
 )
 from core.entities import Assessment, AssessmentSource, Experiment, Run, Trace
 from core.store.experiment_search import ViewType
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "active_experiment_id",

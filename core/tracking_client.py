@@ -13,13 +13,10 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from core.active_run import ActiveRun
 from core.client_stores import ClientStores
-from core.dataframe import traces_to_frame
 from core.entities import Assessment, AssessmentSource, Experiment, Run, Trace
 from core.errors import NotFoundError, StoreNotFoundError
 from core.mlflow_keys import ARCHIVAL_FAILURE_TAG, NOTE_TAG, PARENT_RUN_TAG, SOURCE_RUN_METADATA
@@ -31,6 +28,9 @@ from core.tracing.active import registry
 from core.tracing.live_span import LiveSpan
 from core.tracing.record import TraceRecord
 from core.tracing.writer import TraceWriter
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -205,6 +205,8 @@ class TrackingClient:
             traces = [Trace(info=t.info, data=type(t.data)()) for t in traces]
         if return_type == "list":
             return traces
+        from core.dataframe import traces_to_frame  # pandas: only when a frame is asked for
+
         return traces_to_frame(traces)
 
     def _search(

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from core.entities.assessment_error import AssessmentError, as_assessment_error
 from core.entities.span import Span
@@ -19,6 +17,9 @@ from core.mlflow_keys import (
     AGENT_FUNCTION_TAG,
     USER_TAG,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "FAILED",

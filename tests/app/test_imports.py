@@ -6,6 +6,9 @@ the main window (or a page) in return; imports made only for type checking count
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import grimp
@@ -42,3 +45,21 @@ def test_a_cycle_through_a_type_checking_import_is_found(
         ("cyclic.actions", "cyclic.window"),
         ("cyclic.window", "cyclic.actions"),
     ]
+
+
+def test_the_window_starts_without_pandas() -> None:
+    """pandas takes ~0.4 s to import and the window never needs it to open a database: it is
+    imported where a DataFrame is made (`search_traces`, `evaluate`), so launch stays short."""
+    script = (
+        "import sys, app.main_window, core, core.store\n"
+        "import core.tracking_client, core.client\n"
+        "print('pandas' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+    )
+    assert out.stdout.strip() == "False"
