@@ -17,8 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from app.ollama import model_names
 from core.client import Client
 from core.entities import SpanType
@@ -71,6 +69,7 @@ class TryResult:
 
 def describe_error(error: BaseException, url: str, model: str = "") -> str:
     """A message the user can act on for what Ollama (or the way to it) said."""
+    import httpx  # here: a tenth of a second at start-up for a window that may never try
     import ollama
 
     if isinstance(error, ConnectionError | httpx.ConnectError):
