@@ -161,9 +161,28 @@ class Span:
         return self._parsed
 
     @property
+    def payload_loaded(self) -> bool:
+        """Whether the span's JSON is at hand. False: it is still in the database, and any
+        property read from it (attributes, events, `decode_error`...) reads it from there now.
+        """
+        return isinstance(self.document, str | Mapping)
+
+    @property
     def content(self) -> Mapping[str, Any]:
         """The span document, parsed (empty when it could not be)."""
         return self._parse()[0]
+
+    def stored_json(self) -> str | None:
+        """The span's stored JSON text when it is exactly `to_dict()` as JSON (it was read and
+        parsed whole), else None. `Trace.to_json` puts it in as it is instead of encoding the
+        parsed document again, a third of `search_traces`' time for spans with payloads."""
+        parsed, error = self._parse()
+        document = self.document
+        if error or not parsed or not isinstance(document, str):
+            return None
+        if self._notes and _too_deep("The span's JSON") in self._notes:
+            return None  # parsed only down to the depth limit: not the same document
+        return document
 
     @property
     def decode_error(self) -> str | None:

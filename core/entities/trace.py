@@ -5,7 +5,7 @@ from __future__ import annotations
 import builtins
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -55,7 +55,11 @@ class Trace:
         return {"info": self.info.to_dict(), "data": self.data.to_dict()}
 
     def to_json(self, pretty: bool = False) -> str:
-        return json.dumps(self.to_dict(), indent=2 if pretty else None, default=str)
+        spans = None if pretty else _stored_spans(self.data.spans)
+        if spans is None:
+            return json.dumps(self.to_dict(), indent=2 if pretty else None, default=str)
+        info = json.dumps(self.info.to_dict(), default=str)  # the spans as stored, not again
+        return f'{{"info": {info}, "data": {{"spans": [{", ".join(spans)}]}}}}'
 
     @classmethod
     def from_dict(cls, trace_dict: Mapping[str, Any]) -> Trace:
@@ -150,6 +154,17 @@ class Trace:
             "spans": [span.to_dict() for span in self.data.spans],
             "assessments": [a.to_dictionary() for a in info.assessments],
         }
+
+
+def _stored_spans(spans: Sequence[Span]) -> list[str] | None:
+    """Each span's stored JSON, when every one is `to_dict()` as it is (else None)."""
+    texts = []
+    for span in spans:
+        text = span.stored_json()
+        if text is None:
+            return None
+        texts.append(text)
+    return texts
 
 
 def _decoded(value: str | None) -> Any:

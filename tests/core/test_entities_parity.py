@@ -316,6 +316,25 @@ def test_trace_from_json_round_trips_every_fixture_trace(store: Store) -> None:
         )
     with pytest.raises(ValueError, match="Expected keys"):
         Trace.from_dict({"info": {}})
+
+
+def test_to_json_puts_stored_spans_in_as_they_are_only_when_that_is_to_dict(store: Store) -> None:
+    """`to_json` reuses each span's stored JSON rather than encoding it again; the value is the
+    same as encoding `to_dict()`. A span whose JSON does not parse, or parses only down to the
+    depth limit, makes it encode instead."""
+    (trace,) = store.reader.traces(store.reader.search_trace_ids(None)[:1])
+    spans = trace.data.spans
+    assert spans and all(span.stored_json() == span.document for span in spans)
+    assert json.loads(trace.to_json()) == json.loads(json.dumps(trace.to_dict()))
+    assert trace.to_json(pretty=True) == json.dumps(trace.to_dict(), indent=2, default=str)
+    trace_id = spans[0].trace_id
+    broken = Span(trace_id, "00000000000000aa", None, "broken", None, "OK", 1, 2, "{oops")
+    assert broken.stored_json() is None
+    nested = '{"attributes": {"x": ' + "[" * 2_500 + "]" * 2_500 + "}}"
+    deep = Span(trace_id, "00000000000000bb", None, "deep", None, "OK", 1, 2, nested)
+    assert deep.stored_json() is None  # parsed down to the limit only
+    mixed = Trace(trace.info, TraceData([*spans, broken]))
+    assert json.loads(mixed.to_json()) == json.loads(json.dumps(mixed.to_dict(), default=str))
     with pytest.raises(ValueError, match="Unable to parse trace JSON"):
         Trace.from_json("{not json")
 
