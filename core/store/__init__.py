@@ -11,6 +11,7 @@ from core.store.evaluations import Evaluations
 from core.store.model_uris import check_alias
 from core.store.reader import StoreReader
 from core.store.schema import Layout
+from core.store.span_search import stored_forms
 from core.store.store import Store
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "StoreReader",
     "check_alias",
     "parse_location",
+    "stored_forms",
 ]

@@ -11,6 +11,7 @@ import gc
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +30,7 @@ from core.entities import (
     Assessment,
     Experiment,
     Span,
+    TokenUsage,
     Trace,
     TraceData,
     TraceInfo,
@@ -42,6 +44,7 @@ from core.mlflow_keys import (
     INPUTS_KEY,
     OUTPUTS_KEY,
     SPANS_LOCATION_TAG,
+    TOKEN_USAGE_KEY,
 )
 from core.store import schema as t
 from core.store.artifacts import ArtifactResolver, read_traces_json
@@ -58,10 +61,14 @@ from core.store.order_sql import compile_order_by
 from core.store.schema import Layout
 from core.store.span_codec import (
     checked_times,
+    field_set,
     span_from_row,
+    spans_from_rows,
     spans_from_traces_json,
     tree_order,
 )
+from core.store.span_payloads import attribute_of, payloads_of
+from core.store.span_search import matching_spans, spans_holding
 from core.store.trace_pages import (
     PageQuery,
     TracePage,
@@ -72,6 +79,8 @@ from core.store.trace_pages import (
 )
 
 SPANS_IN_DB = frozenset({"TRACKING_STORE", "ARCHIVE_REPO"})
+_SPAN_ID = attrgetter("span_id")
+_PARENT_ID = attrgetter("parent_id")
 #: How many ids go into one `IN (...)` list (SQLite's default limit is far above this).
 BATCH = 500
 
@@ -338,38 +347,118 @@ class StoreReader:
     # -- spans ------------------------------------------------------------------------------
 
     def spans(
-        self, trace_id: str, tags: dict[str, str] | None = None
+        self,
+        trace_id: str,
+        tags: dict[str, str] | None = None,
+        *,
+        payloads_per_span_over: int | None = None,
     ) -> tuple[list[Span], list[str]]:
-        """The spans of one trace in tree order, and what could not be read, in words."""
+        """The spans of one trace in tree order, and what could not be read, in words.
+
+        Their JSON stays in the database until a span's payload is first read: then the whole
+        trace's in one query, or, for a trace of more than `payloads_per_span_over` spans, only
+        that span's (see `load_payloads`)."""
+        spans, problems, _in_db = self._read_spans(trace_id, tags, payloads_per_span_over)
+        return spans, problems
+
+    def _read_spans(
+        self, trace_id: str, tags: dict[str, str] | None, per_span_over: int | None
+    ) -> tuple[list[Span], list[str], bool]:
+        """`spans`, and whether they were read from `spans` rows (none is parsed yet then)."""
         if tags is None:
             tags = self._key_values(t.trace_tags, [trace_id]).get(trace_id, {})
         location = tags.get(SPANS_LOCATION_TAG)
         if self.layout.spans_in_db and (location in SPANS_IN_DB or location is None):
             with _no_gc_pause():
-                spans = self._spans_from_db(trace_id)
+                spans = self._spans_from_db(trace_id, per_span_over)
                 problems = checked_times(spans)
                 ordered = tree_order(spans)
-            if spans or location in SPANS_IN_DB:
-                return ordered, problems + self._missing(spans)
+                if spans or location in SPANS_IN_DB:
+                    return ordered, problems + self._missing(spans), True
         try:
             document = read_traces_json(self.artifacts, tags.get(ARTIFACT_LOCATION_TAG))
         except StoreError as exc:
-            return [], [f"No spans could be read: {exc}."]
+            return [], [f"No spans could be read: {exc}."], False
         spans, problems = spans_from_traces_json(trace_id, document)
-        return tree_order(spans), problems + self._missing(spans)
+        return tree_order(spans), problems + self._missing(spans), False
 
-    def _spans_from_db(self, trace_id: str) -> list[Span]:
+    def _spans_from_db(self, trace_id: str, per_span_over: int | None = None) -> list[Span]:
         """The trace's spans, their JSON left in the database until a payload is first read."""
         s = t.spans
         statement = select(*_span_columns()[:-1]).where(spans_of_trace(s, trace_id))
         payloads = _TracePayloads(self, trace_id)
-        return [span_from_row(trace_id, row, payloads) for row in self._plain_rows(statement)]
+        spans = spans_from_rows(trace_id, self._plain_rows(statement), payloads)
+        payloads.per_span = per_span_over is not None and len(spans) > per_span_over
+        return spans
 
-    def span_payloads(self, trace_id: str) -> dict[str, str]:
-        """Span id → stored span JSON, for every span of one trace."""
+    def span_payloads(self, trace_id: str, span_ids: Sequence[str] | None = None) -> dict[str, str]:
+        """Span id → stored span JSON, for every span of one trace or for `span_ids` only (by
+        primary key, up to `BATCH` ids per query)."""
         s = t.spans
-        statement = select(s.c.span_id, s.c.content).where(spans_of_trace(s, trace_id))
-        return {span_id: content or "" for span_id, content in self._plain_rows(statement)}
+        if span_ids is None:
+            statement = select(s.c.span_id, s.c.content).where(spans_of_trace(s, trace_id))
+            return {span_id: content or "" for span_id, content in self._plain_rows(statement)}
+        found: dict[str, str] = {}
+        for chunk in _chunks(list(dict.fromkeys(span_ids))):
+            rows = self._plain_rows(payloads_of(trace_id, chunk))
+            found.update((span_id, content or "") for span_id, content in rows)
+        return found
+
+    def load_payloads(self, spans: Sequence[Span]) -> None:
+        """Give those of `spans` still without their JSON their stored JSON now, a batch of
+        primary-key lookups per trace (nothing is decoded): e.g. in a worker thread, for the
+        spans a view is about to show. A span with no row gets empty JSON (read as unreadable).
+        """
+        waiting: dict[str, list[Span]] = {}
+        for span in spans:
+            if not span.payload_loaded:
+                waiting.setdefault(span.trace_id, []).append(span)
+        for trace_id, group in waiting.items():
+            found = self.span_payloads(trace_id, [span.span_id for span in group])
+            for span in group:
+                span.document = found.get(span.span_id, "")
+
+    def token_usages(self, trace_id: str, span_ids: Sequence[str]) -> dict[str, TokenUsage]:
+        """The token usage (`mlflow.chat.tokenUsage`) of those of `span_ids` that recorded one,
+        extracted from their JSON by the database: the rest of the JSON stays there."""
+        texts: dict[str, Any] = {}
+        for chunk in _chunks(list(dict.fromkeys(span_ids))):
+            try:
+                rows = self._plain_rows(attribute_of(trace_id, chunk, TOKEN_USAGE_KEY))
+            except StoreError:  # PostgreSQL 15 meets malformed JSON: read the spans instead
+                rows = self._usage_from_payloads(trace_id, chunk)
+            texts.update(rows)
+        usages = {}
+        for span_id, text in texts.items():
+            usage = TokenUsage.from_value(jsonutil.decode_attribute(text))
+            if usage is not None:
+                usages[span_id] = usage
+        return usages
+
+    def _usage_from_payloads(self, trace_id: str, span_ids: Sequence[str]) -> list[Any]:
+        found = []
+        for span_id, content in self.span_payloads(trace_id, span_ids).items():
+            span = span_from_row(trace_id, (span_id, None, "", None, "OK", 0, None, content))
+            if span.decode_error is None and TOKEN_USAGE_KEY in span.raw_attributes:
+                found.append((span_id, span.raw_attributes[TOKEN_USAGE_KEY]))
+        return found
+
+    def search_spans(self, trace_id: str, text: str, *, limit: int | None = None) -> list[str]:
+        """Ids of the trace's spans whose stored JSON holds `text`, ignoring case (inputs,
+        outputs, attributes, events, names: all are in it), in the order the spans started;
+        the first `limit` of them when given. The database searches its `spans` rows; spans
+        kept in a `traces.json` (older layouts) are read and searched here. No text, no ids."""
+        if not text:
+            return []
+        tags = self._key_values(t.trace_tags, [trace_id]).get(trace_id, {})
+        location = tags.get(SPANS_LOCATION_TAG)
+        if self.layout.spans_in_db and (location in SPANS_IN_DB or location is None):
+            found = [row[0] for row in self._plain_rows(matching_spans(trace_id, text, limit))]
+            any_row = select(t.spans.c.span_id).where(t.spans.c.trace_id == trace_id).limit(1)
+            if found or location in SPANS_IN_DB or self.rows(any_row):
+                return found  # else no rows: an older writer's trace, its spans in traces.json
+        spans, _problems = self.spans(trace_id, tags)
+        return spans_holding(spans, text, limit)
 
     def _plain_rows(self, statement: Any) -> list[tuple[Any, ...]]:
         """Run `statement` and return the driver's own tuples: for thousands of rows this skips
@@ -405,23 +494,28 @@ class StoreReader:
         if not spans:
             return ["No spans were recorded for this trace (the writer may have dropped them)."]
         problems = []
-        if not any(s.parent_id is None for s in spans):
+        parents = field_set(spans, _PARENT_ID)  # sets built in C: cheap for 100,000 spans
+        if None not in parents:
             problems.append(
                 "The root span is missing; spans are shown under their recorded parents."
             )
-        ids = {s.span_id for s in spans}
-        orphans = sum(1 for s in spans if s.parent_id is not None and s.parent_id not in ids)
-        if orphans and any(s.parent_id is None for s in spans):
+        unknown = parents - field_set(spans, _SPAN_ID) - {None}
+        orphans = sum(1 for s in spans if s.parent_id in unknown) if unknown else 0
+        if orphans and None in parents:
             problems.append(f"{orphans} span(s) name a parent that was never recorded.")
         return problems
 
-    def get_trace(self, trace_id: str) -> Trace:
+    def get_trace(self, trace_id: str, *, payloads_per_span_over: int | None = None) -> Trace:
+        """The trace with its spans; their JSON is read when first needed (see `spans`)."""
         info, problems = self._checked_info(trace_id)
-        spans, span_problems = self.spans(trace_id, dict(info.tags))
+        spans, span_problems, in_db = self._read_spans(
+            trace_id, dict(info.tags), payloads_per_span_over
+        )
         problems += span_problems
-        problems += [
-            f"Span {s.name!r}: {s.known_decode_error}" for s in spans if s.known_decode_error
-        ]
+        if not in_db:  # spans from rows are not parsed yet: none knows of a decode error
+            problems += [
+                f"Span {s.name!r}: {s.known_decode_error}" for s in spans if s.known_decode_error
+            ]
         data = TraceData(spans)
         if not self.layout.has_trace_column("request_preview"):
             info = _previews_from_root(info, data)
@@ -464,7 +558,8 @@ class StoreReader:
 
 
 class _TracePayloads:
-    """A trace's span JSON, read in one query the first time any of its spans needs it.
+    """A trace's span JSON, read in one query the first time any of its spans needs it; with
+    `per_span` (a huge trace), only the span asked for, by primary key, kept by that span only.
 
     Building the tree needs only the columns; the payloads are most of the bytes. Thread-safe:
     whichever thread asks first reads them (the app asks in its database thread).
@@ -475,8 +570,11 @@ class _TracePayloads:
         self._trace_id = trace_id
         self._lock = threading.Lock()
         self._by_span: dict[str, str] | None = None
+        self.per_span = False
 
     def payload(self, span_id: str) -> str:
+        if self.per_span:
+            return self._reader.span_payloads(self._trace_id, [span_id]).get(span_id, "")
         with self._lock:
             if self._by_span is None:
                 self._by_span = self._reader.span_payloads(self._trace_id)
