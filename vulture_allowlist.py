@@ -19,7 +19,10 @@ _.loadResource  # QTextBrowser (app/messages/browser.py)
 _.highlightBlock  # QSyntaxHighlighter (app/prompts/highlighter.py)
 _._highlighter  # a QSyntaxHighlighter lives as long as its document's owner references it
 _.features  # QStyleOptionViewItem.features, read by the style (app/spans/delegate.py)
+_.backgroundBrush  # QStyleOptionViewItem.backgroundBrush, painted by the style (delegate.py)
 _.contextMenuEvent  # QWidget.contextMenuEvent (app/traces/view.py)
+_.wheelEvent  # QWidget.wheelEvent (app/spans/flame.py)
+_.mouseMoveEvent  # QWidget.mouseMoveEvent (app/spans/flame.py)
 
 # -- LangChain calls its callback handler's hooks (core/langchain/handler.py) ----------------------
 _.run_inline
@@ -48,8 +51,12 @@ _like_default
 _like_sqlite
 _ilike_default
 _ilike_postgresql
+_contains_text_default
+_contains_text_sqlite
 _json_member_sqlite
 _json_member_postgresql
+_span_attribute_sqlite  # core/store/span_payloads.py
+_span_attribute_postgresql
 _trace_spans_default
 _trace_spans_sqlite
 _json_valid_default
@@ -101,6 +108,7 @@ IN_PROGRESS  # TraceState / TraceStatus
 # -- pytest and the standard library call these in the tests -------------------------------------
 pytest_plugins
 application_names  # autouse fixtures
+low_limit
 no_dangling_threads
 restore_app_state
 no_trace_writer

@@ -76,19 +76,29 @@ class FindBar(QWidget):
         layout.addWidget(close)
         self.hide()
 
-    def open_bar(self) -> None:
-        """Show the bar with the view's selection (or the last search) ready to find."""
+    def open_bar(self, text: str | None = None, *, focus: bool = True) -> None:
+        """Show the bar with the view's selection (or the last search) ready to find.
+
+        Given `text` (the trace's search showing where a span holds it), the bar finds it at
+        once and highlights the first occurrence; `focus=False` leaves the focus where it is.
+        """
         selected = self._view.textCursor().selectedText()
-        if selected and "\u2029" not in selected:  # a selection within one line
+        if text is not None:
+            self.edit.setText(text)
+        elif selected and "\u2029" not in selected:  # a selection within one line
             self.edit.setText(selected)
         self.show()
-        self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
-        self.edit.selectAll()
+        if focus:
+            self.edit.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            self.edit.selectAll()
+        if text is not None:
+            self.find_next(from_start=True)
 
-    def close_bar(self) -> None:
+    def close_bar(self, *, focus: bool = True) -> None:
         self.hide()
         self.result.clear()
-        self._view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if focus:
+            self._view.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def find_next(self, *, backwards: bool = False, from_start: bool = False) -> bool:
         """Select the next match of the field's text; wrap around once. False: none."""

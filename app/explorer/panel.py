@@ -1,6 +1,7 @@
-"""`TraceExplorer`: one trace — summary header on top, span tree + timeline and span detail
-below in a splitter. The trace loads in the database thread; a result for a trace the user has
-already left is dropped. Selecting a trace selects its root span and renders its detail.
+"""`TraceExplorer`: one trace — summary header on top, span tree + timeline (or flame graph)
+and span detail below in a splitter. The trace loads in the database thread; a result for a
+trace the user has already left is dropped. Selecting a trace selects its root span and
+renders its detail.
 """
 
 from __future__ import annotations
@@ -15,12 +16,15 @@ from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QW
 from shiboken6 import isValid
 
 from app.explorer.header import TraceHeader
+from app.explorer.large_trace import LargeTrace
 from app.explorer.loading import LoadedTrace, failure_message, load_trace
+from app.explorer.span_views import SpanViews
 from app.spans.detail import SpanDetailPanel, copy_span_json
+from app.spans.trace_search import TraceSearch
 from app.spans.view import SpanTreePanel
 from app.tasks import TaskRunner
 from core.entities import Span, Trace
-from core.store import Store
+from core.store import Store, StoreReader
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +56,16 @@ class TraceExplorer(QWidget):
         self._loaded: LoadedTrace | None = None
         self._span: Span | None = None
         self.header = TraceHeader(self)
-        self.spans = SpanTreePanel(self)
+        self.spans = SpanTreePanel(self, tasks)  # tasks: the critical path of big trees
+        self.span_views = SpanViews(self.spans, tasks, self)  # issue 17: Tree | Flame
         self.detail = SpanDetailPanel(self)
+        self._reader: StoreReader | None = None
+        self.large = LargeTrace(tasks, self.spans.model, self)  # issue 17: JSON read as shown
+        self.large.checked.connect(self._add_notices)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
         self.splitter.setObjectName("explorerSplitter")
         self.splitter.setChildrenCollapsible(False)
-        self.splitter.addWidget(self.spans)
+        self.splitter.addWidget(self.span_views)
         self.splitter.addWidget(self.detail)
         self.splitter.splitterMoved.connect(self._remember_split)
         self._split_by_user = False
@@ -70,17 +78,28 @@ class TraceExplorer(QWidget):
         self.stack = QStackedWidget(self)
         self._lay_out()
         self.header.prompt_requested.connect(self.prompt_requested)  # issue 5: prompt links
-        self.spans.span_selected.connect(self._show_span)
+        self.span_views.span_selected.connect(self._show_span)
         self.detail.copy_requested.connect(self.copy_selected_span_json)
-        copy = QShortcut(QKeySequence.StandardKey.Copy, self.spans.view)
-        copy.setContext(Qt.ShortcutContext.WidgetShortcut)
-        copy.activated.connect(self.copy_selected_span_json)
+        for view in (self.spans.view, self.span_views.flame.view):
+            copy = QShortcut(QKeySequence.StandardKey.Copy, view)
+            copy.setContext(Qt.ShortcutContext.WidgetShortcut)
+            copy.activated.connect(self.copy_selected_span_json)
         back = QShortcut(QKeySequence(Qt.Key.Key_Escape), self)
         back.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         back.activated.connect(self.escaped)
         find = QShortcut(QKeySequence.StandardKey.Find, self)
         find.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         find.activated.connect(self.detail.open_find)
+        self.search = TraceSearch(tasks, self.spans, self)  # issue 17: search inside the trace
+        self.search.match_shown.connect(self._reveal_match)
+        for keys, slot in (
+            ("Ctrl+Shift+F", self.open_search),
+            ("F3", self.search.step),
+            ("Shift+F3", lambda: self.search.step(backwards=True)),
+        ):
+            key = QShortcut(QKeySequence(keys), self)
+            key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            key.activated.connect(slot)
 
     def _lay_out(self) -> None:
         """A message page (no trace, loading, failed) and the content page, in a stack."""
@@ -105,6 +124,8 @@ class TraceExplorer(QWidget):
             self.clear()
             return
         self._trace_id = trace_id
+        self._reader = store.reader
+        self.search.set_source(store.reader, trace_id)
         if self._loaded is None:
             self._show_message(f"Loading trace {trace_id}…")
         this = weakref.ref(self)  # no cycle through the task; a late result for a gone widget
@@ -136,19 +157,36 @@ class TraceExplorer(QWidget):
         """Put the selected span's MLflow JSON on the clipboard; False when none is selected."""
         if self._span is None:
             return False
-        copy_span_json(self._span)
+        if self._span.payload_loaded:
+            copy_span_json(self._span)
+        else:  # a large trace's span still loading: copied once its JSON has landed
+            self.large.read(self._span, self._copy_read, self._read_failed)
         return True
 
+    def open_search(self) -> None:
+        """Ctrl+Shift+F: the trace's search box (over the tree, which it highlights)."""
+        self.span_views.setCurrentWidget(self.spans)
+        self.search.focus()
+
+    def _reveal_match(self, span: Span | None, text: str) -> None:
+        """The search's current match: the detail shows where its JSON holds the text."""
+        if span is None or span is self.detail.span:
+            self.detail.reveal(text)
+
     def focus_tree(self) -> None:
-        self.spans.view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        """The focus on the span tree, or on the flame graph when that tab is shown."""
+        self.span_views.focus_view()
 
     def clear(self) -> None:
         """Show no trace (and forget a trace still loading)."""
         self._cancel()
         self._trace_id = None
+        self.search.set_source(None, None)
         self._loaded = None
+        self.large.show(None, None)
         self.header.show_info(None)
         self.spans.show_tree(None)
+        self.span_views.show_tree(None)
         self._show_message(NO_TRACE)
         self._show_span(None)
 
@@ -166,13 +204,16 @@ class TraceExplorer(QWidget):
         self._loaded = loaded
         trace = loaded.trace
         root = trace.data.root_span
+        self.large.show(self._reader, loaded)  # before the tree asks for any cell
         self.header.show_info(
             trace.info, len(trace.data.spans), root.duration_ns if root is not None else None
         )
         self.spans.show_tree(loaded.tree, loaded.problems)
+        self.span_views.show_tree(loaded.tree)
         self.stack.setCurrentIndex(1)
         self._fit_split()
         self._select_start_span(keep)
+        self.search.tree_shown()
         self.trace_loaded.emit(trace)
 
     def _select_start_span(self, keep: str | None) -> None:
@@ -189,8 +230,11 @@ class TraceExplorer(QWidget):
         log.info("Loading trace %s failed: %r", trace_id, error)
         message = failure_message(trace_id, error)
         self._loaded = None
+        self.large.show(None, None)
+        self.search.set_source(None, None)
         self.header.show_info(None)
         self.spans.show_tree(None)
+        self.span_views.show_tree(None)
         self._show_span(None)
         self._show_message(message)
         self.load_failed.emit(message)
@@ -204,8 +248,35 @@ class TraceExplorer(QWidget):
             return
         self._span = span
         start = self._loaded.tree.start_ns if self._loaded is not None else 0
-        self.detail.show_span(span, start)
+        if span is not None and not span.payload_loaded:  # a large trace: read it first
+            self.detail.show_loading(span, start)
+            self.large.read(span, self._span_read, self._read_failed)
+        else:
+            self.large.drop()
+            self.detail.show_span(span, start)
         self.span_selected.emit(span)
+
+    # -- a large trace's span JSON, read in the database thread (issue 17) -------------------
+
+    def _span_read(self, span: Span) -> None:
+        if span is self._span:
+            start = self._loaded.tree.start_ns if self._loaded is not None else 0
+            self.detail.show_span(span, start)
+
+    def _copy_read(self, span: Span) -> None:
+        self._span_read(span)
+        copy_span_json(span)
+
+    def _read_failed(self, span: Span, error: BaseException) -> None:
+        log.info("Reading span %s failed: %r", span.span_id, error)
+        if span is self._span and self.detail.is_loading:
+            start = self._loaded.tree.start_ns if self._loaded is not None else 0
+            self.detail.show_loading(span, start, f"The span could not be read: {error}")
+
+    def _add_notices(self, notices: tuple[str, ...]) -> None:
+        """The database's check of a large trace's span JSON found `notices`."""
+        if notices and self._loaded is not None:
+            self.spans.notice.show_notices([*self._loaded.problems, *notices])
 
     # -- the split between tree and detail ---------------------------------------------------
 
@@ -238,7 +309,7 @@ class TraceExplorer(QWidget):
         view = self.spans.view
         tree = view.span_model().tree
         rows = len(tree.spans) + 1 if tree is not None else 1
-        chrome = self.spans.height() - view.viewport().height()  # notice, filter bar, header
+        chrome = self.span_views.height() - view.viewport().height()  # tabs, bars, header
         needed = chrome + rows * max(view.sizeHintForRow(0), 1)
         height = min(max(needed, total * 30 // 100), total * 55 // 100)
         self.splitter.setSizes([height, total - height])

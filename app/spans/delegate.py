@@ -3,6 +3,8 @@
 Bars are placed and scaled to the trace's first start and last end; the colour says the span
 type, a red outline and a notch mark errors, and a hatched tail marks a span still running.
 Long names lose their middle, so both the start and the end (often a number) stay readable.
+A folded run's bar shows when its members ran (and where they failed); while the critical path
+is shown, its bars are outlined and the other bars fade (the view marks its rows' left edge).
 """
 
 from __future__ import annotations
@@ -19,7 +21,17 @@ from PySide6.QtWidgets import (
 )
 
 from app.spans.colors import ERROR_COLOR, span_duration_text
-from app.spans.model import BAR_ROLE, MATCH_ROLE, SPAN_ROLE, Column
+from app.spans.folding import BUSY, FAILED, PROFILE_CELLS, RunSummary
+from app.spans.model import (
+    BAR_ROLE,
+    CRITICAL_ROLE,
+    FOLD_ROLE,
+    MATCH_ROLE,
+    SEARCH_ROLE,
+    SPAN_ROLE,
+    Column,
+    SpanTreeModel,
+)
 from core.entities import Span
 
 Index = QModelIndex | QPersistentModelIndex
@@ -30,6 +42,29 @@ _LABEL_GAP = 4
 _ROW_PADDING = 6  # rows a little taller than the text, so bars and icons breathe
 QUARTERS = (0.25, 0.5, 0.75)
 _TYPE_TEXT_MIN = 64  # narrower than this, a Type cell shows only its swatch
+_FADED = 0.35  # the opacity of bars off the critical path while it is shown
+_IDLE_ALPHA = 70  # a folded run's bar where none of its members ran
+_SEARCH_ALPHA = 80  # a search hit's row: the highlight colour, light enough to read on
+
+
+def critical_color(palette: QPalette) -> QColor:
+    """The critical path's mark: the text colour, so it stands out on every bar colour and in
+    both themes (red stays for errors)."""
+    return QColor(palette.color(QPalette.ColorRole.Text))
+
+
+def critical_shown(index: Index) -> bool:
+    """Whether the model of `index` marks a critical path now."""
+    model = index.model()
+    return isinstance(model, SpanTreeModel) and bool(model.critical_path)
+
+
+def search_brush(palette: QPalette) -> QBrush:
+    """The background of a search hit's row: the theme's highlight colour, faint, so the text
+    reads on it and the selected row (the current match) still stands out."""
+    color = QColor(palette.color(QPalette.ColorRole.Highlight))
+    color.setAlpha(_SEARCH_ALPHA)
+    return QBrush(color)
 
 
 def timeline_track(rect: QRect) -> QRect:
@@ -60,12 +95,18 @@ class SpanDelegate(QStyledItemDelegate):
     ) -> None:
         super().initStyleOption(option, index)
         if index.column() == Column.NAME:
-            option.textElideMode = Qt.TextElideMode.ElideMiddle
+            # A folded run's label keeps its count and name: its end (the errors) may go.
+            fold = isinstance(index.data(FOLD_ROLE), RunSummary)
+            option.textElideMode = (
+                Qt.TextElideMode.ElideRight if fold else Qt.TextElideMode.ElideMiddle
+            )
         elif index.column() == Column.TYPE and 0 < option.rect.width() < _TYPE_TEXT_MIN:
             option.text = ""  # a narrowed Type column shows the colour alone, not "R…"
         if index.data(MATCH_ROLE) is False:  # an ancestor kept only so matches have context
             dim = option.palette.color(QPalette.ColorRole.PlaceholderText)
             option.palette.setColor(QPalette.ColorRole.Text, dim)
+        if index.data(SEARCH_ROLE):  # found by the trace's search box
+            option.backgroundBrush = search_brush(option.palette)
 
     def sizeHint(  # QStyledItemDelegate.sizeHint
         self, option: QStyleOptionViewItem, index: Index
@@ -118,12 +159,24 @@ class SpanDelegate(QStyledItemDelegate):
         if bar is not None:
             start, end, color, error = bar
             rect = self._bar_rect(track, start, end)
-            self._draw_bar(painter, rect, QColor(color), end is None, error)
+            critical = bool(index.data(CRITICAL_ROLE))
+            if not critical and critical_shown(index):
+                painter.setOpacity(_FADED)
+            summary = index.data(FOLD_ROLE)
+            if isinstance(summary, RunSummary):
+                self._draw_run(painter, rect, QColor(color), summary)
+            else:
+                self._draw_bar(painter, rect, QColor(color), end is None, error)
             if error:
                 self._draw_error_marker(painter, rect, track)
+            painter.setOpacity(1.0)
+            if critical:
+                self._draw_critical_outline(painter, option, rect)
             span = index.data(SPAN_ROLE)
             if isinstance(span, Span):
-                self._draw_label(painter, option, track, rect, span)
+                self._draw_label(painter, option, track, rect, span_duration_text(span.duration_ns))
+            elif isinstance(summary, RunSummary):
+                self._draw_label(painter, option, track, rect, span_duration_text(summary.wall_ns))
         painter.restore()
 
     # -- pieces -----------------------------------------------------------------------------
@@ -171,6 +224,41 @@ class SpanDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.drawRoundedRect(rect, radius, radius)
 
+    def _draw_run(
+        self, painter: QPainter, rect: QRectF, color: QColor, summary: RunSummary
+    ) -> None:
+        """A folded run: faint over its whole range, solid where a member ran, red where one
+        that failed ran (its profile's cells merged into one rectangle per stretch)."""
+        idle = QColor(color)
+        idle.setAlpha(_IDLE_ALPHA)
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(idle)
+        radius = min(3.0, rect.width() / 2)
+        painter.drawRoundedRect(rect, radius, radius)
+        colors = {BUSY: color, FAILED: QColor(ERROR_COLOR)}
+        cell = rect.width() / PROFILE_CELLS
+        profile = summary.profile
+        first = 0
+        for position in range(1, PROFILE_CELLS + 1):
+            if position < PROFILE_CELLS and profile[position] == profile[first]:
+                continue
+            state = profile[first]
+            if state in colors:
+                left = rect.left() + first * cell
+                width = max((position - first) * cell, 1.0)
+                painter.fillRect(QRectF(left, rect.top(), width, rect.height()), colors[state])
+            first = position
+
+    def _draw_critical_outline(
+        self, painter: QPainter, option: QStyleOptionViewItem, rect: QRectF
+    ) -> None:
+        """A ring around the bar, a pixel off it, in the critical path's colour."""
+        painter.setPen(QPen(critical_color(option.palette), 1.5))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        ring = rect.adjusted(-1.5, -1.5, 1.5, 1.5)
+        radius = min(4.0, ring.width() / 2)
+        painter.drawRoundedRect(ring, radius, radius)
+
     def _draw_error_marker(self, painter: QPainter, rect: QRectF, track: QRect) -> None:
         """A small red triangle at the bar's end (inside it when the bar reaches the edge)."""
         painter.setPen(Qt.PenStyle.NoPen)
@@ -185,10 +273,9 @@ class SpanDelegate(QStyledItemDelegate):
         option: QStyleOptionViewItem,
         track: QRect,
         rect: QRectF,
-        span: Span,
+        text: str,
     ) -> None:
         """The duration beside the bar: right of it when it fits, else left of it."""
-        text = span_duration_text(span.duration_ns)
         metrics = option.fontMetrics
         width = metrics.horizontalAdvance(text)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)

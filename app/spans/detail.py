@@ -32,6 +32,7 @@ from app.theme import follow_palette
 from app.widgets import ElidedLabel
 from core.entities import Span
 from core.safe_text import isolated
+from core.store import stored_forms
 
 CHAT, INPUTS, OUTPUTS, ATTRIBUTES, EVENTS, RAW = (
     "Chat",
@@ -43,6 +44,7 @@ CHAT, INPUTS, OUTPUTS, ATTRIBUTES, EVENTS, RAW = (
 )
 #: The tabs in order; Alt+1 … Alt+6 show them.
 TABS = (CHAT, INPUTS, OUTPUTS, ATTRIBUTES, EVENTS, RAW)
+LOADING = "Loading span…"
 
 
 class EventsView(SafeTextBrowser):
@@ -117,7 +119,9 @@ class SpanFacts(QWidget):
         layout.addLayout(bottom)
         layout.addWidget(self.problem)
 
-    def show_span(self, span: Span, trace_start_ns: int) -> None:
+    def show_span(self, span: Span, trace_start_ns: int, loading: bool = False) -> None:
+        """The span's facts; while `loading` (its JSON is being read) only what its columns
+        say: no token count, no error message."""
         self.name.setText(isolated(span.name or "(unnamed)"))
         self.name.setToolTip(rich_tooltip(span.name))  # escaped: tooltips guess at rich text
         kind = span_type_of(span)
@@ -130,12 +134,15 @@ class SpanFacts(QWidget):
         self.status.setText(span.status_code)
         self.status.setStyleSheet(f"color:{ERROR_COLOR}; font-weight:600;" if error else "")
         offset = span_duration_text(max(span.start_time_ns - trace_start_ns, 0))
-        usage = span.token_usage if not span.decode_error else None
+        usage = span.token_usage if not loading and not span.decode_error else None
         tokens = f" · {usage.total_tokens:,} tokens" if usage and usage.total_tokens else ""
         self.timing.setText(
             f"Duration {span_duration_text(span.duration_ns)} · starts at +{offset}{tokens}"
         )
         self.span_id.setText(f"span {span.span_id}")
+        if loading:
+            self.problem.hide()
+            return
         problems = []
         if error:
             problems.append(f"Error: {span.status_message or 'the span failed.'}")
@@ -166,11 +173,19 @@ class SpanDetailPanel(QWidget):
         self._preferred = ""  # the tab the user chose last, kept across spans when present
         self._stale: set[str] = set()
         self._loaders: dict[str, Callable[[], None]] = {}
+        self._revealed: ValueView | None = None  # whose find bar `reveal` opened
+        self._loading = False  # issue 17: the span's JSON is being read (a large trace)
+        self._reveal_later = ""  # what `reveal` was asked to show while it was
         self.facts = SpanFacts(self)
         self.facts.copy_button.clicked.connect(self.copy_requested)
         self.empty = QLabel("Select a span to see its inputs, outputs and attributes.", self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("spanDetailEmpty")
+        self.loading = QLabel(LOADING, self)
+        self.loading.setTextFormat(Qt.TextFormat.PlainText)  # a failure may quote span text
+        self.loading.setWordWrap(True)
+        self.loading.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading.setObjectName("spanDetailLoading")
         self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         self._build_pages()
@@ -182,6 +197,7 @@ class SpanDetailPanel(QWidget):
         layout.addWidget(self.facts)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.empty, 1)
+        layout.addWidget(self.loading, 1)
         self.show_span(None)
 
     def _build_pages(self) -> None:
@@ -203,7 +219,28 @@ class SpanDetailPanel(QWidget):
 
     @property
     def span(self) -> Span | None:
+        """The span shown, or being loaded (`is_loading`)."""
         return self._span
+
+    @property
+    def is_loading(self) -> bool:
+        """Whether the span's JSON is still being read (`show_loading` was called last)."""
+        return self._loading
+
+    def show_loading(self, span: Span, trace_start_ns: int = 0, text: str = LOADING) -> None:
+        """Show what the tree knows of `span` and "Loading span…" (or `text`: why it could not
+        be read) while its JSON is read in the database thread (a large trace); `show_span(span)`
+        follows when it has landed. Nothing here reads the span's JSON."""
+        self.loading.setText(text)
+        self._stale = set()
+        self._span = span
+        self._loading = True
+        self._reveal_later = ""
+        self.facts.show_span(span, trace_start_ns, loading=True)
+        self.facts.show()
+        self.tabs.hide()
+        self.empty.hide()
+        self.loading.show()
 
     def current_tab(self) -> str:
         return _tab_name(self.tabs.tabText(self.tabs.currentIndex()))
@@ -211,7 +248,11 @@ class SpanDetailPanel(QWidget):
     def show_span(self, span: Span | None, trace_start_ns: int = 0) -> None:
         """Show `span` (or nothing); renders only the tab that will be visible."""
         self._stale = set()  # nothing of the previous span renders while the tabs change
+        reveal = self._reveal_later if self._loading and span is self._span else ""
         self._span = span
+        self._loading = False
+        self._reveal_later = ""
+        self.loading.hide()
         for widget in (self.facts, self.tabs):
             widget.setVisible(span is not None)
         self.empty.setVisible(span is None)
@@ -234,14 +275,63 @@ class SpanDetailPanel(QWidget):
         self._stale = set(self._loaders)
         self._choose_tab(conversation is not None)
         self._render_current()
+        if reveal:
+            self.reveal(reveal)
 
     def open_find(self) -> bool:
         """Ctrl+F: the find bar of the tab shown, when it holds a value (False otherwise)."""
         page = self._pages[self.current_tab()]
-        if not isinstance(page, ValueView) or self._span is None:
+        if not isinstance(page, ValueView) or self._span is None or self._loading:
             return False
         page.find_bar.open_bar()
         return True
+
+    def reveal(self, text: str) -> str | None:
+        """Show where the span holds `text` (the trace's search found it in its JSON): the first
+        of Inputs, Outputs, Attributes, Events and Raw JSON that shows it, the occurrence
+        highlighted (by the tab's find bar, opened without taking the focus). "" closes the
+        find bar an earlier call opened. Returns the tab shown, or None."""
+        if self._revealed is not None:
+            self._revealed.find_bar.close_bar(focus=False)
+            self._revealed = None
+        if not text or self._span is None:
+            return None
+        if self._loading:  # shown once the span's JSON has landed
+            self._reveal_later = text
+            return None
+        forms = stored_forms(text)  # a quote shows as \" in JSON, é as \u00e9 in Raw JSON
+        for name in (INPUTS, OUTPUTS, ATTRIBUTES, EVENTS, RAW):
+            if self._reveal_event(forms) if name == EVENTS else self._reveal_value(name, forms):
+                return name
+        return None
+
+    def _reveal_value(self, name: str, forms: list[str]) -> bool:
+        """Open value tab `name` with its find bar on the first of `forms` it shows, if any."""
+        assert self._span is not None
+        shown = _VALUE_TEXTS[name](self._span).casefold()
+        form = next((f for f in forms if f.casefold() in shown), None)
+        if form is None:
+            return False
+        self.show_tab(name)
+        self._revealed = self.values[name]
+        self._revealed.find_bar.open_bar(form, focus=False)
+        return True
+
+    def _reveal_event(self, forms: list[str]) -> bool:
+        """Select the first occurrence of one of `forms` in the Events tab, as it shows them."""
+        if not self._span or not self._span.events:
+            return False
+        if EVENTS in self._stale:  # rendered now, to be searched as the user will see it
+            self._stale.discard(EVENTS)
+            self._loaders[EVENTS]()
+        for form in forms:
+            found = self.events.document().find(form)
+            if not found.isNull():
+                self.show_tab(EVENTS)
+                self.events.setTextCursor(found)
+                self.events.ensureCursorVisible()
+                return True
+        return False
 
     def show_tab(self, name: str) -> None:
         self.tabs.setCurrentIndex(self._index(name))
@@ -281,6 +371,15 @@ class SpanDetailPanel(QWidget):
         if isinstance(page, ValueView):
             page.ensure_rendered()
         self.rendered.emit(name)
+
+
+#: What each value tab shows of a span, for `SpanDetailPanel.reveal`.
+_VALUE_TEXTS: dict[str, Callable[[Span], str]] = {
+    INPUTS: lambda span: detail_text.inputs_text(span)[0],
+    OUTPUTS: lambda span: detail_text.outputs_text(span)[0],
+    ATTRIBUTES: detail_text.attributes_text,
+    RAW: lambda span: detail_text.raw_tab_text(span)[0],
+}
 
 
 def _count_title(name: str, count: int) -> str:

@@ -1,11 +1,19 @@
-"""`SpanFilterBar`: name search, a checkable menu of the span types present, errors only,
-Expand all / Collapse all, and how many spans match."""
+"""`SpanFilterBar`: name search, a checkable menu of the span types present, errors only, the
+critical path's highlight, Expand all / Collapse all, and how many spans match."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QColor, QIcon, QPixmap, QResizeEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QMenu, QToolButton, QWidget
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap, QResizeEvent, QShortcut
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QSizePolicy,
+    QToolButton,
+    QWidget,
+)
 
 from app.spans.colors import type_color
 from app.spans.tree import SpanFilter, SpanTree
@@ -15,6 +23,8 @@ DEBOUNCE_SPANS = 2000
 DEBOUNCE_MS = 150
 #: Narrower than this, the bar uses short texts.
 COMPACT_WIDTH = 620
+#: Shows or hides the critical path (Ctrl+Shift+C is Copy Trace ID).
+CRITICAL_PATH_KEYS = "Ctrl+Shift+P"
 
 
 def color_icon(color: str, size: int = 10) -> QIcon:
@@ -34,10 +44,14 @@ class SpanFilterBar(QWidget):
     filter_changed = Signal(object)  # SpanFilter
     expand_all_requested = Signal()
     collapse_all_requested = Signal()
+    critical_path_toggled = Signal(bool)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("spanFilterBar")
+        # The texts shorten when the bar is narrow (`_update_texts`): their long forms must not
+        # keep the panel from getting that narrow.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self._tree: SpanTree | None = None
         self._type_actions: dict[str, QAction] = {}
         self._counts = (0, 0, False)
@@ -63,6 +77,17 @@ class SpanFilterBar(QWidget):
         self.errors_button = self._tool_button("Errors only", "Show only spans that failed")
         self.errors_button.setCheckable(True)
         self.errors_button.toggled.connect(self._emit)
+        keys = QKeySequence(CRITICAL_PATH_KEYS)
+        self.critical_button = critical = self._tool_button(
+            "Critical path",
+            "Mark the critical path: the chain of spans that determined how long the trace"
+            f" took ({keys.toString(QKeySequence.SequenceFormat.NativeText)})",
+        )
+        critical.setObjectName("criticalPathButton")
+        critical.setCheckable(True)
+        critical.toggled.connect(self.critical_path_toggled)
+        # A shortcut of its own: a button's text change (the compact texts) resets its shortcut.
+        QShortcut(keys, self, critical.click)  # click: nothing while the button is disabled
         self.expand_button = expand = self._tool_button("Expand all", "Expand every span")
         expand.clicked.connect(self.expand_all_requested)
         self.collapse_button = collapse = self._tool_button(
@@ -73,7 +98,9 @@ class SpanFilterBar(QWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.setSpacing(4)
         layout.addWidget(self.search, 1)
-        for widget in (self.types_button, self.errors_button, expand, collapse):
+        for widget in (self.types_button, self.errors_button, self.critical_button):
+            layout.addWidget(widget)
+        for widget in (expand, collapse):
             layout.addWidget(widget)
         layout.addWidget(self.count_label)
 
@@ -110,6 +137,7 @@ class SpanFilterBar(QWidget):
             self.types_menu.addAction("Show all types", self.show_all_types)
         errors = tree.error_count if tree is not None else 0
         self.errors_button.setEnabled(errors > 0)
+        self.critical_button.setEnabled(tree is not None and bool(tree.spans))  # stays checked
         self._update_texts()
         self.types_button.setEnabled(len(counts) > 1)
         self._update_types_text()
@@ -143,6 +171,7 @@ class SpanFilterBar(QWidget):
         errors = self._tree.error_count if self._tree is not None else 0
         label = "Errors" if compact else "Errors only"
         self.errors_button.setText(f"{label} ({errors})" if errors else label)
+        self.critical_button.setText("Critical" if compact else "Critical path")
         self.expand_button.setText("Expand" if compact else "Expand all")
         self.collapse_button.setText("Collapse" if compact else "Collapse all")
         matched, total, active = self._counts

@@ -3,7 +3,8 @@
 Nodes are positions in `SpanTree.spans`. Building reads only the plain span fields (ids, name,
 type, status, times): no span payload is decoded, so a 10,000-span tree costs no JSON work.
 A `TreeShape` is what a model shows: the whole tree, or the part a `SpanFilter` keeps (the
-matching spans and their ancestors, so every match stays in context).
+matching spans and their ancestors, so every match stays in context). `SpanTree.shown` also
+folds runs of repeated siblings (412 consecutive `search_docs` calls) under one node each.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from core.entities import Span
 
 NO_PARENT = -1
 UNKNOWN_TYPE = "UNKNOWN"
+#: This many consecutive siblings of one name and type show as one folded row, or more.
+FOLD_MIN = 5
 
 
 def span_type_of(span: Span) -> str:
@@ -48,13 +51,18 @@ class SpanFilter:
 
 @dataclass
 class TreeShape:
-    """Parent/children/row lists for the nodes shown; hidden nodes have row -1."""
+    """Parent/children/row lists for the nodes shown; hidden nodes have row -1.
+
+    Nodes are spans, and in a folded shape (`fold_runs`) also runs of repeated siblings,
+    numbered after the spans: a run's children are its members.
+    """
 
     roots: list[int]
     children: list[list[int]]
     parent: list[int]
     row: list[int]
     matched: bytearray | None = None  # 1 for a match, 0 for an ancestor shown for context
+    depth: int | None = None  # the deepest level shown, when folding measured it
 
     def children_of(self, node: int) -> list[int]:
         return self.roots if node == NO_PARENT else self.children[node]
@@ -77,6 +85,8 @@ class SpanTree:
     type_counts: dict[str, int] = field(default_factory=dict)
     error_count: int = 0
     max_depth: int = 0  # levels below the top level, so a view can budget its indentation
+    folded: TreeShape | None = None  # `shape` with its runs folded (see `shown`)
+    critical: frozenset[int] | None = None  # the critical path, once computed (critical_path.py)
 
     @property
     def duration_ns(self) -> int:
@@ -94,6 +104,15 @@ class SpanTree:
         while (node := self.shape.parent[node]) != NO_PARENT:
             path.append(node)
         return path[::-1]
+
+    def shown(self, span_filter: SpanFilter) -> TreeShape:
+        """What a view shows: `filtered`, with runs of repeated siblings folded (the whole
+        tree's folding is made once, by `build_tree` in the database thread)."""
+        if span_filter.active:
+            return fold_runs(self.filtered(span_filter), self.spans)
+        if self.folded is None:
+            self.folded = fold_runs(self.shape, self.spans)
+        return self.folded
 
     def filtered(self, span_filter: SpanFilter) -> TreeShape:
         """The shape that shows the matches of `span_filter` and their ancestors."""
@@ -139,7 +158,84 @@ def build_tree(spans: Sequence[Span]) -> SpanTree:
         type_counts=dict(sorted(type_counts.items())),
         error_count=sum(1 for s in spans if is_error(s)),
         max_depth=_max_depth(shape),
+        folded=fold_runs(shape, spans),
     )
+
+
+def fold_runs(shape: TreeShape, spans: Sequence[Span]) -> TreeShape:
+    """`shape` with every run of `FOLD_MIN` or more consecutive siblings of one name and type
+    moved under a new node that stands for the run (nodes `len(spans)` and up, in order).
+
+    O(nodes shown): only sibling groups of `FOLD_MIN` or more are scanned, and only plain
+    span fields are compared. A shape without such runs comes back as it is.
+    """
+    folded: TreeShape | None = None
+    groups = ((node, group) for node, group in enumerate(shape.children) if len(group) >= FOLD_MIN)
+    for up, group in ((NO_PARENT, shape.roots), *groups):
+        runs = _runs(group, spans) if len(group) >= FOLD_MIN else []
+        if not runs:
+            continue
+        if folded is None:
+            folded = TreeShape(
+                shape.roots,
+                list(shape.children),
+                list(shape.parent),
+                list(shape.row),
+                bytearray(shape.matched) if shape.matched is not None else None,
+            )
+        kept = _fold_group(folded, up, group, runs)
+        if up == NO_PARENT:
+            folded.roots = kept
+        else:
+            folded.children[up] = kept
+    if folded is None:
+        return shape
+    folded.depth = _max_depth(folded)
+    return folded
+
+
+def _runs(group: list[int], spans: Sequence[Span]) -> list[tuple[int, int]]:
+    """(first, stop) positions in `group` of its runs of `FOLD_MIN` or more alike siblings."""
+    runs = []
+    first, key = 0, None
+    for position, node in enumerate(group):
+        span = spans[node]
+        alike = (span.name, span.span_type or UNKNOWN_TYPE)
+        if alike != key:
+            if position - first >= FOLD_MIN:
+                runs.append((first, position))
+            first, key = position, alike
+    if len(group) - first >= FOLD_MIN:
+        runs.append((first, len(group)))
+    return runs
+
+
+def _fold_group(
+    shape: TreeShape, up: int, group: list[int], runs: list[tuple[int, int]]
+) -> list[int]:
+    """`group` with each run replaced by a new node of `shape` holding it; the new rows."""
+    kept: list[int] = []
+    done = 0
+    for first, stop in runs:
+        for node in group[done:first]:
+            shape.row[node] = len(kept)
+            kept.append(node)
+        members = group[first:stop]
+        fold = len(shape.children)
+        shape.children.append(members)
+        shape.parent.append(up)
+        shape.row.append(len(kept))
+        kept.append(fold)
+        for position, member in enumerate(members):
+            shape.parent[member] = fold
+            shape.row[member] = position
+        if shape.matched is not None:
+            shape.matched.append(1 if any(shape.matched[m] for m in members) else 0)
+        done = stop
+    for node in group[done:]:
+        shape.row[node] = len(kept)
+        kept.append(node)
+    return kept
 
 
 def _parents(spans: Sequence[Span], by_id: dict[str, int]) -> tuple[list[int], set[int]]:

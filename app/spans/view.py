@@ -1,9 +1,17 @@
 """`SpanTreeView` (the tree with its timeline column) and `SpanTreePanel` (problems notice,
-filter bar and tree): the left half of the trace explorer."""
+filter bar and tree): the left half of the trace explorer.
+
+Folded runs of repeated spans open like any row (→, a click on the arrow, Enter, or Unfold in
+the context menu) and open by themselves when a span inside is selected. The critical path is
+computed off the GUI thread when its button is on, and marked in the tree.
+"""
 
 from __future__ import annotations
 
+import gc
 import heapq
+import itertools
+from operator import attrgetter
 
 from PySide6.QtCore import (
     QItemSelection,
@@ -15,10 +23,18 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QMouseEvent, QPainter, QPaintEvent, QResizeEvent
+from PySide6.QtGui import (
+    QContextMenuEvent,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QMenu,
     QStyle,
     QStyleOptionViewItem,
     QTreeView,
@@ -27,11 +43,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.spans.axis import SpanHeader
-from app.spans.delegate import SpanDelegate
+from app.spans.critical_path import critical_path
+from app.spans.delegate import SpanDelegate, critical_color, search_brush
 from app.spans.filter_bar import SpanFilterBar
-from app.spans.model import HEADERS, SPAN_ROLE, Column, SpanTreeModel
+from app.spans.model import CRITICAL_ROLE, HEADERS, SEARCH_ROLE, SPAN_ROLE, Column, SpanTreeModel
 from app.spans.name_fit import INDENT, LEAST_TIMELINE, MIN_NAME_CHARS, NameFit
-from app.spans.tree import SpanFilter, SpanTree
+from app.spans.search_bar import SpanSearchBar
+from app.spans.tree import SpanFilter, SpanTree, TreeShape
+from app.tasks import JobToken, TaskRunner
 from app.widgets import NoticeBar, paint_placeholder
 from core.entities import Span
 
@@ -46,6 +65,15 @@ _MIN_NAME_SAMPLE = "n" * MIN_NAME_CHARS  # the en, typography's width of an aver
 _LONGEST_MEASURED = 24  # names measured in pixels: the longest ones by characters
 #: The Name column width the user dragged to (pixels), for every trace and the next session.
 NAME_WIDTH_KEY = "spans/nameWidth"
+_NAME = attrgetter("name")
+CRITICAL_EDGE = 3  # the width of the critical path's mark at the left edge of its rows
+#: Trees up to this many spans find their critical path at once (a few milliseconds).
+SYNC_PATH = 5000
+#: Issue 17: trees of more spans than this are filtered in the job pool (a million spans took
+#: 0.7 s, all of it a stall when done in the GUI thread).
+ASYNC_FILTER_SPANS = 50_000
+#: Showing the critical path expands its spans until this many more rows would show.
+REVEAL_ROWS = 2000
 
 
 def _stored_name_width() -> int | None:
@@ -93,6 +121,7 @@ class SpanTreeView(QTreeView):
         self._natural: dict[Column, int] = {}  # Type, Duration and Tokens at their full width
         self._fixed_by_user = False
         self._chosen_name = _stored_name_width()
+        self._names: tuple[SpanTree | None, set[str]] = (None, set())  # see `_distinct_names`
         self._fit = self._measure()
         self.selectionModel().selectionChanged.connect(self._emit_selection)
         model.modelReset.connect(self._on_model_reset)
@@ -135,15 +164,27 @@ class SpanTreeView(QTreeView):
     def _measure(self) -> NameFit:
         """The needs of the trace shown: its depth, and its widest name (of the longest few)."""
         tree = self.span_model().tree
-        depth = tree.max_depth if tree is not None else 0
+        depth = self.span_model().shown_depth
         levels = depth + 1 if self.rootIsDecorated() else max(depth, 1)
         metrics = self.fontMetrics()
         widest = 0
-        if tree is not None and tree.spans:
-            longest = heapq.nlargest(_LONGEST_MEASURED, (s.name for s in tree.spans), key=len)
+        if tree is None:
+            self._names = (None, set())  # no tree kept alive by its names
+        elif tree.spans:
+            names = itertools.chain(
+                self._distinct_names(tree), self.span_model().run_label_samples()
+            )
+            longest = heapq.nlargest(_LONGEST_MEASURED, names, key=len)
             widest = max(metrics.horizontalAdvance(name) for name in longest)
         chrome = self._delegate.name_chrome(self)
         return NameFit(levels, chrome, metrics.horizontalAdvance(_MIN_NAME_SAMPLE), widest)
+
+    def _distinct_names(self, tree: SpanTree) -> set[str]:
+        """Each name of `tree` once, gathered once per tree (in C: 80 ms for a million spans,
+        which every filter's model reset paid again)."""
+        if self._names[0] is not tree:
+            self._names = (tree, set(map(_NAME, tree.spans)))
+        return self._names[1]
 
     def _fit_name(self) -> None:
         """Name as wide as chosen or needed, and the indentation its deepest row can afford."""
@@ -183,12 +224,13 @@ class SpanTreeView(QTreeView):
         self._fit_name()
 
     def expand_default(self) -> None:
-        """Everything for ordinary traces; only the top levels for very large ones."""
+        """Everything for ordinary traces; only the top levels for very large ones. Folded
+        runs stay folded."""
         tree = self.span_model().tree
         if tree is None:
             return
         if len(tree.spans) <= EXPAND_ALL_LIMIT or self.span_model().span_filter.active:
-            self.expandAll()
+            self.expand_all()
             return
         # Not expandToDepth(0): it visits every node of the model (10,000 Python calls). A root
         # with thousands of children stays closed: laying out its rows is then the user's click.
@@ -198,6 +240,95 @@ class SpanTreeView(QTreeView):
             if model.rowCount(root) <= EXPAND_CHILDREN_LIMIT:
                 self.expand(root)
 
+    def expand_all(self) -> None:
+        """Expand every span, but leave folded runs folded (→ unfolds one, * all below a row)."""
+        # With a layout pending, `expand` only records the row: one layout for all of them.
+        self.scheduleDelayedItemsLayout()
+        for index in self.span_model().expandable():
+            self.expand(index)
+
+    def reveal(self, nodes: frozenset[int]) -> None:
+        """Expand the spans among `nodes` (the critical path: chains from the top) so they
+        show, from the top down until `REVEAL_ROWS` more rows would be laid out; folded runs
+        stay folded (marked when they hold one)."""
+        model = self.span_model()
+        tree = model.tree
+        if tree is None:
+            return
+        children, budget = tree.shape.children, REVEAL_ROWS
+        self.scheduleDelayedItemsLayout()
+        level = [n for n in tree.shape.roots if n in nodes]
+        while level and budget > 0:
+            below = []
+            for node in level:
+                on_path = [c for c in children[node] if c in nodes]
+                if not on_path:
+                    continue
+                index = model.index_of(tree.spans[node].span_id)
+                if index.isValid() and not self.isExpanded(index):
+                    budget -= model.rowCount(index)
+                    if budget < 0:
+                        break
+                    self.expand(index)
+                below.extend(on_path)
+            level = below
+
+    def set_folded(self, index: QModelIndex, folded: bool) -> None:
+        """Fold or unfold the run at `index` (a folded row, or a span inside an unfolded run)."""
+        model = self.span_model()
+        if not model.is_fold(index):
+            index = index.parent()
+        if model.is_fold(index):
+            self.setExpanded(index.siblingAtColumn(Column.NAME), not folded)
+            if folded:
+                self.setCurrentIndex(index)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # QTreeView.keyPressEvent
+        current = self.currentIndex()
+        enter = event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        if enter and self.span_model().is_fold(current):
+            self.set_folded(current, self.isExpanded(current.siblingAtColumn(Column.NAME)))
+            return
+        super().keyPressEvent(event)
+
+    def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # QTreeView.contextMenuEvent
+        index = self.indexAt(event.pos()).siblingAtColumn(Column.NAME)
+        menu = self.fold_menu(index)
+        if menu is not None:
+            menu.exec(event.globalPos())
+
+    def fold_menu(self, index: QModelIndex) -> QMenu | None:
+        """Unfold or Fold for a folded run's row and for the spans inside an unfolded run."""
+        model = self.span_model()
+        run = index if model.is_fold(index) else index.parent()
+        if not model.is_fold(run):
+            return None
+        summary = model.summary(run.internalId())
+        assert summary is not None
+        menu = QMenu(self)
+        if self.isExpanded(run):
+            action = menu.addAction(f"Fold the {summary.count:,} {summary.name} Spans")
+            action.triggered.connect(lambda: self.set_folded(run, True))
+        else:
+            action = menu.addAction(f"Unfold {summary.count:,} {summary.name} Spans")
+            action.triggered.connect(lambda: self.set_folded(run, False))
+        action.setObjectName("foldAction")
+        return menu
+
+    def drawRow(  # QTreeView.drawRow
+        self,
+        painter: QPainter,
+        option: QStyleOptionViewItem,
+        index: QModelIndex | QPersistentModelIndex,
+    ) -> None:
+        """The row, and a mark at its left edge when it lies on the critical path."""
+        super().drawRow(painter, option, index)
+        if index.data(CRITICAL_ROLE):
+            edge = QRect(0, option.rect.top(), CRITICAL_EDGE, option.rect.height())
+            if self.isRightToLeft():
+                edge.moveRight(self.viewport().width() - 1)
+            painter.fillRect(edge, critical_color(option.palette))
+
     # -- branch arrows at a small indentation ------------------------------------------------
 
     def drawBranches(  # QTreeView.drawBranches
@@ -205,6 +336,8 @@ class SpanTreeView(QTreeView):
     ) -> None:
         """Below `ARROW` pixels per level the style would squeeze the arrows into dashes: draw
         only the row's own arrow, full size, reaching into the empty levels above it."""
+        if index.data(SEARCH_ROLE) and not self.selectionModel().isSelected(index):
+            painter.fillRect(rect, search_brush(self.palette()))  # a search hit's whole row
         if self.indentation() >= ARROW:
             super().drawBranches(painter, rect, index)
             return
@@ -272,9 +405,15 @@ class SpanTreeView(QTreeView):
         super().mouseDoubleClickEvent(event)
 
     def select_span(self, span_id: str) -> bool:
+        """Select the span, unfolding the run it is in and expanding its ancestors."""
         index = self.span_model().index_of(span_id)
         if not index.isValid():
             return False
+        above = index.parent()
+        while above.isValid():
+            if not self.isExpanded(above):
+                self.expand(above)
+            above = above.parent()
         self.setCurrentIndex(index)
         self.scrollTo(index)
         return True
@@ -301,26 +440,35 @@ class SpanTreeView(QTreeView):
 
 
 class SpanTreePanel(QWidget):
-    """Notice (what is missing or broken), filter bar, and the span tree with its timeline."""
+    """Notice (what is missing or broken), filter bar, search bar, and the span tree with its
+    timeline."""
 
     span_selected = Signal(object)  # Span or None
+    #: The span nodes marked as the critical path; empty when its highlight is off.
+    critical_path_changed = Signal(object)  # frozenset[int]
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, tasks: TaskRunner | None = None) -> None:
         super().__init__(parent)
         self.model = SpanTreeModel(self)
+        # Big trees find their critical path in the job pool (without a runner: here).
+        self._paths = tasks.group() if tasks is not None else None
+        self._filters = tasks.group() if tasks is not None else None  # large trees' filters
         self.notice = NoticeBar(self)
         self.notice.setObjectName("spanNotice")
         self.filter_bar = SpanFilterBar(self)
+        self.search_bar = SpanSearchBar(self)  # driven by app/spans/trace_search.py
         self.view = SpanTreeView(self.model, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addWidget(self.notice)
         layout.addWidget(self.filter_bar)
+        layout.addWidget(self.search_bar)
         layout.addWidget(self.view, 1)
         self.filter_bar.filter_changed.connect(self.apply_filter)
-        self.filter_bar.expand_all_requested.connect(self.view.expandAll)
+        self.filter_bar.expand_all_requested.connect(self.view.expand_all)
         self.filter_bar.collapse_all_requested.connect(self.view.collapseAll)
+        self.filter_bar.critical_path_toggled.connect(self._update_critical_path)
         self.view.span_selected.connect(self.span_selected)
 
     def show_tree(self, tree: SpanTree | None, problems: tuple[str, ...] = ()) -> None:
@@ -332,11 +480,30 @@ class SpanTreePanel(QWidget):
         self.view.placeholder = "This trace has no spans." if tree is not None else ""
         self.view.expand_default()
         self._show_counts()
+        self._update_critical_path()
 
     def apply_filter(self, span_filter: SpanFilter) -> None:
-        """Filter, keeping the selected span selected when it is still shown."""
+        """Filter, keeping the selected span selected when it is still shown. A large tree's
+        filter is worked out in the job pool and shown when it lands (the newest one wins)."""
+        tree = self.model.tree
+        if self._filters is not None:
+            self._filters.drop()
+        large = tree is not None and len(tree.spans) > ASYNC_FILTER_SPANS
+        if tree is None or not span_filter.active or not large or self._filters is None:
+            self._show_filtered(span_filter)
+            return
+        task = self._filters.submit_job(_shown_job, tree, span_filter)
+        task.describe("Filtering the spans").on_finished(
+            lambda shape: self._filter_landed(tree, span_filter, shape)
+        )
+
+    def _filter_landed(self, tree: SpanTree, span_filter: SpanFilter, shape: TreeShape) -> None:
+        if tree is self.model.tree:  # else another trace came meanwhile
+            self._show_filtered(span_filter, shape)
+
+    def _show_filtered(self, span_filter: SpanFilter, shape: TreeShape | None = None) -> None:
         selected = self.view.selected_span()
-        self.model.set_filter(span_filter)
+        self.model.set_filter(span_filter, shape)
         self.view.placeholder = "No spans match the filter." if span_filter.active else ""
         self.view.expand_default()
         if selected is None or not self.view.select_span(selected.span_id):
@@ -347,3 +514,51 @@ class SpanTreePanel(QWidget):
         tree = self.model.tree
         total = len(tree.spans) if tree is not None else 0
         self.filter_bar.show_counts(self.model.match_count(), total, self.model.span_filter.active)
+
+    # -- the critical path ------------------------------------------------------------------
+
+    @property
+    def critical_shown(self) -> bool:
+        return self.filter_bar.critical_button.isChecked()
+
+    def show_critical_path(self, shown: bool) -> None:
+        """Turn the critical path's highlight on or off (as its button does)."""
+        self.filter_bar.critical_button.setChecked(shown)
+
+    def _update_critical_path(self) -> None:
+        """Mark the tree's critical path when its button is on (computing it once per tree)."""
+        tree = self.model.tree
+        if self._paths is not None:
+            self._paths.drop()
+        if tree is None or not self.critical_shown:
+            self._mark_critical_path(tree, frozenset())
+        elif tree.critical is not None or self._paths is None or len(tree.spans) <= SYNC_PATH:
+            self._mark_critical_path(tree, critical_path(tree))
+        else:
+            task = self._paths.submit_job(_critical_path_job, tree)
+            task.describe("Finding the critical path").on_finished(
+                lambda nodes: self._mark_critical_path(tree, nodes)
+            )
+
+    def _mark_critical_path(self, tree: SpanTree | None, nodes: frozenset[int]) -> None:
+        if tree is not self.model.tree or nodes == self.model.critical_path:
+            return
+        self.model.set_critical_path(nodes)
+        self.view.reveal(nodes)
+        self.critical_path_changed.emit(nodes)
+
+
+def _shown_job(_token: JobToken, tree: SpanTree, span_filter: SpanFilter) -> TreeShape:
+    """What `tree` shows under `span_filter`, without the cyclic GC walking a million new
+    index lists meanwhile (they hold no cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return tree.shown(span_filter)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _critical_path_job(_token: JobToken, tree: SpanTree) -> frozenset[int]:
+    return critical_path(tree)

@@ -288,7 +288,7 @@ def drag(widget: QWidget, start: QPoint, end: QPoint) -> None:
 def test_the_user_drags_the_name_timeline_split_and_it_is_remembered(
     qtbot: QtBot, panel: SpanTreePanel
 ) -> None:
-    panel.resize(900, 300)
+    panel.resize(900, 340)  # the 12 rows below the filter and search bars
     panel.show_tree(build_tree(chain(12)))
     view = panel.view
     header = view.header()
