@@ -30,6 +30,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.bench.report import Bar, table
+
 ROOT = Path(__file__).resolve().parents[2]
 #: The most the window may take of `mlflow server`'s start to its first page.
 BAR = 0.1
@@ -52,6 +54,28 @@ class LaunchFigures:
     @property
     def passed(self) -> bool:
         return self.ratio <= BAR
+
+
+def bars(figures: LaunchFigures) -> list[Bar]:
+    name = f"launch → first rows ≤ {BAR:g} of mlflow server start → first page of 100 traces"
+    measured = f"{figures.ratio:.3f} ({statistics.median(figures.ours):.2f} s vs "
+    measured += f"{statistics.median(figures.mlflow):.2f} s)"
+    return [Bar(name, measured, figures.passed)]
+
+
+def markdown(figures: LaunchFigures, db: Path) -> str:
+    """The launch table: each round's two times and their ratio."""
+    rows = [
+        [str(n + 1), f"{ours:.2f}", f"{theirs:.2f}", f"{ours / theirs:.3f}"]
+        for n, (ours, theirs) in enumerate(zip(figures.ours, figures.mlflow, strict=True))
+    ]
+    header = ["round", "TraceDesk: spawn → first rows painted, s"]
+    header += ["mlflow server: spawn → first REST page of 100, s", "ratio"]
+    intro = (
+        f"On `{db.parent.name}` (each a fresh process; the window offscreen, MLflow's server "
+        "with one worker on 127.0.0.1)."
+    )
+    return intro + "\n\n" + table(header, rows)
 
 
 def tracedesk_launch_s(db: Path) -> float:

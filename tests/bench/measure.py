@@ -31,6 +31,9 @@ from tests.bench.timing import (
 
 PAGE = 100
 DEEP_PAGE = 500
+#: `search_traces` of every trace of experiment 1 is compared on databases up to this size.
+EVERY_TRACE_UP_TO = 10_000
+EVERY_TRACE = 1_000_000  # max_results: more than any experiment holds
 
 
 @dataclass(frozen=True)
@@ -235,6 +238,7 @@ class MlflowFigures:
     searches: list[SearchFigures]
     get: Paired
     db_untouched: bool
+    every: Paired | None = None  # every trace of experiment 1, on the smaller databases
 
 
 def _mlflow_command(config: Config, *args: str) -> list[str]:
@@ -270,11 +274,23 @@ def measure_mlflow(db: BenchDatabase, config: Config) -> MlflowFigures:
         [_mlflow_command(config, "get", str(db.path), big), ours("get", str(db.path), big)],
         config.mlflow_runs,
     )
+    every = None
+    if db.manifest["n_traces"] <= EVERY_TRACE_UP_TO:  # MLflow takes minutes beyond
+        path, everything = str(db.path), str(EVERY_TRACE)
+        all_theirs, all_mine = run_interleaved(
+            [
+                _mlflow_command(config, "search", path, "1", everything),
+                ours("search", path, "1", everything),
+            ],
+            config.mlflow_runs,
+        )
+        every = Paired(all_theirs, all_mine)
     return MlflowFigures(
         version=str(theirs[0].result["mlflow_version"]),
         searches=searches,
         get=Paired(theirs, mine),
         db_untouched=_fingerprint(db.path) == before,
+        every=every,
     )
 
 

@@ -2,6 +2,7 @@
 
     python -m tests.bench.probe page DB [EXPERIMENT_IDS|-]
     python -m tests.bench.probe get DB TRACE_ID
+    python -m tests.bench.probe get-only DB TRACE_ID
     python -m tests.bench.probe search DB EXPERIMENT_IDS MAX_RESULTS
     python -m tests.bench.probe memory DB TRACE_ID
 
@@ -68,7 +69,12 @@ def _call(store: Any, operation: str, args: list[str]) -> dict[str, Any]:
             "size": len(trace.data.spans),
             "attributes": attributes,
         }
+    if operation == "get-only":  # a huge trace: its spans, not the decoding of every attribute
+        trace, seconds = _timed(lambda: reader.get_trace(args[0]))
+        return {"call_s": seconds, "size": len(trace.data.spans), "peak_mb": _peak_rss_mb()}
     if operation == "search":
+        import pandas  # noqa: F401 - as `import mlflow` does: the call alone is timed
+
         import core
 
         core.set_tracking_uri(store.location.path)

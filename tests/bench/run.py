@@ -2,11 +2,15 @@
 
     .venv/bin/python -m tests.bench.run --mlflow-python .venv-mlflow/bin/python
     .venv/bin/python -m tests.bench.run --quick --sizes 1000,10000 --no-mlflow
+    .venv/bin/python -m tests.bench.run --only huge        # the huge traces alone
+    .venv/bin/python -m tests.bench.run --only launch      # launch against mlflow server
 
 For each size it measures the first page of 100 trace rows (warm, and in a fresh process), a
 deep keyset page, `get_trace` of the 5,000-span trace and the decoding of its attributes, the
 peak memory of a fresh process, and MLflow's own `search_traces` / `get_trace` on the same file
-in child processes of MLflow's interpreter; then json vs orjson, and the query plans. The
+in child processes of MLflow's interpreter; then json vs orjson, the launch against `mlflow
+server` (`tests.bench.launch`), the huge traces (100,000 and 1,000,000 spans:
+`tests.bench.huge_bench`), the window, and the query plans. The
 report is printed and written between markers into BENCHMARKS.md (not in --quick mode unless
 --write). The exit status is 1 when a bar fails. Databases are cached under bench-data/.
 """
@@ -20,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bench import gui, overhead, report
+from tests.bench import gui, huge, huge_bench, launch, overhead, report
 from tests.bench import rerun as rerun_bench
 from tests.bench.jsonbench import DecodeFigure, decoder_figures
 from tests.bench.measure import Config, Scope, SizeResult, measure_ratios, measure_size
@@ -28,6 +32,8 @@ from tests.bench.synth import REPO_ROOT, ensure_database
 from tests.bench.timing import Sample
 
 BENCHMARKS_MD = REPO_ROOT / "BENCHMARKS.md"
+HUGE_TITLE = "Huge traces: 100,000 and 1,000,000 spans"
+LAUNCH_TITLE = "Launch to first rows: the window against `mlflow server`"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -50,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--write", action="store_true", help="write BENCHMARKS.md with --quick")
     parser.add_argument("--no-write", action="store_true", help="never write BENCHMARKS.md")
     parser.add_argument("--no-gui", action="store_true", help="skip the GUI stall benchmark")
+    parser.add_argument("--no-huge", action="store_true", help="skip the huge traces")
+    parser.add_argument(
+        "--only",
+        choices=["huge", "launch"],
+        help="measure one part alone and replace only its section of BENCHMARKS.md",
+    )
     return parser
 
 
@@ -80,10 +92,14 @@ class Findings:
     tracing: list[overhead.Overhead]
     gui_findings: gui.GuiFindings | None = None
     rerun_findings: rerun_bench.RerunFindings | None = None
+    huge: list[huge_bench.HugeResult] | None = None
+    launch: tuple[launch.LaunchFigures, Path] | None = None
 
     @property
     def bars(self) -> list[report.Bar]:
         found = report.bars(self.results, self.page_ratios)
+        found += launch.bars(self.launch[0]) if self.launch else []
+        found += huge_bench.bars(self.huge) if self.huge else []
         found += gui.bars(self.gui_findings) if self.gui_findings else []
         return found + (rerun_bench.bars(self.rerun_findings) if self.rerun_findings else [])
 
@@ -105,6 +121,10 @@ def compose(findings: Findings) -> str:
             overhead.markdown(findings.tracing),
         ),
     ]
+    if findings.launch:
+        sections.append((LAUNCH_TITLE, launch.markdown(*findings.launch)))
+    if findings.huge:
+        sections.append((HUGE_TITLE, huge_bench.markdown(findings.huge)))
     if findings.gui_findings is not None:
         sections.append(("The window: GUI-thread stalls", gui.markdown(findings.gui_findings)))
     if findings.rerun_findings is not None:
@@ -133,6 +153,13 @@ def measure(args: argparse.Namespace, config: Config) -> Findings:
     figures = decoder_figures(sample.path, sample.big_trace_ids["5000"])
     print("tracing overhead", flush=True)
     tracing = overhead.run(rounds=3 if args.quick else overhead.ROUNDS)
+    launched = None
+    if config.mlflow_python is not None:
+        print("launch: the window against mlflow server", flush=True)
+        launched = (measure_launch(sample.path, config), sample.path)
+    huge_results = None
+    if not args.no_huge:
+        huge_results = huge_bench.measure(huge.HUGE_SIZES, huge_config(args, config))
     gui_findings = rerun_findings = None
     if not args.no_gui:
         gui_findings = gui.run(args.sizes[-1], 2 if args.quick else 5, ["trace", "list"], True)
@@ -143,11 +170,78 @@ def measure(args: argparse.Namespace, config: Config) -> Findings:
     mode = "quick" if args.quick else f"full ({config.repeats} warm repeats, {config.children}"
     mode += "" if args.quick else f" processes, {config.mlflow_runs} MLflow rounds)"
     header = report.machine(mlflow_version, (load_before, os.getloadavg()[0]), mode)
-    return Findings(results, page_ratios, figures, header, tracing, gui_findings, rerun_findings)
+    return Findings(
+        results,
+        page_ratios,
+        figures,
+        header,
+        tracing,
+        gui_findings,
+        rerun_findings,
+        huge_results,
+        launched,
+    )
+
+
+def measure_launch(db: Path, config: Config) -> launch.LaunchFigures:
+    assert config.mlflow_python is not None
+    rounds = 2 if config.mlflow_runs == 1 else 5
+    return launch.measure_launch(db, config.mlflow_python, "1", rounds)
+
+
+def run_launch_only(args: argparse.Namespace, config: Config) -> int:
+    """`--only launch`: the launch part alone, on the second size's database (10,000 traces)."""
+    if config.mlflow_python is None:
+        print("--only launch needs MLflow (--mlflow-python)")
+        return 2
+    db = ensure_database(args.sizes[min(1, len(args.sizes) - 1)]).path
+    figures = measure_launch(db, config)
+    header = report.machine(None, (os.getloadavg()[0], os.getloadavg()[0]), "this part alone")
+    text = f"Measured alone (`--only launch`):\n\n{header}\n\n{launch.markdown(figures, db)}"
+    print("\n" + text)
+    if not args.no_write and (args.write or not args.quick):
+        report.write_section(BENCHMARKS_MD, LAUNCH_TITLE, text)
+        print(f"wrote the section {LAUNCH_TITLE!r} of {BENCHMARKS_MD}")
+    found = launch.bars(figures)
+    for bar in found:
+        print(f"{bar.verdict:7} {bar.name}: {bar.measured}")
+    return 1 if any(bar.passed is False for bar in found) else 0
+
+
+def huge_config(args: argparse.Namespace, config: Config) -> huge_bench.HugeConfig:
+    chosen = huge_bench.config_for(args.quick, config.mlflow_python)
+    return (
+        chosen if not args.no_gui else huge_bench.HugeConfig(chosen.rounds, 0, chosen.mlflow_python)
+    )
+
+
+def run_huge_only(args: argparse.Namespace, config: Config) -> int:
+    """`--only huge`: the huge traces alone; their section of BENCHMARKS.md is replaced (with
+    this run's facts), the rest of the generated block is left as the last full run wrote it."""
+    load_before = os.getloadavg()[0]
+    results = huge_bench.measure(huge.HUGE_SIZES, huge_config(args, config))
+    mode = "quick" if args.quick else "full"
+    version = next(
+        (str(r.get.theirs[0].result["mlflow_version"]) for r in results if r.get.theirs), None
+    )
+    header = report.machine(version, (load_before, os.getloadavg()[0]), f"{mode}, this part alone")
+    text = f"Measured alone (`--only huge`):\n\n{header}\n\n{huge_bench.markdown(results)}"
+    print("\n" + text)
+    if not args.no_write and (args.write or not args.quick):
+        report.write_section(BENCHMARKS_MD, HUGE_TITLE, text)
+        print(f"wrote the section {HUGE_TITLE!r} of {BENCHMARKS_MD}")
+    found = huge_bench.bars(results)
+    for bar in found:
+        print(f"{bar.verdict:7} {bar.name}: {bar.measured}")
+    return 1 if any(bar.passed is False for bar in found) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.only == "huge":
+        return run_huge_only(args, config_for(args))
+    if args.only == "launch":
+        return run_launch_only(args, config_for(args))
     findings = measure(args, config_for(args))
     text = compose(findings)
     print("\n" + text)

@@ -65,12 +65,19 @@ class ChildRun:
     process_s: float
 
 
-def run_child(command: Sequence[str]) -> ChildRun:
-    """Run `command` from the repository root; its last stdout line must be a JSON object."""
+def run_child(command: Sequence[str], timeout_s: float | None = None) -> ChildRun:
+    """Run `command` from the repository root; its last stdout line must be a JSON object.
+    Raises `subprocess.TimeoutExpired` when it takes longer than `timeout_s` (it is killed)."""
     env = {**os.environ, **CHILD_ENV}
     started = time.perf_counter()
     done = subprocess.run(
-        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False
+        command,
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=timeout_s,
     )
     wall = time.perf_counter() - started
     lines = done.stdout.strip().splitlines()
