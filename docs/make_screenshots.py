@@ -4,13 +4,15 @@
 
 It builds the demo database in a temporary folder, opens it in the real `MainWindow` (with
 throwaway settings), walks to each view the guide shows and saves `docs/images/<name>.png`
-(`<name>-dark.png` with `--theme dark`).
+(`<name>-dark.png` with `--theme dark`). The big-trace shots open the bench's 100,000-span
+trace (`tests/bench/huge.py`, built once under bench-data/), copied into the throwaway home.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -24,6 +26,7 @@ from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.main_window import MainWindow
+from tests.bench.huge import ensure_huge_trace
 
 IMAGES = Path(__file__).resolve().parent / "images"
 SIZE = (1500, 900)
@@ -81,6 +84,47 @@ class Tour:
         settle(800)
         self.shoot("tab-agents")
         self.window.modes.setCurrentIndex(0)
+
+    def huge(self, db: Path, trace_id: str) -> None:
+        """The 100,000-span research agent: folded runs, the flame graph, a search."""
+        window = self.window
+        window.open_location(db)
+        wait_for(lambda: window.store is not None and window.store.location.path == db)
+        wait_for(lambda: window.trace_model.row_of(trace_id) is not None)
+        window.commands.go_to_trace(trace_id)
+        wait_for(lambda: window.explorer.loaded is not None and window.shown_trace_id == trace_id)
+        explorer = window.explorer
+        window.experiments_dock.hide()  # the trace has the room, as Ctrl+1 gives it
+        total = sum(window.workspace.sizes())
+        window.workspace.setSizes([total * 36 // 100, total - total * 36 // 100])
+        loaded = explorer.loaded
+        assert loaded is not None
+        tree, spans = loaded.tree, explorer.spans
+        root = tree.shape.roots[0]
+        step = max(  # the step with the longest run of searches (412 calls)
+            tree.shape.children[root],
+            key=lambda n: sum(tree.spans[c].name == "search_docs" for c in tree.shape.children[n]),
+        )
+        spans.view.select_span(tree.spans[step].span_id)
+        index = spans.view.currentIndex()
+        spans.view.expand(index)  # the step's calls: one folded row
+        spans.view.scrollTo(index, spans.view.ScrollHint.PositionAtTop)
+        settle(800)
+        self.shoot("huge-tree")
+        spans.show_critical_path(True)
+        explorer.span_views.setCurrentWidget(explorer.span_views.flame)
+        flame = explorer.span_views.flame.view
+        wait_for(lambda: tree.critical is not None and flame.flame_layout is not None)
+        flame.zoom_to_node(step)  # as a double click on the step does
+        settle(1500)
+        self.shoot("huge-flame")
+        spans.show_critical_path(False)
+        explorer.open_search()
+        spans.search_bar.edit.setText("upstream timed out")
+        wait_for(lambda: explorer.search.hits is not None and not explorer.search.pending)
+        settle(1500)
+        self.shoot("huge-search")
+        window.experiments_dock.show()
 
     def trace(self, name: str, where: str) -> None:
         experiment_id, trace_id = newest(self.db, where)
@@ -166,7 +210,13 @@ def main(argv: list[str] | None = None) -> int:
         window.show()
         window.open_location(db)
         wait_for(lambda: window.trace_model.rowCount() > 0)
-        Tour(window, db, "" if args.theme == "light" else f"-{args.theme}").walk()
+        tour = Tour(window, db, "" if args.theme == "light" else f"-{args.theme}")
+        tour.walk()
+        huge = ensure_huge_trace(100_000, quiet=True)  # cached under bench-data/
+        agent_db = home / "research-agent" / "mlflow.db"
+        agent_db.parent.mkdir()
+        shutil.copyfile(huge.path, agent_db)
+        tour.huge(agent_db, huge.trace_id)
         window.close()
     return 0
 
