@@ -25,7 +25,6 @@ WIDGET_KEYS = [
     ("Esc", "Close the trace: the list takes the whole width (in the trace list)"),
     ("Alt+1 … Alt+6", "Span detail: Chat, Inputs, Outputs, Attributes, Events, Raw JSON"),
     ("Ctrl+F", "Find in the span's inputs, outputs, attributes or raw JSON (Esc closes)"),
-    ("Ctrl+Shift+F", "Search the trace's spans: name, type, status, text in their payloads"),
     ("Enter / F3, Shift+Enter / Shift+F3", "Next / previous span found (Esc clears the search)"),
     ("Ctrl+Shift+G", "Span tree / flame graph (in the explorer)"),
     ("Ctrl+Shift+P", "Mark the critical path: the spans that determined the trace's duration"),
@@ -33,6 +32,7 @@ WIDGET_KEYS = [
     ("Wheel, + / - / 0", "Flame graph: zoom around the pointer, in, out, the whole trace"),
     ("Drag, Shift+wheel, Shift+← / →", "Flame graph: move through time"),
     ("← / → / ↑ / ↓", "Flame graph: previous / next sibling, parent, first child"),
+    ("Ctrl+Shift+F", "Search the trace's spans: name, type, status, text in their payloads"),
     ("Alt+T / Alt+U / Alt+P / Alt+A", "The Traces, Evaluations, Prompts and Agents tabs"),
     ("Alt+underlined letter", "The button with that letter on the tab shown (Alt+C: Compare)"),
     ("Ctrl+Tab / Ctrl+Shift+Tab", "Next / previous tab (of the tabs that have the focus)"),
@@ -97,6 +97,12 @@ class WindowActions:
         self.settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.go_to_trace = _action(window, "&Go to Trace…", "Ctrl+L")
         self.go_to_trace.setStatusTip("Open a trace by its id")
+        # The explorer owns Ctrl+Shift+F (it works wherever the focus is while the trace is
+        # shown): the menu only names the key, as for Copy Span JSON.
+        self.search_trace = _action(window, "Searc&h in Trace\tCtrl+Shift+F")
+        self.search_trace.setStatusTip(
+            "Find the open trace's spans by name, type, status or text in their payloads"
+        )
 
     def _view_actions(self, window: QWidget, dock: QDockWidget) -> None:
         self.refresh = _action(window, "&Refresh", "F5")
@@ -132,6 +138,7 @@ class WindowActions:
             self.copy_trace_id,
             None,
             self.find,
+            self.search_trace,
             self.go_to_trace,
             None,
             self.settings,
@@ -178,8 +185,10 @@ class WindowActions:
         return [(_keys(a), self._describe(a)) for a in actions] + WIDGET_KEYS
 
     def set_trace_commands_enabled(self, enabled: bool) -> None:
-        """Export Trace, Copy Span/Trace ID, Go to Trace: only in the Traces tab."""
-        for action in (self.export_trace, self.copy_span, self.copy_trace_id, self.go_to_trace):
+        """Export Trace, Copy Span/Trace ID, Go to Trace, Search in Trace: only in the Traces
+        tab."""
+        trace_commands = (self.export_trace, self.copy_span, self.copy_trace_id, self.go_to_trace)
+        for action in (*trace_commands, self.search_trace):
             action.setEnabled(enabled)
 
     def _describe(self, action: QAction) -> str:

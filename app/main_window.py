@@ -166,6 +166,7 @@ class MainWindow(QMainWindow):
             (actions.find, self.query_bar.focus_query),
             (actions.settings, self.show_settings),
             (actions.go_to_trace, commands.ask_trace_id),
+            (actions.search_trace, self.explorer.open_search),
             (actions.refresh, self.refresh),
             (actions.reset_columns, self.list_menus.reset_layout),
             (actions.shortcuts, self.show_shortcuts),

@@ -22,7 +22,9 @@ def set_up_row_table(
     view: QTableView,
     selection: QAbstractItemView.SelectionMode = QAbstractItemView.SelectionMode.SingleSelection,
 ) -> None:
-    """A read-only table picked by whole rows: no editing, grid, word wrap or row numbers."""
+    """A read-only table picked by whole rows: no editing, grid, word wrap or row numbers, and
+    Tab leaves it (rather than walking its cells, which a row table has no use for)."""
+    view.setTabKeyNavigation(False)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(selection)
     view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -93,13 +93,16 @@ class TraceExplorer(QWidget):
         self.search = TraceSearch(tasks, self.spans, self)  # issue 17: search inside the trace
         self.search.match_shown.connect(self._reveal_match)
         for keys, slot in (
-            ("Ctrl+Shift+F", self.open_search),
             ("F3", self.search.step),
             ("Shift+F3", lambda: self.search.step(backwards=True)),
         ):
             key = QShortcut(QKeySequence(keys), self)
             key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             key.activated.connect(slot)
+        # From anywhere in the window (the trace list too) while a trace is shown.
+        search = QShortcut(QKeySequence("Ctrl+Shift+F"), self)
+        search.setContext(Qt.ShortcutContext.WindowShortcut)
+        search.activated.connect(self.open_search)
 
     def _lay_out(self) -> None:
         """A message page (no trace, loading, failed) and the content page, in a stack."""
@@ -164,7 +167,10 @@ class TraceExplorer(QWidget):
         return True
 
     def open_search(self) -> None:
-        """Ctrl+Shift+F: the trace's search box (over the tree, which it highlights)."""
+        """Edit → Search in Trace (Ctrl+Shift+F): the trace's search box (over the tree, which
+        it highlights)."""
+        if self._loaded is None:
+            return  # no trace shown: nothing to search
         self.span_views.setCurrentWidget(self.spans)
         self.search.focus()
 

@@ -268,3 +268,36 @@ def test_every_alt_letter_opens_one_thing(window: MainWindow) -> None:
         letters = [letter(text) for text in texts]
         clashes = {t: c for t, c in zip(texts, letters, strict=True) if letters.count(c) > 1}
         assert clashes == {}, (tabs[index], clashes)
+
+
+def test_ctrl_shift_f_searches_the_trace_from_the_list_too(
+    qtbot: QtBot, active: MainWindow
+) -> None:
+    """With the focus still in the trace list, Ctrl+Shift+F goes to the open trace's search
+    box; Edit → Search in Trace does the same; with no trace shown it does nothing."""
+    view = active.trace_view
+    ctrl_shift = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    qtbot.keyClick(view, Qt.Key.Key_F, ctrl_shift)  # no trace open yet
+    assert QApplication.focusWidget() is view
+    select_first_trace(qtbot, active)
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_F, ctrl_shift)
+    field = active.explorer.spans.search_bar.edit
+    qtbot.waitUntil(field.hasFocus, timeout=WAIT_MS)
+    qtbot.keyClicks(field, "span")
+    qtbot.waitUntil(
+        lambda: "of" in active.explorer.spans.search_bar.count_label.text(), timeout=WAIT_MS
+    )
+    view.setFocus()
+    active.menu_actions.search_trace.trigger()
+    assert field.hasFocus()
+
+
+def test_tab_leaves_the_trace_list_rather_than_walking_its_cells(
+    qtbot: QtBot, active: MainWindow
+) -> None:
+    select_first_trace(qtbot, active)
+    view = active.trace_view
+    qtbot.keyClick(view, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is not view
+    assert view.selected_trace_id() is not None  # the trace stays selected
