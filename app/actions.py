@@ -18,6 +18,7 @@ WIDGET_KEYS = [
     ("J / ↓", "Next trace (in the trace list)"),
     ("K / ↑", "Previous trace (in the trace list)"),
     ("Enter", "Open the selected trace in the explorer"),
+    ("Enter", "Go on to the experiment's traces (in the experiments list)"),
     ("Enter", "Apply the filter (in the filter bar)"),
     ("Home / Ctrl+End", "First trace / last trace (Ctrl+End reads every page)"),
     ("Esc", "Clear the filter; again: back to the list"),

@@ -182,6 +182,9 @@ class MainWindow(QMainWindow):
         self.menu_actions.recent_menu.file_chosen.connect(self.open_location)
         self.menu_actions.recent_menu.pruned.connect(self._recent_pruned)
         self.experiment_view.experiment_selected.connect(self._show_experiment)
+        self.experiment_view.entered.connect(
+            lambda: self.trace_view.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        )
         self.tasks.failure.connect(self._show_task_failure)
         self.experiment_model.load_failed.connect(self._show_load_failure)
         self.trace_model.load_failed.connect(self._show_load_failure)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Signal
-from PySide6.QtGui import QPaintEvent
+from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtGui import QKeyEvent, QPaintEvent
 from PySide6.QtWidgets import QAbstractItemView, QListView, QWidget
 
 from app.experiments.delegate import ExperimentDelegate
@@ -20,6 +20,7 @@ class ExperimentListView(QListView):
     """
 
     experiment_selected = Signal(str)
+    entered = Signal()  # Enter on an experiment: the user goes on to its traces
 
     def __init__(self, model: ExperimentListModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -73,6 +74,13 @@ class ExperimentListView(QListView):
         else:
             self._current_id = None
             self.experiment_selected.emit("")
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # QListView.keyPressEvent
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self._current_id:
+            self.entered.emit()
+            event.accept()
+        else:
+            super().keyPressEvent(event)
 
     def paintEvent(self, event: QPaintEvent) -> None:  # QListView.paintEvent
         super().paintEvent(event)

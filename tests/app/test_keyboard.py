@@ -301,3 +301,13 @@ def test_tab_leaves_the_trace_list_rather_than_walking_its_cells(
     qtbot.keyClick(view, Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is not view
     assert view.selected_trace_id() is not None  # the trace stays selected
+
+
+def test_enter_in_the_experiments_list_goes_on_to_its_traces(
+    qtbot: QtBot, active: MainWindow
+) -> None:
+    experiments = active.experiment_view
+    experiments.setFocus()
+    qtbot.waitUntil(experiments.hasFocus, timeout=WAIT_MS)
+    qtbot.keyClick(experiments, Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is active.trace_view
