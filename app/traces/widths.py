@@ -5,9 +5,9 @@ steps down as the room shrinks, so the columns a user scans (id, name, state, ti
 tokens) never need sideways scrolling at 1280 px:
 
 1. natural widths, Request and Response share the rest;
-2. compact widths (a shorter id and name, the time without year and seconds), previews share;
+2. compact widths (a shorter id, the time without year and seconds), previews share;
 3. compact widths without the previews (the explorer beside shows the request and response);
-   the name takes what is left.
+   the name, shorter too, takes what is left.
 
 With more columns chosen than fit even then, the list scrolls sideways.
 """
@@ -46,7 +46,10 @@ def plan_widths(
     `room` pixels. `compact` gives the narrower width of the sections that have one; `stretch`
     (the name) takes the width the left-out previews leave."""
     narrow = {section: compact.get(section, width) for section, width in natural.items()}
-    for widths, is_compact in ((dict(natural), False), (narrow, True)):
+    named = dict(narrow)  # beside the previews the name keeps its width: it is what one reads
+    if stretch is not None and stretch in natural:
+        named[stretch] = natural[stretch]
+    for widths, is_compact in ((dict(natural), False), (named, True)):
         rest = room - sum(widths.values())
         if not previews and rest >= 0:
             return WidthPlan(widths, compact=is_compact)

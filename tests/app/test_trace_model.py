@@ -334,6 +334,8 @@ def test_width_plan_steps_down_as_the_room_shrinks() -> None:
     assert not wide.compact and not wide.squeezed
     middle = plan_widths(natural, compact, [6, 7], 280 + 2 * MIN_PREVIEW)
     assert middle.compact and middle.widths[0] == 80 and middle.widths[6] == MIN_PREVIEW
+    named = plan_widths(natural, compact, [6, 7], 330 + 2 * MIN_PREVIEW, stretch=1)
+    assert named.compact and named.widths[1] == 150 and named.widths[0] == 80  # name kept
     narrow = plan_widths(natural, compact, [6, 7], 300, stretch=1)
     assert narrow.squeezed == {6, 7}
     assert narrow.widths == {0: 80, 1: 120, 2: 100}  # the name takes what is left
