@@ -89,7 +89,9 @@ class ResultGridView(QTableView):
 
     def placeholder_text(self) -> str:
         model = self.grid_model()
-        if model.run_id is None or model.rowCount() > 0:
+        if model.run_id is None:
+            return "Select a run above to see its rows (select two to compare them: Alt+C)."
+        if model.rowCount() > 0:
             return ""
         if model.is_loading:
             return "Reading the run's rows…"

@@ -66,6 +66,7 @@ def test_runs_of_the_fixture_experiment(
     with qtbot.waitSignal(model.loaded, timeout=WAIT_MS):
         page.refresh_button.click()
     assert page.runs_view.selected_runs() == [] and model.rowCount() == 2
+    assert page.grid.view.placeholder_text().startswith("Select a run above")
     page.runs_view.select_runs([SOME_CHECK_RUN])
     with qtbot.waitSignal(model.loaded, timeout=WAIT_MS):
         page.refresh_button.click()
