@@ -250,7 +250,7 @@ class TraceExplorer(QWidget):
         self.stack.setCurrentIndex(0)
 
     def _show_span(self, span: Span | None) -> None:
-        if span is self._span and (span is None or self.detail.span is span):
+        if span is not None and span is self._span and self.detail.span is span:
             return
         self._span = span
         start = self._loaded.tree.start_ns if self._loaded is not None else 0
@@ -259,7 +259,11 @@ class TraceExplorer(QWidget):
             self.large.read(span, self._span_read, self._read_failed)
         else:
             self.large.drop()
-            self.detail.show_span(span, start)
+            fold = self.spans.selected_fold_text() if span is None else None
+            if fold is not None:  # a folded run: what it holds, and how to open it
+                self.detail.show_note(fold)
+            else:
+                self.detail.show_span(span, start)
         self.span_selected.emit(span)
 
     # -- a large trace's span JSON, read in the database thread (issue 17) -------------------

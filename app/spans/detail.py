@@ -45,6 +45,7 @@ CHAT, INPUTS, OUTPUTS, ATTRIBUTES, EVENTS, RAW = (
 #: The tabs in order; Alt+1 … Alt+6 show them.
 TABS = (CHAT, INPUTS, OUTPUTS, ATTRIBUTES, EVENTS, RAW)
 LOADING = "Loading span…"
+NO_SPAN = "Select a span to see its inputs, outputs and attributes."
 
 
 class EventsView(SafeTextBrowser):
@@ -178,7 +179,9 @@ class SpanDetailPanel(QWidget):
         self._reveal_later = ""  # what `reveal` was asked to show while it was
         self.facts = SpanFacts(self)
         self.facts.copy_button.clicked.connect(self.copy_requested)
-        self.empty = QLabel("Select a span to see its inputs, outputs and attributes.", self)
+        self.empty = QLabel(NO_SPAN, self)
+        self.empty.setTextFormat(Qt.TextFormat.PlainText)  # a note may quote span names
+        self.empty.setWordWrap(True)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("spanDetailEmpty")
         self.loading = QLabel(LOADING, self)
@@ -245,6 +248,11 @@ class SpanDetailPanel(QWidget):
     def current_tab(self) -> str:
         return _tab_name(self.tabs.tabText(self.tabs.currentIndex()))
 
+    def show_note(self, text: str) -> None:
+        """No span, and what is selected instead (a folded run of spans)."""
+        self.show_span(None)
+        self.empty.setText(text)
+
     def show_span(self, span: Span | None, trace_start_ns: int = 0) -> None:
         """Show `span` (or nothing); renders only the tab that will be visible."""
         self._stale = set()  # nothing of the previous span renders while the tabs change
@@ -257,6 +265,7 @@ class SpanDetailPanel(QWidget):
             widget.setVisible(span is not None)
         self.empty.setVisible(span is None)
         if span is None:
+            self.empty.setText(NO_SPAN)
             return
         conversation = detail_text.conversation_of(span)  # decodes inputs and outputs first
         self.facts.show_span(span, trace_start_ns)  # so that its notes cover them

@@ -488,6 +488,10 @@ class SpanTreeModel(QAbstractItemModel):
         return (start, end, type_color(summary.span_type), summary.errors > 0)
 
     def _fold_tooltip(self, node: int, _column: int) -> str:
+        return rich_tooltip(self.fold_text(node))
+
+    def fold_text(self, node: int) -> str:
+        """What folded row `node` stands for, in lines: count, timing, errors, where."""
         tree, summary = self._tree, self.summary(node)
         assert tree is not None and summary is not None
         offset = span_duration_text(summary.start_ns - tree.start_ns)
@@ -512,4 +516,4 @@ class SpanTreeModel(QAbstractItemModel):
         if self._is_critical(node):
             lines.append("One of them is on the critical path")
         lines.append("→ or Enter unfolds the run")
-        return rich_tooltip("\n".join(lines))
+        return "\n".join(lines)

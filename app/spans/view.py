@@ -515,6 +515,13 @@ class SpanTreePanel(QWidget):
         total = len(tree.spans) if tree is not None else 0
         self.filter_bar.show_counts(self.model.match_count(), total, self.model.span_filter.active)
 
+    def selected_fold_text(self) -> str | None:
+        """What the selected row stands for when it is a folded run (None for a span)."""
+        index = self.view.currentIndex()
+        if not self.model.is_fold(index) or not self.view.selectionModel().isSelected(index):
+            return None
+        return self.model.fold_text(index.internalId())
+
     # -- the critical path ------------------------------------------------------------------
 
     @property

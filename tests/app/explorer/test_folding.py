@@ -334,8 +334,13 @@ def test_the_explorer_opens_the_repeated_trace_folded(
     gather = span_id_named(explorer, "gather")  # the ids are the tracing API's
     searches = run_under(model, gather)
     assert not view.isExpanded(searches) and model.rowCount(searches) == SEARCHES
+    view.setCurrentIndex(searches)  # the folded row: the detail says what it holds
+    note = explorer.detail.empty
+    assert note.isVisibleTo(explorer) and note.text().startswith(f"{SEARCHES:,} consecutive")
+    assert "unfolds the run" in note.text()
     member = model.index(42, 0, searches).data(SPAN_ROLE)
     assert view.select_span(member.span_id)
+    assert not note.isVisibleTo(explorer)
     with qtbot.waitSignal(explorer.trace_loaded):  # a reload keeps the span, its run unfolded
         explorer.show_trace(store, trace_id)
     assert view.selected_span().span_id == member.span_id
