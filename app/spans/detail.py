@@ -91,7 +91,8 @@ class SpanFacts(QWidget):
         self.name.setObjectName("spanName")
         self.type_chip = _plain_label(self, "spanTypeChip")
         self.status = _plain_label(self, "spanStatus")
-        self.timing = _plain_label(self, "spanTiming")
+        self.timing = ElidedLabel("", Qt.TextElideMode.ElideRight, self)  # the id keeps room
+        self.timing.setObjectName("spanTiming")
         self.span_id = _plain_label(self, "spanId")
         self.span_id.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.span_id.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -137,9 +138,9 @@ class SpanFacts(QWidget):
         offset = span_duration_text(max(span.start_time_ns - trace_start_ns, 0))
         usage = span.token_usage if not loading and not span.decode_error else None
         tokens = f" · {usage.total_tokens:,} tokens" if usage and usage.total_tokens else ""
-        self.timing.setText(
-            f"Duration {span_duration_text(span.duration_ns)} · starts at +{offset}{tokens}"
-        )
+        timing = f"Duration {span_duration_text(span.duration_ns)} · starts at +{offset}{tokens}"
+        self.timing.setText(timing)
+        self.timing.setToolTip(timing)
         self.span_id.setText(f"span {span.span_id}")
         if loading:
             self.problem.hide()

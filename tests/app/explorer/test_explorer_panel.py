@@ -82,7 +82,12 @@ def test_chat_ollama_span_with_tokens_and_events(
     detail.show_tab(EVENTS)
     events = detail.events.toPlainText()
     assert events.count("new_token") == 26 and "Hello!" in events
-    assert "60 tokens" in detail.facts.timing.text()
+    facts = detail.facts
+    assert "60 tokens" in facts.timing.text()
+    facts.resize(360, facts.height())  # a narrow detail: the timing elides, the id keeps room
+    facts.layout().activate()
+    assert facts.timing.geometry().right() < facts.span_id.geometry().left()
+    assert facts.timing.shown_text().endswith("…") and "60 tokens" in facts.timing.toolTip()
 
 
 def test_agent_span_shows_the_responses_conversation(
