@@ -92,6 +92,7 @@ class TraceExplorer(QWidget):
         find.activated.connect(self.detail.open_find)
         self.search = TraceSearch(tasks, self.spans, self)  # issue 17: search inside the trace
         self.search.match_shown.connect(self._reveal_match)
+        self.search.hits_changed.connect(self.span_views.flame.view.set_search_hits)
         for keys, slot in (
             ("F3", self.search.step),
             ("Shift+F3", lambda: self.search.step(backwards=True)),

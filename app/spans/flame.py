@@ -58,6 +58,8 @@ class FlameView(QWidget):
         self._selected: int | None = None
         self._critical: frozenset[int] = frozenset()
         self._critical_mask: Mask | None = None  # the same as a per-node mask, for painting
+        self._hits: frozenset[int] = frozenset()  # the trace search's matches, marked
+        self._hits_mask: Mask | None = None
         self._press: tuple[QPointF, float, int] | None = None  # position, t0, scroll_y
         self._dragged = False
         #: Said in the middle when there is no chart ("Laying out 100,000 spans…").
@@ -92,6 +94,7 @@ class FlameView(QWidget):
         self._selected = None
         self._critical = frozenset()
         self._critical_mask = None
+        self._hits_mask = self._mask(self._hits)  # the search outlives a switch of tabs
         self._scroll_y = 0
         self._t0, self._t1 = 0.0, layout.duration_ns if layout is not None else 1.0
         self._update_bars()
@@ -118,12 +121,28 @@ class FlameView(QWidget):
     def set_critical_path(self, nodes: frozenset[int]) -> None:
         """Outline `nodes` and fade the other spans; an empty set turns the highlight off."""
         self._critical = frozenset(nodes)
-        self._critical_mask = None
-        if self._critical and self._layout is not None:
-            mask = np.zeros(len(self._layout.row_of), dtype=np.bool_)
-            mask[np.fromiter(self._critical, dtype=np.int64, count=len(self._critical))] = True
-            self._critical_mask = mask
+        self._critical_mask = self._mask(self._critical)
         self.update()
+
+    @property
+    def search_hits(self) -> frozenset[int]:
+        return self._hits
+
+    def set_search_hits(self, nodes: frozenset[int]) -> None:
+        """Mark the spans the trace search found (an empty set: no search)."""
+        self._hits = frozenset(nodes)
+        self._hits_mask = self._mask(self._hits)
+        self.update()
+
+    def _mask(self, nodes: frozenset[int]) -> Mask | None:
+        """`nodes` as a per-node mask of the layout shown (None when empty or none shown)."""
+        if not nodes or self._layout is None:
+            return None
+        count = len(self._layout.row_of)
+        mask = np.zeros(count, dtype=np.bool_)
+        inside = [node for node in nodes if 0 <= node < count]
+        mask[np.fromiter(inside, dtype=np.int64, count=len(inside))] = True
+        return mask
 
     # -- zoom and pan -----------------------------------------------------------------------
 
@@ -326,7 +345,7 @@ class FlameView(QWidget):
         flame = FlamePainter(
             painter, self._layout, self.geometry_now(), palette, self.fontMetrics()
         )
-        self.stats = flame.paint(self._selected, self._critical_mask)
+        self.stats = flame.paint(self._selected, self._critical_mask, self._hits_mask)
 
     def event(self, event: QEvent) -> bool:  # QWidget.event
         if event.type() == QEvent.Type.ToolTip and isinstance(event, QHelpEvent):

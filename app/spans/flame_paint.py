@@ -35,6 +35,8 @@ MARGIN_X = 6  # room at both ends of the chart, so the first and last spans are 
 _GAP = 1  # pixels between a row's rectangles and the next row
 _TEXT_PAD = 4
 _TICK = 4
+#: The height of the mark under a span the trace search found.
+_HIT_BAR = 4.0
 _DIM_MIX = 0.6  # how far a span off the critical path fades towards the background
 _SLIVER = "#94a3b8"  # merged spans: a neutral slate that reads on light and dark
 
@@ -81,11 +83,13 @@ class FlameGeometry:
 
 @dataclass
 class PaintStats:
-    """What the last paint drew (for tests and the bench): rectangles and merged slivers."""
+    """What the last paint drew (for tests and the bench): rectangles, merged slivers, and
+    the marks under spans the trace search found."""
 
     rects: int = 0
     slivers: int = 0
     sliver_spans: int = 0
+    hits: int = 0
 
 
 @lru_cache(maxsize=256)
@@ -128,9 +132,12 @@ class FlamePainter:
         self.stats = PaintStats()
         self._min_text = metrics.horizontalAdvance("Ww…") + 2 * _TEXT_PAD
 
-    def paint(self, selected: int | None, critical: Mask | None) -> PaintStats:
-        """Everything, for `selected` (a node) and the critical path (`critical[node]` is
-        True on it; None when it is not shown)."""
+    def paint(
+        self, selected: int | None, critical: Mask | None, hits: Mask | None = None
+    ) -> PaintStats:
+        """Everything, for `selected` (a node), the critical path (`critical[node]` is True on
+        it; None when it is not shown) and the trace search's matches (`hits`, marked with a
+        bar in the highlight colour under each)."""
         painter, geo = self.painter, self.geo
         painter.fillRect(geo.chart, self.palette.color(QPalette.ColorRole.Base))
         step = self._step()
@@ -138,7 +145,7 @@ class FlamePainter:
         painter.setClipRect(geo.chart)
         self._draw_grid(step)
         for row in geo.visible_rows(len(self.layout.rows)):
-            self._draw_row(row, critical)
+            self._draw_row(row, critical, hits)
         self._draw_selection(selected)
         painter.restore()
         self._draw_axis(step)
@@ -190,7 +197,7 @@ class FlamePainter:
 
     # -- rows -------------------------------------------------------------------------------
 
-    def _draw_row(self, row_number: int, critical: Mask | None) -> None:
+    def _draw_row(self, row_number: int, critical: Mask | None, hits: Mask | None) -> None:
         """The row's spans on screen, one painter call per colour: in numpy up to the
         rectangles themselves, so a row of hundreds of spans costs little Python."""
         row = self.layout.rows[row_number]
@@ -225,6 +232,10 @@ class FlamePainter:
             on = np.flatnonzero(critical[nodes]).tolist()
             self._draw_outlines([QRectF(left[i], top, width[i], height) for i in on])
         self._draw_labels(labels)
+        if hits is not None:
+            found = np.flatnonzero(hits[nodes]).tolist()
+            marks = [QRectF(left[i], top + height - _HIT_BAR, width[i], _HIT_BAR) for i in found]
+            self._draw_hits(marks)
 
     def _keys(self, nodes: Ints, critical: Mask | None) -> Ints:
         """Each node's colour key: its colour's index, plus the number of colours when the
@@ -281,6 +292,14 @@ class FlamePainter:
         self.painter.setBrush(Qt.BrushStyle.NoBrush)
         self.painter.setPen(QPen(critical_color(self.palette), 1))
         self.painter.drawRects([r.adjusted(0.5, 0.5, -0.5, -0.5) for r in rects])
+
+    def _draw_hits(self, marks: list[QRectF]) -> None:
+        if not marks:
+            return
+        self.painter.setPen(Qt.PenStyle.NoPen)
+        self.painter.setBrush(self.palette.color(QPalette.ColorRole.Highlight))
+        self.painter.drawRects(marks)
+        self.stats.hits += len(marks)
 
     def _draw_labels(self, labels: list[tuple[QRectF, str, str]]) -> None:
         painter, metrics = self.painter, self.metrics

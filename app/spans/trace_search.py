@@ -27,6 +27,7 @@ class TraceSearch(QObject):
     """Drives the span search bar of `panel` over the trace the explorer shows."""
 
     searched = Signal(object)  # the SearchHits now shown (the bar's text, answered)
+    hits_changed = Signal(frozenset)  # the nodes found now (empty: no search), for the flame
     #: The current match's span and the text searched (None, "": the search was cleared).
     match_shown = Signal(object, str)
 
@@ -124,7 +125,9 @@ class TraceSearch(QObject):
         """Highlight `hits` (None: none) and say how many there are."""
         self._hits = hits
         self._current = None
-        self._panel.model.set_search_hits(frozenset(hits.nodes) if hits else frozenset())
+        nodes = frozenset(hits.nodes) if hits else frozenset()
+        self._panel.model.set_search_hits(nodes)
+        self.hits_changed.emit(nodes)
         self._rows_changed()
 
     def _rows_changed(self) -> None:

@@ -355,3 +355,18 @@ def test_shot_search(
     assert count_text(explorer) == f"4 of {99 * 11:,}" and selected_id(explorer) is not None
     assert explorer.detail.current_tab() == OUTPUTS
     save_shot(qtbot, explorer, shots / f"explorer-search-{theme}.png")
+
+
+def test_the_flame_graph_marks_the_matches_too(qtbot: QtBot, nested: TraceExplorer) -> None:
+    hits = search(qtbot, nested, "span")
+    views = nested.span_views
+    views.setCurrentWidget(views.flame)
+    flame = views.flame.view
+    qtbot.waitUntil(lambda: flame.flame_layout is not None, timeout=WAIT_MS)
+    assert flame.search_hits == frozenset(hits.nodes)
+    flame.grab()  # a paint
+    assert flame.stats.hits == len(hits.nodes)
+    nested.search.clear()
+    assert flame.search_hits == frozenset()
+    flame.grab()
+    assert flame.stats.hits == 0
