@@ -10,7 +10,9 @@ traces while the file is open).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QHideEvent, QIcon, QShowEvent
@@ -54,6 +56,11 @@ from core.errors import LoginRefusedError, StoreError, StoreNotFoundError
 from core.safe_text import isolated
 from core.store import Store
 from resources import resource_path
+
+if TYPE_CHECKING:
+    from app.agents.page import AgentsPage
+    from app.evaluations.page import EvaluationsPage
+    from app.prompts.page import PromptsPage
 
 log = logging.getLogger(__name__)
 
@@ -391,6 +398,8 @@ class MainWindow(QMainWindow):
         self.queries.apply_filter(text)
 
     def show_shortcuts(self) -> None:
+        for key in list(self._page_slots):  # every page's keys are on the sheet
+            self._page(key)
         rows = self.menu_actions.shortcut_rows()
         for page in self.pages:
             rows += page.shortcut_rows()
@@ -407,24 +416,55 @@ class MainWindow(QMainWindow):
     # -- pages ------------------------------------------------------------------------------
 
     def _add_feature_pages(self) -> None:
-        """The feature tabs beside Traces."""
-        from app.agents.page import AgentsPage
-        from app.evaluations.page import EvaluationsPage
-        from app.prompts.page import PromptsPage
-
-        self.evaluations_page = EvaluationsPage(self.tasks)
-        self.add_page(self.evaluations_page)
-        self.prompts_page = PromptsPage(self.tasks)
-        self.add_page(self.prompts_page)
-        self.agents_page = AgentsPage(self.tasks)
-        self.add_page(self.agents_page)
+        """The feature tabs beside Traces, each built the first time it is shown or asked for:
+        their modules and widgets are a fifth of the window's start."""
+        self._page_slots: dict[str, QWidget] = {}
+        self._built_pages: dict[str, Page] = {}
+        for key, title in PAGE_TITLES.items():
+            slot = QWidget()
+            slot.setObjectName(f"{key}PageSlot")
+            self._page_slots[key] = slot
+            self.modes.addTab(slot, title)
         self.explorer.prompt_requested.connect(self.open_prompt)
         self.modes.currentChanged.connect(self._mode_changed)
 
-    def add_page(self, page: Page) -> None:
-        """Add a feature page as a mode tab and listen to what it asks of the window."""
+    @property
+    def evaluations_page(self) -> EvaluationsPage:
+        return cast("EvaluationsPage", self._page("evaluations"))
+
+    @property
+    def prompts_page(self) -> PromptsPage:
+        return cast("PromptsPage", self._page("prompts"))
+
+    @property
+    def agents_page(self) -> AgentsPage:
+        return cast("AgentsPage", self._page("agents"))
+
+    def _page(self, key: str) -> Page:
+        """The feature page `key`, built now (in its tab's place) if it was not yet."""
+        page = self._built_pages.get(key)
+        if page is not None:
+            return page
+        page = _page_maker(key)(self.tasks)
+        self._built_pages[key] = page
+        slot = self._page_slots.pop(key)
+        index = self.modes.indexOf(slot)
+        current = self.modes.currentIndex() == index
+        blocked = self.modes.blockSignals(True)  # the same tab, only its widget is new
+        self.modes.removeTab(index)
+        self.add_page(page, index)
+        if current:
+            self.modes.setCurrentIndex(index)
+        self.modes.blockSignals(blocked)
+        slot.deleteLater()
+        page.set_experiment(self.experiment_view.current_experiment_id if self.store else None)
+        return page
+
+    def add_page(self, page: Page, index: int = -1) -> None:
+        """Add a feature page as a mode tab (at `index`; -1: the last) and listen to what it
+        asks of the window."""
         self.pages.append(page)
-        self.modes.addTab(page, page.title)
+        self.modes.insertTab(index, page, page.title)
         page.trace_requested.connect(self.open_trace)
         page.status_message.connect(lambda text: self.status.showMessage(text, 8000))
         page.editing_requested.connect(self.enable_editing)
@@ -444,7 +484,11 @@ class MainWindow(QMainWindow):
         self.modes.setCurrentWidget(self.prompts_page)
         self.prompts_page.show_prompt(name, version)
 
-    def _mode_changed(self, _index: int) -> None:
+    def _mode_changed(self, index: int) -> None:
+        slot = self.modes.widget(index)
+        for key, waiting in list(self._page_slots.items()):
+            if waiting is slot:
+                self._page(key)  # first shown: built now, in the same tab
         # Trace commands (Export Trace's Ctrl+E...) act in the Traces tab only: elsewhere a
         # page may use the same keys for its own commands.
         on_traces = self.modes.currentWidget() is self.workspace
@@ -558,6 +602,26 @@ class MainWindow(QMainWindow):
         self.live.shutdown()  # closes the change detectors the threads did not
         self.database.close_all()  # clients write their last traces before their stores close
         super().closeEvent(event)
+
+
+#: The feature pages beside Traces, by key, with their tab titles (the pages' own `title`s,
+#: known before their modules are imported).
+PAGE_TITLES = {"evaluations": "Eval&uations", "prompts": "&Prompts", "agents": "&Agents"}
+
+
+def _page_maker(key: str) -> Callable[[TaskRunner], Page]:
+    """What makes feature page `key` (its class), imported the first time it is asked for."""
+    if key == "evaluations":
+        from app.evaluations.page import EvaluationsPage
+
+        return EvaluationsPage
+    if key == "prompts":
+        from app.prompts.page import PromptsPage
+
+        return PromptsPage
+    from app.agents.page import AgentsPage
+
+    return AgentsPage
 
 
 def _title(store: Store) -> str:

@@ -56,6 +56,8 @@ def test_a_width_the_user_chose_stays(qtbot: QtBot, window: MainWindow) -> None:
 def test_splitter_handles_are_wide_enough_to_grab(qtbot: QtBot, window: MainWindow) -> None:
     window.show()
     qtbot.waitExposed(window)
+    for page in (window.evaluations_page, window.prompts_page, window.agents_page):
+        assert page is not None  # built when first shown (or asked for), like here
     splitters = window.findChildren(QSplitter)
     assert len(splitters) >= 4  # the workspace, the explorer, and the pages' own
     for splitter in splitters:

@@ -144,3 +144,24 @@ def test_unsaved_prompt_drafts_are_offered_back_when_the_database_opens(
     assert "Unsaved prompt edits from an earlier session: knowledge_prompt" in (
         window.notice_bar._label.text()
     )
+
+
+def test_feature_pages_are_built_when_first_shown(qtbot: QtBot, window: MainWindow) -> None:
+    """The Evaluations, Prompts and Agents tabs are there from the start, with their titles
+    and mnemonics, but each page is built when its tab is first shown (a fifth of the start)."""
+    from app.agents.page import AgentsPage
+    from app.evaluations.page import EvaluationsPage
+    from app.main_window import PAGE_TITLES
+    from app.prompts.page import PromptsPage
+
+    classes = {"evaluations": EvaluationsPage, "prompts": PromptsPage, "agents": AgentsPage}
+    assert {key: cls.title for key, cls in classes.items()} == PAGE_TITLES
+    tabs = [window.modes.tabText(i) for i in range(window.modes.count())]
+    assert tabs == ["&Traces", *PAGE_TITLES.values()]
+    assert window.pages == []  # nothing built yet
+    window.modes.setCurrentIndex(2)  # as Alt+P does
+    assert isinstance(window.modes.currentWidget(), PromptsPage)
+    assert window.pages == [window.prompts_page] and window.modes.currentIndex() == 2
+    assert [window.modes.tabText(i) for i in range(window.modes.count())] == tabs
+    page = window.evaluations_page  # asked for by name: built in its place, not shown
+    assert window.modes.widget(1) is page and window.modes.currentIndex() == 2

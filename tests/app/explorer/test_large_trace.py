@@ -63,11 +63,13 @@ class Held:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.spans: set[str] = set()
+        self.started = threading.Event()  # a held read has begun in the database thread
         self.release = threading.Event()
         original = large_module.read_span
 
         def read(reader: StoreReader, span: Span) -> Span:
             if span.span_id in self.spans:
+                self.started.set()
                 self.release.wait(WAIT_MS / 1000)
             return original(reader, span)
 
@@ -153,6 +155,7 @@ def test_only_the_selected_spans_json_is_read_and_never_in_the_gui_thread(
     assert explorer.selected_span() is step
     assert explorer.detail.is_loading and explorer.detail.loading.text() == LOADING
     assert explorer.detail.facts.name.text() == "step 0" and not explorer.detail.tabs.isVisible()
+    qtbot.waitUntil(held.started.is_set, timeout=WAIT_MS)  # (a read not begun is just dropped)
 
     # Down again before it lands (the database thread is still reading it): the chat span
     # shows once its own read is done; step 0's result, which lands first, is dropped.
