@@ -34,6 +34,8 @@ WIDGET_KEYS = [
     ("Drag, Shift+wheel, Shift+← / →", "Flame graph: move through time"),
     ("← / → / ↑ / ↓", "Flame graph: previous / next sibling, parent, first child"),
     ("Ctrl+Shift+F", "Search the trace's spans: name, type, status, text in their payloads"),
+    ("Ctrl+R", "Replay the selected chat span (or the trace) against an Ollama model, edited"),
+    ("Ctrl+Enter / Esc", "Run / stop the replay (in the replay window)"),
     ("Alt+T / Alt+U / Alt+P / Alt+A", "The Traces, Evaluations, Prompts and Agents tabs"),
     ("Alt+underlined letter", "The button with that letter on the tab shown (Alt+C: Compare)"),
     ("Ctrl+Tab / Ctrl+Shift+Tab", "Next / previous tab (of the tabs that have the focus)"),

@@ -52,6 +52,7 @@ from app.welcome import WelcomePage
 from app.widgets import NoticeBar
 from app.workspace import TraceWorkspace
 from core.client import Client
+from core.entities import Span, Trace
 from core.errors import LoginRefusedError, StoreError, StoreNotFoundError
 from core.safe_text import isolated
 from core.store import Store
@@ -214,6 +215,8 @@ class MainWindow(QMainWindow):
         self.commands.message.connect(lambda text: self.status.showMessage(text, 6000))
         self.commands.export_failed.connect(lambda text: self.report_error("Export Failed", text))
         self.commands.trace_requested.connect(self.show_trace)
+        self.explorer.replay_requested.connect(self.open_replay)  # issue 18
+        self.explorer.replays_requested.connect(self.filter_by)
         self.live.changed.connect(self._store_changed)
         self.live.polling_changed.connect(lambda _polling: self._show_live_state())
 
@@ -388,6 +391,15 @@ class MainWindow(QMainWindow):
         self.explorer.header.value_clicked.connect(menus.filter_by_value)
         self.store_opened.connect(lambda store: menus.open_store(store, file_key(store)))
         self.store_closed.connect(lambda: menus.open_store(None, None))
+
+    def open_replay(self, trace: Trace, span: Span | None) -> None:
+        """Issue 18: the replay playground (non-modal) for a chat span, or the trace."""
+        from app.replay.launch import open_replay  # its modules load when first used
+
+        explorer = self.explorer
+        open_replay(
+            self, self.tasks, self.client, trace, span, self.open_trace, explorer.refresh_replays
+        )
 
     def filter_by(self, term: str) -> None:
         """Narrow the list's filter by `term` ("filter by this value"); the bar shows it."""

@@ -187,6 +187,8 @@ class TraceHeader(QWidget):
     id_copied = Signal(str)
     prompt_requested = Signal(str, int)  # a prompt version the trace used was clicked
     value_clicked = Signal(str, str, str)  # ("tag" or "metadata", key, value): filter by it
+    replay_requested = Signal()  # issue 18: "Replay…" the trace through its root's input
+    replays_requested = Signal(str)  # issue 18: "Replays (n)" clicked: list them (trace id)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -201,6 +203,7 @@ class TraceHeader(QWidget):
         self.facts.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.prompts = PromptLinks(self)  # issue 5: prompt links
         self.prompts.prompt_requested.connect(self.prompt_requested)
+        self.replay, self.replays = self._replay_buttons()  # issue 18
         self._feedback = QTimer(self)
         self._feedback.setSingleShot(True)
         self._feedback.setInterval(COPIED_FEEDBACK_MS)
@@ -224,10 +227,37 @@ class TraceHeader(QWidget):
         button.clicked.connect(self.copy_id)
         return button
 
+    def _replay_buttons(self) -> tuple[QToolButton, QToolButton]:
+        """Issue 18: "Replay…" (the trace's root input) and "Replays (n)" (hidden at 0)."""
+        replay = QToolButton(self)
+        replay.setObjectName("replayTrace")
+        replay.setText("Replay…")
+        replay.setAutoRaise(True)
+        replay.setToolTip("Rerun the trace's model call, edited, against an Ollama model (Ctrl+R)")
+        replay.clicked.connect(self.replay_requested)
+        replays = QToolButton(self)
+        replays.setObjectName("replaysLink")
+        replays.setStyleSheet(PROMPT_LINK_STYLE)
+        replays.setCursor(Qt.CursorShape.PointingHandCursor)
+        replays.setToolTip("List this trace's replays (filter: trace.replay_of)")
+        replays.clicked.connect(
+            lambda: self.replays_requested.emit(self._info.trace_id if self._info else "")
+        )
+        replays.hide()
+        return replay, replays
+
+    def show_replay_count(self, count: int) -> None:
+        """Issue 18: how many replays of the shown trace the database holds."""
+        self.replays.setText(f"Replays ({count:,})")
+        self.replays.setVisible(count > 0 and self._info is not None)
+        self._restore_id_text()
+
     def _lay_out(self) -> None:
         top = QHBoxLayout()
         top.setSpacing(8)
         top.addWidget(self.name, 1)
+        top.addWidget(self.replays)  # issue 18
+        top.addWidget(self.replay)
         top.addWidget(self.state)
         top.addWidget(self.trace_id)
         layout = QVBoxLayout(self)
@@ -252,8 +282,9 @@ class TraceHeader(QWidget):
         """Show `info`; `duration_ns` (from the spans) is more precise than the stored ms."""
         self._info = info
         self._feedback.stop()
-        for widget in (self.name, self.state, self.trace_id, self.facts):
+        for widget in (self.name, self.state, self.trace_id, self.facts, self.replay):
             widget.setVisible(info is not None)
+        self.replays.hide()  # issue 18: until the count of the new trace's replays comes
         self.prompts.show_links(info.tags if info is not None else {})  # issue 5: prompt links
         if info is None:
             self.assessment_section.set_count(0)
@@ -341,6 +372,8 @@ class TraceHeader(QWidget):
         layout = self.layout()
         edges = 0 if layout is None else layout.contentsMargins().left() * 2
         room = self.width() - edges - wanted - self.state.sizeHint().width() - 16 - chrome
+        for extra in (self.replay, self.replays):  # issue 18: the replay buttons share the row
+            room -= 0 if extra.isHidden() else extra.sizeHint().width() + 8
         metrics = button.fontMetrics()
         least = metrics.horizontalAdvance(full[:7] + "…" + full[-4:])
         shown = metrics.elidedText(full, Qt.TextElideMode.ElideMiddle, max(room, least))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -21,7 +22,7 @@ from app.explorer.loading import LoadedTrace, failure_message, load_trace
 from app.explorer.span_views import SpanViews
 from app.spans.detail import SpanDetailPanel, copy_span_json
 from app.spans.trace_search import TraceSearch
-from app.spans.view import SpanTreePanel
+from app.spans.view import REPLAYABLE, SpanTreePanel
 from app.tasks import TaskRunner
 from core.entities import Span, Trace
 from core.store import Store, StoreReader
@@ -46,6 +47,10 @@ class TraceExplorer(QWidget):
     load_failed = Signal(str)  # a user-facing message
     prompt_requested = Signal(str, int)  # issue 5: a prompt version linked in the header clicked
     escaped = Signal()  # Esc anywhere in the explorer: the user goes back to the list
+    #: Issue 18: replay (the Trace, a chat Span with its payload read, or None for the trace
+    #: through its root's input) and "Replays (n)" clicked (the filter that lists them).
+    replay_requested = Signal(object, object)
+    replays_requested = Signal(str)
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -101,9 +106,24 @@ class TraceExplorer(QWidget):
             key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             key.activated.connect(slot)
         # From anywhere in the window (the trace list too) while a trace is shown.
-        search = QShortcut(QKeySequence("Ctrl+Shift+F"), self)
-        search.setContext(Qt.ShortcutContext.WindowShortcut)
-        search.activated.connect(self.open_search)
+        self._window_shortcut("Ctrl+Shift+F", self.open_search)
+        self._connect_replay(tasks)
+
+    def _window_shortcut(self, keys: str, slot: Callable[[], object]) -> None:
+        """`keys` work from anywhere in the window (the trace list too) while a trace shows."""
+        shortcut = QShortcut(QKeySequence(keys), self)
+        shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
+        shortcut.activated.connect(slot)
+
+    def _connect_replay(self, tasks: TaskRunner) -> None:
+        """Issue 18: "Replay…" in the span menu and the header, Ctrl+R, the replay count."""
+        self._replay_counts = tasks.group()
+        self.spans.view.replay_requested.connect(self.request_replay)
+        self.header.replay_requested.connect(lambda: self.request_replay(None))
+        self.header.replays_requested.connect(
+            lambda trace_id: self.replays_requested.emit(replays_filter(trace_id))
+        )
+        self._window_shortcut("Ctrl+R", self.replay_selected)
 
     def _lay_out(self) -> None:
         """A message page (no trace, loading, failed) and the content page, in a stack."""
@@ -175,6 +195,41 @@ class TraceExplorer(QWidget):
         self.span_views.setCurrentWidget(self.spans)
         self.search.focus()
 
+    # -- replays (issue 18) --------------------------------------------------------------------
+
+    def replay_selected(self) -> None:
+        """Ctrl+R: replay the selected span when it is a model call, else the trace."""
+        span = self._span
+        self.request_replay(span if span is not None and span.span_type in REPLAYABLE else None)
+
+    def request_replay(self, span: Span | None) -> None:
+        """Ask for a replay of `span` (None: the trace through its root), its JSON read first."""
+        trace = self.current_trace()
+        if trace is None:
+            return
+        target = span if span is not None else trace.data.root_span
+        if target is None or target.payload_loaded:
+            self.replay_requested.emit(trace, span)
+            return
+
+        def read(loaded: Span) -> None:
+            self._span_read(loaded)  # the detail waited for the same read
+            if self.current_trace() is trace:
+                self.replay_requested.emit(trace, span)
+
+        self.large.read(target, read, self._read_failed)
+
+    def refresh_replays(self) -> None:
+        """Count the shown trace's replays again (in the database thread)."""
+        self._replay_counts.drop()
+        trace_id, reader = self._trace_id, self._reader
+        if trace_id is None or reader is None or self._loaded is None:
+            return
+        this = weakref.ref(self)
+        task = self._replay_counts.submit(count_replays, reader, trace_id)
+        task.on_finished(lambda count: _show_replay_count(this, trace_id, count))
+        task.on_failed(lambda error: log.info("Counting replays failed: %r", error))
+
     def _reveal_match(self, span: Span | None, text: str) -> None:
         """The search's current match: the detail shows where its JSON holds the text."""
         if span is None or span is self.detail.span:
@@ -221,6 +276,7 @@ class TraceExplorer(QWidget):
         self._fit_split()
         self._select_start_span(keep)
         self.search.tree_shown()
+        self.refresh_replays()  # issue 18: "Replays (n)" in the header
         self.trace_loaded.emit(trace)
 
     def _select_start_span(self, keep: str | None) -> None:
@@ -347,6 +403,23 @@ def stored_split(orientation: Qt.Orientation) -> float | None:
     except ValueError:
         return None
     return share if 0.05 <= share <= 0.95 else None
+
+
+def replays_filter(trace_id: str) -> str:
+    """Issue 18: the trace list filter that lists the replays of `trace_id`."""
+    return "trace.replay_of = '" + trace_id.replace("'", "''") + "'"
+
+
+def count_replays(reader: StoreReader, trace_id: str) -> int:
+    """Database thread: how many traces are replays of `trace_id` (issue 18)."""
+    return reader.count_traces(None, replays_filter(trace_id))
+
+
+def _show_replay_count(ref: weakref.ref[TraceExplorer], trace_id: str, count: int) -> None:
+    """The count of `trace_id`'s replays, if the explorer still shows it (issue 18)."""
+    explorer = ref()
+    if explorer is not None and isValid(explorer) and explorer.trace_id == trace_id:
+        explorer.header.show_replay_count(count)
 
 
 def _call(ref: weakref.ref[TraceExplorer], method: str, *args: Any) -> None:

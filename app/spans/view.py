@@ -85,6 +85,10 @@ def _stored_name_width() -> int | None:
     return width if width > 0 else None
 
 
+#: Span types "Replay…" is offered on (issue 18: a chat or completion call).
+REPLAYABLE = frozenset({"CHAT_MODEL", "LLM"})
+
+
 class SpanTreeView(QTreeView):
     """The span tree; `span_selected` follows the current row.
 
@@ -95,6 +99,7 @@ class SpanTreeView(QTreeView):
     """
 
     span_selected = Signal(object)  # Span or None
+    replay_requested = Signal(object)  # issue 18: "Replay…" on a chat or LLM span
 
     def __init__(self, model: SpanTreeModel, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -293,9 +298,20 @@ class SpanTreeView(QTreeView):
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # QTreeView.contextMenuEvent
         index = self.indexAt(event.pos()).siblingAtColumn(Column.NAME)
-        menu = self.fold_menu(index)
+        menu = self.replay_menu(index, self.fold_menu(index))
         if menu is not None:
             menu.exec(event.globalPos())
+
+    def replay_menu(self, index: QModelIndex, menu: QMenu | None) -> QMenu | None:
+        """Issue 18: `menu` (or a new one) with "Replay…" for a chat or LLM span's row."""
+        span = index.data(SPAN_ROLE)
+        if not isinstance(span, Span) or span.span_type not in REPLAYABLE:
+            return menu
+        menu = menu if menu is not None else QMenu(self)
+        action = menu.addAction("&Replay…\tCtrl+R")
+        action.setObjectName("replayAction")
+        action.triggered.connect(lambda: self.replay_requested.emit(span))
+        return menu
 
     def fold_menu(self, index: QModelIndex) -> QMenu | None:
         """Unfold or Fold for a folded run's row and for the spans inside an unfolded run."""

@@ -7,14 +7,23 @@
 
 The SQL lives in the store: `core.store.filter_sql.compile_filter` and
 `core.store.order_sql.compile_order_by` compile what is parsed here for one database layout.
-The app imports the field table from here (for the query bar's help); the rest of `core`
-imports the submodules.
+The app imports the field table (for the query bar's help) and the replay tags from here; the
+rest of `core` imports the submodules.
 """
 
-from core.query.fields import OPERATORS, SCOPED_FIELDS, TRACE_FIELDS, FieldSpec
+from core.query.fields import (
+    OPERATORS,
+    REPLAY_OF_SPAN_TAG,
+    REPLAY_OF_TRACE_TAG,
+    SCOPED_FIELDS,
+    TRACE_FIELDS,
+    FieldSpec,
+)
 
 __all__ = [
     "OPERATORS",
+    "REPLAY_OF_SPAN_TAG",
+    "REPLAY_OF_TRACE_TAG",
     "SCOPED_FIELDS",
     "TRACE_FIELDS",
     "FieldSpec",

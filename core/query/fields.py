@@ -84,6 +84,11 @@ class FieldSpec:
         return (self.key, *self.aliases)
 
 
+#: Tags TraceDesk sets on a replay (a model call rerun from a trace, `app/replay`): the trace
+#: and the span it reran. `trace.replay_of = '<trace id>'` compares the first.
+REPLAY_OF_TRACE_TAG = "tracedesk.replay_of.trace"
+REPLAY_OF_SPAN_TAG = "tracedesk.replay_of.span"
+
 _NUMBER = Values.NUMBER
 TRACE_FIELDS = (
     FieldSpec("trace.status", "OK, ERROR or IN_PROGRESS", STRING_OPS, aliases=("state",)),
@@ -107,6 +112,8 @@ TRACE_FIELDS = (
     FieldSpec("trace.output_tokens", "completion tokens", _OPTIONAL_NUMBER, _NUMBER),
     FieldSpec("trace.request_preview", "the start of the input", _OPTIONAL_STRING),
     FieldSpec("trace.response_preview", "the start of the output", _OPTIONAL_STRING),
+    # TraceDesk's: the tag `REPLAY_OF_TRACE_TAG` of a replay.
+    FieldSpec("trace.replay_of", "the trace a replay reran", _OPTIONAL_STRING),
     # MLflow's full-text search: the JSON of every span of the trace.
     FieldSpec("trace.text", "any span's JSON", PATTERN),
 )

@@ -20,6 +20,8 @@ Semantics follow MLflow 3.18's SQL store (`SearchTraceUtils` and
   `mlflow.trace.session`) also matches every trace of that session in the same experiment.
 * `run_id = 'r'` (and `metadata.mlflow.sourceRun = 'r'`) matches traces linked to run `r`
   through `entity_associations` as well as traces whose metadata names it.
+* `trace.replay_of` (TraceDesk's) tests the tag `tracedesk.replay_of.trace` that a replay of
+  a trace's model call carries (`app/replay`).
 * `tag.mlflow.traceName` and `metadata.mlflow.trace.session` read the `trace_name` and
   `session_id` columns where MLflow ≥ 3.2 moved them; older layouts keep them as rows.
 * LIKE is case-sensitive and ILIKE is not, on every engine (MLflow makes SQLite's LIKE
@@ -71,7 +73,7 @@ from core.mlflow_keys import (
     TOKEN_USAGE_METADATA,
 )
 from core.query.errors import fail
-from core.query.fields import MEMBERSHIP, NULLNESS, PATTERN
+from core.query.fields import MEMBERSHIP, NULLNESS, PATTERN, REPLAY_OF_TRACE_TAG
 from core.query.parser import parse_filter
 from core.query.tree import And, Comparison, Node, Not, Or, Value
 from core.store import dialect
@@ -207,6 +209,8 @@ def _trace_comparison(comparison: Comparison, ctx: _Context) -> ColumnElement[bo
         return _run_comparison(comparison, ctx)
     if key == "prompt":
         return _prompt_comparison(comparison, ctx)
+    if key == "replay_of":  # TraceDesk's replays: the tag naming the trace they reran
+        return _key_value(trace_tags, REPLAY_OF_TRACE_TAG, comparison.operator, comparison.value)
     return _compare(ctx.trace_fields[key], comparison.operator, comparison.value)
 
 
