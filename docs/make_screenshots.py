@@ -78,6 +78,7 @@ class Tour:
         self.trace("explorer-agent", f"{tool_spans} AND trace_name = 'support_agent'")
         self.trace("explorer-rag", "trace_name = 'rag_pipeline' AND status = 'OK'")
         self.trace("explorer-error", "status = 'ERROR'")
+        self.replay()
         self.evaluations()
         self.prompts()
         self.window.modes.setCurrentWidget(self.window.agents_page)
@@ -133,6 +134,52 @@ class Tour:
         self.window.commands.go_to_trace(trace_id)
         wait_for(lambda: self.window.shown_trace_id == trace_id)
         self.shoot(name)
+
+    def replay(self) -> None:
+        """A support agent's answering chat call replayed with an edited system message, against
+        the tests' stand-in Ollama (no model needed); the demo is read-only: nothing saved."""
+        from app.replay.launch import open_replay
+        from app.replay.request import request_from_span
+        from tests.ollama_server import OllamaStandIn
+
+        experiment, trace_id = newest(self.db, "trace_name = 'support_agent' AND status = 'OK'")
+        self.window.experiment_view.select_experiment(experiment)
+        settle(500)
+        self.window.commands.go_to_trace(trace_id)
+        wait_for(lambda: self.window.shown_trace_id == trace_id)
+        explorer = self.window.explorer
+        wait_for(lambda: bool(explorer.loaded and explorer.loaded.trace.trace_id == trace_id))
+        loaded = explorer.loaded
+        assert loaded is not None
+        # The chat call that wrote the answer the customer read (not a tool call).
+        chats = [s for s in loaded.tree.spans if s.span_type == "CHAT_MODEL"]
+        chat = next(
+            s
+            for s in sorted(chats, key=lambda s: -s.start_time_ns)
+            if not request_from_span(s).recorded_output.startswith("→")
+        )
+        with OllamaStandIn() as ollama:
+            os.environ["TRACEDESK_OLLAMA_URL"] = ollama.url
+            dialog = open_replay(
+                self.window, self.window.tasks, None, loaded.trace, chat, print, lambda: None
+            )
+            assert dialog is not None
+            dialog.resize(1300, 760)
+            wait_for(lambda: dialog.params.model.count() > 0)
+            first = dialog.messages.rows[0]
+            first.content.setPlainText(
+                first.content.toPlainText() + "\nAlways answer in English, in two sentences."
+            )
+            dialog.offer_tools.setChecked(False)  # a text answer to set beside the recorded one
+            dialog.run()
+            wait_for(lambda: not dialog.is_running)
+            settle(800)
+            IMAGES.mkdir(parents=True, exist_ok=True)
+            path = IMAGES / f"replay{self.suffix}.png"
+            dialog.grab().save(str(path))
+            print(f"wrote {path}")
+            dialog.close()
+            del os.environ["TRACEDESK_OLLAMA_URL"]
 
     def evaluations(self) -> None:
         """The demo's two runs: the baseline's results, then the baseline against the new prompt."""

@@ -178,7 +178,9 @@ class ReplayDialog(QDialog):
         )
         self._extras = dict(zip(map(id, self.messages.rows), request.messages, strict=True))
         names = [str(t.get("function", {}).get("name")) for t in request.tools]
-        self.offer_tools.setText(f"Offer the recorded tools ({', '.join(names)})")
+        # The count in the text, the names on hover: a long list would widen the column.
+        self.offer_tools.setText(f"Offer the {len(names)} recorded tool(s)")
+        self.offer_tools.setToolTip("\n".join(names))
         self.offer_tools.setVisible(bool(request.tools))
         self.params.set_values(request.temperature, request.max_tokens, request.seed)
         self.params.model.setCurrentText(request.model or settings.ollama_model())
