@@ -177,6 +177,11 @@ class ReplayDialog(QDialog):
             [{"role": m.role, "content": m.content} for m in request.messages]
         )
         self._extras = dict(zip(map(id, self.messages.rows), request.messages, strict=True))
+        for row, message in zip(self.messages.rows, request.messages, strict=True):
+            if message.tool_calls:  # sent again as recorded: say so where the text would be
+                calls = ", ".join(f"{call.name}({call.arguments})" for call in message.tool_calls)
+                row.content.setPlaceholderText(f"Calls {calls} (kept as recorded)")
+                row.content.setToolTip(f"Tool calls sent again as recorded: {calls}")
         names = [str(t.get("function", {}).get("name")) for t in request.tools]
         # The count in the text, the names on hover: a long list would widen the column.
         self.offer_tools.setText(f"Offer the {len(names)} recorded tool(s)")

@@ -283,3 +283,26 @@ def test_replay_screenshot(
         assert dialog.grab().save(str(folder / f"replay-{theme}.png"))
     finally:
         look.apply("system", None)
+
+
+def test_an_assistant_tool_call_says_it_is_sent_as_recorded(
+    qtbot: QtBot, tasks: TaskRunner, request_318: ReplayRequest, ollama: OllamaStandIn
+) -> None:
+    from dataclasses import replace
+
+    from app.messages.formats import ToolCall
+    from app.replay.request import ReplayMessage
+
+    call = ToolCall("lookup_order", '{"order_id": "NW-1"}', "call_1", True)
+    messages = (
+        ReplayMessage("user", "Where is NW-1?"),
+        ReplayMessage("assistant", "", (call,)),
+        ReplayMessage("tool", '{"status": "shipped"}', tool_call_id="call_1"),
+    )
+    dialog = open_dialog(qtbot, tasks, replace(request_318, messages=messages))
+    row = dialog.messages.rows[1]
+    assert row.content.toPlainText() == ""
+    assert row.content.placeholderText() == (
+        'Calls lookup_order({"order_id": "NW-1"}) (kept as recorded)'
+    )
+    assert dialog.edited_messages()[1].tool_calls == (call,)
