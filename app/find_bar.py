@@ -15,6 +15,8 @@ from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent, QTextCursor, QTextDocument
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QTextEdit, QToolButton, QWidget
 
+from app.widgets import is_escape_override
+
 Find = QTextDocument.FindFlag
 #: Matches are counted (at each key typed) only in a document up to this many characters.
 COUNT_LIMIT = 200_000
@@ -29,8 +31,7 @@ class _FindEdit(QLineEdit):
 
     def event(self, event: QEvent) -> bool:  # QLineEdit.event
         """Esc is the field's own (closing it), not a shortcut of the views around it."""
-        override = event.type() == QEvent.Type.ShortcutOverride
-        if override and isinstance(event, QKeyEvent) and event.key() == Qt.Key.Key_Escape:
+        if is_escape_override(event):
             event.accept()
             return True
         return super().event(event)

@@ -155,3 +155,13 @@ class NoticeBar(QFrame):
     def dismiss(self) -> None:
         self.show_notices([])
         self.dismissed.emit()
+
+
+def is_escape_override(event: QEvent) -> bool:
+    """Whether `event` asks if a widget takes Esc before the window's shortcuts do (a field
+    that closes or clears itself accepts it, and the shortcut around it does not fire)."""
+    return (
+        event.type() == QEvent.Type.ShortcutOverride
+        and isinstance(event, QKeyEvent)
+        and event.key() == Qt.Key.Key_Escape
+    )

@@ -36,6 +36,9 @@ ANY_SCORER = "any scorer"
 NUMBER_WIDTH = 52
 
 
+SELECT_A_RUN = "Select a run above to see its rows (select two to compare them: Alt+C)."
+
+
 class ResultGridView(QTableView):
     """The table; emits `trace_opened` on double-click or Enter."""
 
@@ -45,6 +48,7 @@ class ResultGridView(QTableView):
         super().__init__(parent)
         self.setObjectName("evaluationGrid")
         self.setModel(model)
+        self.runs_listed = False  # whether the run list above has a run to pick
         follow_palette(self, model.restyle)
         self.setItemDelegate(ScoreDelegate(self))
         set_up_row_table(self)
@@ -89,8 +93,8 @@ class ResultGridView(QTableView):
 
     def placeholder_text(self) -> str:
         model = self.grid_model()
-        if model.run_id is None:
-            return "Select a run above to see its rows (select two to compare them: Alt+C)."
+        if model.run_id is None:  # with no run to pick, the run list says so itself
+            return SELECT_A_RUN if self.runs_listed else ""
         if model.rowCount() > 0:
             return ""
         if model.is_loading:

@@ -175,6 +175,8 @@ class EvaluationsPage(Page):
         if wanted:
             self.runs_view.select_runs(wanted)
         self.heading.setText(f"Evaluation runs ({self.runs_model.rowCount()})")
+        self.grid.view.runs_listed = self.runs_model.rowCount() > 0
+        self.grid.view.viewport().update()
 
     def _on_runs_selected(self, runs: list[EvaluationRun]) -> None:
         self._update_buttons(runs)

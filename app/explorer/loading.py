@@ -12,16 +12,14 @@ on the job pool) instead of before the tree shows.
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from app.spans.tree import SpanTree, build_tree
 from core.entities import Span, Trace
 from core.errors import NotFoundError, StoreError
-from core.store import StoreReader
+from core.store import StoreReader, no_gc_pause
 
 #: Traces with more spans than this open on the light path (their JSON read span by span).
 LARGE_TRACE_SPANS = 5_000
@@ -43,7 +41,7 @@ def load_trace(reader: StoreReader, trace_id: str, large_over: int | None = None
     span's (shown first)."""
     started = time.perf_counter()
     limit = LARGE_TRACE_SPANS if large_over is None else large_over
-    with _no_gc_pause():
+    with no_gc_pause():  # no full collections walking the new spans
         trace = reader.get_trace(trace_id, payloads_per_span_over=limit)
         large = len(trace.data.spans) > limit
         if large:
@@ -55,30 +53,15 @@ def load_trace(reader: StoreReader, trace_id: str, large_over: int | None = None
         read = time.perf_counter()
         tree = build_tree(trace.data.spans)
         if large:
-            gc.freeze()  # before the GC is back on: see `_no_gc_pause`
+            # Out of the GC's generations before it is back on: else the first collection
+            # walked a million new spans (170 ms holding the GIL, a stall of the GUI thread),
+            # and each later one walked them again. They hold no reference cycles: reference
+            # counting frees them with the trace.
+            gc.freeze()
     indexed = time.perf_counter()
     problems = trace.problems if large else trace.problems + malformed_notices(reader, trace, tree)
     checked = time.perf_counter() - indexed
     return LoadedTrace(trace, tree, problems, read - started + checked, indexed - read, large)
-
-
-@contextlib.contextmanager
-def _no_gc_pause() -> Iterator[None]:
-    """Read and index a trace without the cyclic GC walking every object of the process: the
-    index lists of 100,000 spans triggered full collections that took a third of the time.
-
-    A large trace's spans and tree are frozen out of the GC's generations (`gc.freeze`, as
-    the app does at start-up) before it is back on: else the first collection then walked a
-    million new spans (170 ms holding the GIL, a stall of the GUI thread), and each later one,
-    e.g. one a filter's new index lists trigger, walked them all again (100-150 ms for 100,000
-    spans). They hold no reference cycles: reference counting frees them with the trace."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def read_span(reader: StoreReader, span: Span) -> Span:

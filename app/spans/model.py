@@ -219,10 +219,14 @@ class SpanTreeModel(QAbstractItemModel):
             return
         self._critical = nodes
         self._critical_rows = self._with_runs(nodes)
+        self._repaint_all(CRITICAL_ROLE)
+
+    def _repaint_all(self, role: int) -> None:
+        """Every top-level row changed for `role`: the view repaints its whole viewport."""
         rows = self.rowCount()
-        if rows:  # a repaint of every row: the view updates its whole viewport
+        if rows:
             bottom = self.index(rows - 1, _COLUMNS - 1)
-            self.dataChanged.emit(self.index(0, 0), bottom, [int(CRITICAL_ROLE)])
+            self.dataChanged.emit(self.index(0, 0), bottom, [int(role)])
 
     def _with_runs(self, nodes: frozenset[int]) -> frozenset[int]:
         """`nodes` and the folded runs (in the shape shown) that hold one of them."""
@@ -244,10 +248,7 @@ class SpanTreeModel(QAbstractItemModel):
             return
         self._search_hits = nodes
         self._search_rows = self._with_runs(nodes)
-        rows = self.rowCount()
-        if rows:  # a repaint of every row: the view updates its whole viewport
-            bottom = self.index(rows - 1, _COLUMNS - 1)
-            self.dataChanged.emit(self.index(0, 0), bottom, [int(SEARCH_ROLE)])
+        self._repaint_all(SEARCH_ROLE)
 
     def shown_nodes(self, nodes: Sequence[int]) -> list[int]:
         """Those of span `nodes` that have a row now (the filter hides some; a folded run's

@@ -11,6 +11,8 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QToolButton, QWidget
 
+from app.widgets import is_escape_override
+
 PLACEHOLDER = "Search spans: name, type, status, inputs, outputs… (Ctrl+Shift+F)"
 
 
@@ -23,12 +25,7 @@ class SearchEdit(QLineEdit):
 
     def event(self, event: QEvent) -> bool:  # QLineEdit.event
         """Esc belongs to the field while it holds a search, not to the explorer's shortcut."""
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Escape
-            and self.text()
-        ):
+        if is_escape_override(event) and self.text():
             event.accept()
             return True
         return super().event(event)

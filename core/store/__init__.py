@@ -9,7 +9,7 @@ from core.store.changes import ChangeDetector
 from core.store.connection import DEFAULT_BUSY_TIMEOUT_S, StoreLocation, parse_location
 from core.store.evaluations import Evaluations
 from core.store.model_uris import check_alias
-from core.store.reader import StoreReader
+from core.store.reader import StoreReader, no_gc_pause
 from core.store.schema import Layout
 from core.store.span_search import stored_forms
 from core.store.store import Store
@@ -23,6 +23,7 @@ __all__ = [
     "StoreLocation",
     "StoreReader",
     "check_alias",
+    "no_gc_pause",
     "parse_location",
     "stored_forms",
 ]

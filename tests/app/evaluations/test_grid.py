@@ -73,6 +73,7 @@ def test_runs_of_the_fixture_experiment(
     assert [run.run_id for run in page.runs_view.selected_runs()] == [SOME_CHECK_RUN]
     window.experiment_view.select_experiment("1")  # no evaluation runs there
     qtbot.waitUntil(lambda: page.experiment_id == "1" and model.rowCount() == 0, timeout=WAIT_MS)
+    assert page.grid.view.placeholder_text() == ""  # no run to select: the list says so
 
 
 def test_grid_of_the_fixture_run(
