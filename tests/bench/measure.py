@@ -239,6 +239,7 @@ class MlflowFigures:
     get: Paired
     db_untouched: bool
     every: Paired | None = None  # every trace of experiment 1, on the smaller databases
+    get_2k: Paired | None = None  # the 2,000-span trace (databases built since generator v3)
 
 
 def _mlflow_command(config: Config, *args: str) -> list[str]:
@@ -269,11 +270,8 @@ def measure_mlflow(db: BenchDatabase, config: Config) -> MlflowFigures:
     """MLflow's search_traces(100) per scope and get_trace(5,000 spans), against ours."""
     before = _fingerprint(db.path)
     searches = [_search(db, scope, config) for scope in scopes(db) if scope.experiment_ids]
-    big = db.big_trace_ids["5000"]
-    theirs, mine = run_interleaved(
-        [_mlflow_command(config, "get", str(db.path), big), ours("get", str(db.path), big)],
-        config.mlflow_runs,
-    )
+    theirs, mine = _get_pair(db, "5000", config)
+    small = _get_pair(db, "2000", config) if "2000" in db.big_trace_ids else None
     every = None
     if db.manifest["n_traces"] <= EVERY_TRACE_UP_TO:  # MLflow takes minutes beyond
         path, everything = str(db.path), str(EVERY_TRACE)
@@ -291,7 +289,20 @@ def measure_mlflow(db: BenchDatabase, config: Config) -> MlflowFigures:
         get=Paired(theirs, mine),
         db_untouched=_fingerprint(db.path) == before,
         every=every,
+        get_2k=Paired(*small) if small else None,
     )
+
+
+def _get_pair(
+    db: BenchDatabase, spans: str, config: Config
+) -> tuple[list[ChildRun], list[ChildRun]]:
+    """MLflow's `get_trace` and ours of the trace with `spans` spans, round by round."""
+    path, trace_id = str(db.path), db.big_trace_ids[spans]
+    theirs, mine = run_interleaved(
+        [_mlflow_command(config, "get", path, trace_id), ours("get", path, trace_id)],
+        config.mlflow_runs,
+    )
+    return theirs, mine
 
 
 def _page_seconds(store: Store, scope: Scope) -> float:

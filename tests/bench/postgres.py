@@ -53,7 +53,7 @@ from tests.bench.timing import Sample, ours, repeat, run_child, run_interleaved
 from tests.postgres import PostgresCluster, missing_reason
 
 #: Bump when what is generated changes: the cached cluster is then rebuilt.
-PG_GENERATOR_VERSION = 2
+PG_GENERATOR_VERSION = 3
 CLUSTER_DIR = CACHE_DIR / f"postgres-v{PG_GENERATOR_VERSION}"
 TEMPLATE_DB = "mlflow_template"
 TEMPLATE_TRACES = 2_000

@@ -28,6 +28,7 @@ END = "<!-- END GENERATED -->"
 FIRST_PAGE_RATIO_BAR = 2.0
 SEARCH_SPEEDUP_BAR = 20.0
 GET_SPEEDUP_BAR = 10.0
+GET_2K_SPEEDUP_BAR = 25.0  # issue 17: get_trace of 2,000 spans
 #: `core.search_traces` (a DataFrame with every span) against MLflow's: a page, and every trace.
 FRAME_SPEEDUP_BAR = 20.0
 ALL_TRACES_SPEEDUP_BAR = 10.0
@@ -219,7 +220,9 @@ def mlflow_table(results: Sequence[SizeResult]) -> str:
         if f.every is not None:
             label = f"search_traces([1], every trace: {f.every.size(True):,}) vs core.search_traces"
             rows.append(_paired_row(n, label, f.every))
-        rows.append(_paired_row(n, f"get_trace ({f.get.size(True):,} spans)", f.get))
+        for get in (f.get_2k, f.get):
+            if get is not None:
+                rows.append(_paired_row(n, f"get_trace ({get.size(True):,} spans)", get))
     touched = [f"{r.n_traces:,}" for r in results if r.mlflow and not r.mlflow.db_untouched]
     note = (
         f"MLflow changed the database file of: {', '.join(touched)} traces."
@@ -278,11 +281,17 @@ def _mlflow_bars(r: SizeResult) -> list[Bar]:
             f"≥ {ALL_TRACES_SPEEDUP_BAR:g}x"
         )
         out.append(_speedup_bar(name, f.every.speedup.median, ALL_TRACES_SPEEDUP_BAR, problem))
-    name = f"{n}: MLflow get_trace ÷ ours (5,000 spans) ≥ {GET_SPEEDUP_BAR:g}x"
-    spans = f.get.size(True), f.get.size(False)
-    problem = None if spans[0] == spans[1] else f"MLflow {spans[0]} spans, ours {spans[1]}"
-    out.append(_speedup_bar(name, f.get.speedup.median, GET_SPEEDUP_BAR, problem))
+    if f.get_2k is not None:
+        out.append(_get_bar(n, f.get_2k, GET_2K_SPEEDUP_BAR))
+    out.append(_get_bar(n, f.get, GET_SPEEDUP_BAR))
     return out
+
+
+def _get_bar(n: str, get: Paired, bar: float) -> Bar:
+    spans = get.size(True), get.size(False)
+    name = f"{n}: MLflow get_trace ÷ ours ({spans[0]:,} spans) ≥ {bar:g}x"
+    problem = None if spans[0] == spans[1] else f"MLflow {spans[0]} spans, ours {spans[1]}"
+    return _speedup_bar(name, get.speedup.median, bar, problem)
 
 
 def bars(results: Sequence[SizeResult], page_ratios: dict[Scope, Sample] | None) -> list[Bar]:

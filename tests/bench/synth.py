@@ -34,11 +34,11 @@ from tests.bench.shapes import MS, TraceShape, fail, message, plan_trace
 from tests.bench.text import TextPools, paragraph, text_of_size
 
 #: Bump when the generated content changes, so cached databases are rebuilt.
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 3
 DEFAULT_SEED = 318
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CACHE_DIR = REPO_ROOT / "bench-data"
-BIG_TRACES = (5_000, 10_000)
+BIG_TRACES = (2_000, 5_000, 10_000)
 #: The clock of the machine that wrote the fixtures (SCHEMA.md §11.10); traces end here.
 END_MS = 1_795_674_866_691
 WINDOW_MS = 30 * 24 * 3600 * 1000
@@ -94,7 +94,7 @@ class BenchDatabase:
 
     @property
     def big_trace_ids(self) -> dict[str, str]:
-        """Trace id by span count, for the 5,000- and 10,000-span traces."""
+        """Trace id by span count, for the 2,000-, 5,000- and 10,000-span traces."""
         return dict(self.manifest["big_trace_ids"])
 
     @property
@@ -123,7 +123,7 @@ class Generator:
         self.times = self._timestamps()
         self.sessions: dict[int, list[tuple[str, int, int]]] = {}
         n = spec.n_traces
-        self.big = {n // 3: BIG_TRACES[0], (2 * n) // 3: BIG_TRACES[1]}
+        self.big = {n // 6: BIG_TRACES[0], n // 3: BIG_TRACES[1], (2 * n) // 3: BIG_TRACES[2]}
         self.inflated = {n // 5: "input", n // 2: "document", (4 * n) // 5: "tool"}
         self.big_ids: dict[str, str] = {}
         self.megabyte_ids: list[str] = []
