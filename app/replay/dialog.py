@@ -29,6 +29,8 @@ from app.messages.browser import SafeTextBrowser, is_dark
 from app.prompts import try_call
 from app.prompts.chat_editor import ChatTemplateEditor, MessageRow
 from app.replay.params import ReplayParams
+from app.replay.prompt_bar import PromptBar
+from app.replay.prompt_link import LinkedPrompt, find_prompt_use, load_linked
 from app.replay.request import ReplayMessage, ReplayRequest
 from app.replay.run import NOT_SAVED, ReplayFailed, ReplayResult, ReplayRun, run_replay
 from app.spans.colors import span_duration_text
@@ -40,6 +42,7 @@ from core.client import Client
 NO_OUTPUT = "(nothing was recorded)"
 LAYOUT_NOTE = "TraceDesk does not write this database's layout, so replays are not saved."
 ENABLE_NOTE = " File → Enable Editing saves them as traces."
+VERSIONS_NOTE = "Saving a version needs a writable database (File → Enable Editing)."
 
 
 def replay_target(client: Client | None) -> tuple[Client | None, str]:
@@ -78,11 +81,15 @@ class ReplayDialog(QDialog):
         self._listing: Task | None = None
         self._listed_once = False
         self._extras: dict[int, ReplayMessage] = {}  # id(row) -> the recorded message
+        self._recorded_rows: list[MessageRow] = []  # the rows as filled, in recorded order
         self._new_text = ""
         self._result: ReplayResult | None = None
         self._trace_id: str | None = None
         self._build()
         self._fill(request)
+        if request.prompts and client is not None:  # which messages a linked prompt rendered
+            task = tasks.submit(load_linked, client.store(), request.prompts)
+            task.on_finished(self.show_prompts)
         follow_palette(self.recorded, self._show_outputs)
         for keys in ("Ctrl+Return", "Ctrl+Enter"):
             run = QShortcut(QKeySequence(keys), self)
@@ -94,6 +101,7 @@ class ReplayDialog(QDialog):
 
     def _build(self) -> None:
         self.source = _plain_label(self, "replaySource")
+        self.status = _plain_label(self, "replayStatus")
         self.params = ReplayParams(self)
         self.params.list_button.clicked.connect(self.list_models)
         self.params.model.currentTextChanged.connect(lambda _t: self._update_buttons())
@@ -102,7 +110,6 @@ class ReplayDialog(QDialog):
         splitter.addWidget(self._messages_column())
         splitter.addWidget(self._outputs_column())
         splitter.setSizes([450, 650])
-        self.status = _plain_label(self, "replayStatus")
         self.open_button = self._button("&Open Replay Trace", "openReplayTrace")
         self.open_button.clicked.connect(lambda: self.trace_requested.emit(self._trace_id or ""))
         self.open_button.hide()
@@ -132,12 +139,16 @@ class ReplayDialog(QDialog):
         layout.setContentsMargins(0, 0, 4, 0)
         self.messages = ChatTemplateEditor(column)
         self.messages.changed.connect(self._update_buttons)
+        self.prompt_bar = PromptBar(self._tasks, column)
+        self.prompt_bar.changed.connect(self._update_buttons)
+        self.prompt_bar.message.connect(self.status.setText)
         self.offer_tools = QCheckBox(column)
         self.offer_tools.setObjectName("replayTools")
         self.offer_tools.setChecked(True)
         title = QLabel("Messages", column)
         title.setBuddy(self.messages.add_button)
         layout.addWidget(title)
+        layout.addWidget(self.prompt_bar)
         layout.addWidget(self.messages, 1)
         layout.addWidget(self.offer_tools)
         return column
@@ -176,6 +187,7 @@ class ReplayDialog(QDialog):
         self.messages.set_template(
             [{"role": m.role, "content": m.content} for m in request.messages]
         )
+        self._recorded_rows = self.messages.rows
         self._extras = dict(zip(map(id, self.messages.rows), request.messages, strict=True))
         for row, message in zip(self.messages.rows, request.messages, strict=True):
             if message.tool_calls:  # sent again as recorded: say so where the text would be
@@ -200,6 +212,7 @@ class ReplayDialog(QDialog):
         out = []
         for row in self.messages.rows:
             role, content = _row_message(row)
+            content = self.prompt_bar.sent_text(row, content)
             recorded = self._extras.get(id(row))
             if recorded is not None and recorded.role == role:
                 out.append(ReplayMessage(role, content, recorded.tool_calls, recorded.tool_call_id))
@@ -224,6 +237,19 @@ class ReplayDialog(QDialog):
             experiment_id=request.experiment_id or "0",
             untraced_note=self._untraced or NOT_SAVED,
         )
+
+    def show_prompts(self, linked: list[LinkedPrompt]) -> None:
+        """Database thread's answer: the linked versions; the first whose template rendered
+        some of the recorded messages is shown as its template, editable and savable."""
+        use = find_prompt_use(self.request.messages, linked)
+        if use is None:
+            return
+        rows = [self._recorded_rows[i] for i in use.rows]
+        if any(row not in self.messages.rows for row in rows):
+            return  # the user removed one of them before the answer came
+        store = self._client.store() if self._client is not None else None
+        self.prompt_bar.show_use(use, rows, store, VERSIONS_NOTE if store is None else "")
+        self._update_buttons()
 
     # -- Ollama ---------------------------------------------------------------------------------
 

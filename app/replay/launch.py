@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
+from app.explorer.header import linked_prompts
 from app.replay.dialog import ReplayDialog
 from app.replay.request import request_from_span, request_from_trace
 from app.tasks import TaskRunner
@@ -33,6 +35,7 @@ def open_replay(
         if found is None:
             return None
         request = found
+    request = replace(request, prompts=tuple(linked_prompts(trace.info.tags)))
     dialog = ReplayDialog(tasks, request, client, parent)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.trace_requested.connect(open_trace)

@@ -71,6 +71,7 @@ class ReplayRequest:
     recorded_output_tokens: int | None = None
     experiment_id: str | None = None
     format: str = ""  # the message format that was recognised, for the user
+    prompts: tuple[tuple[str, int], ...] = ()  # prompt versions the trace links (name, version)
 
 
 def is_replayable(span: Span | None) -> bool:
