@@ -12,7 +12,15 @@ Prompts tab's path) and then offers to move an alias to it (Cancel leaves the al
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.prompts import data, dialogs
 from app.prompts.chat_editor import MessageRow
@@ -53,11 +61,14 @@ class PromptBar(QFrame):
         self.save_button.setObjectName("replaySaveVersion")
         self.save_button.setAutoDefault(False)
         self.save_button.clicked.connect(self.save)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.label, 1)
-        layout.addWidget(self.template_mode)
-        layout.addWidget(self.save_button)
+        controls = QHBoxLayout()
+        controls.addWidget(self.template_mode)
+        controls.addStretch(1)
+        controls.addWidget(self.save_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 4)
+        layout.addWidget(self.label)
+        layout.addLayout(controls)
         self.hide()
 
     # -- showing a prompt -----------------------------------------------------------------------

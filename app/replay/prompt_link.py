@@ -66,8 +66,8 @@ class PromptUse:
         noun = "Message" if len(self.rows) == 1 else "Messages"
         values = ", ".join(f"{k} = {_short(v)}" for k, v in self.values.items())
         version = self.version
-        said = f"{noun} {where}: prompt {version.name} v{version.version}"
-        return said + (f" ({values})" if values else "")
+        said = f"{noun} {where} from prompt {version.name} v{version.version}"
+        return said + (f" · {values}" if values else "")
 
 
 def load_linked(store: Store, links: Sequence[tuple[str, int]]) -> list[LinkedPrompt]:

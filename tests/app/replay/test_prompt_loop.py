@@ -51,7 +51,7 @@ def test_a_text_template_is_found_with_its_values() -> None:
     assert dict(use.values) == {"tenant": "Northwind Outfitters", "language": "French"}
     assert use.render("Be brief, {{ tenant }}.") == "Be brief, Northwind Outfitters."
     assert use.describe() == (
-        "Message 1: prompt support-system v3 (tenant = Northwind Outfitters, language = French)"
+        "Message 1 from prompt support-system v3 · tenant = Northwind Outfitters, language = French"
     )
 
 
