@@ -74,6 +74,7 @@ from core.genai import (
 from core.models import ModelInfo, set_model
 from core.pyfunc import ResponsesAgent, delete_model_alias, load_model, log_model, set_model_alias
 from core.store.store import Store
+from core.tracediff import compare_with_baseline, diff_traces
 from core.tracing import (
     LiveSpan,
     get_current_active_span,
@@ -149,6 +150,7 @@ __all__ = [
     "TraceInfo",
     "TraceRow",
     "active_run",
+    "compare_with_baseline",
     "create_experiment",
     "create_function_call_item",
     "create_function_call_output_item",
@@ -157,6 +159,7 @@ __all__ = [
     "delete_model_alias",
     "delete_prompt_alias",
     "delete_trace_tag",
+    "diff_traces",
     "end_run",
     "entities",
     "evaluate",
