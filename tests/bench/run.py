@@ -4,13 +4,15 @@
     .venv/bin/python -m tests.bench.run --quick --sizes 1000,10000 --no-mlflow
     .venv/bin/python -m tests.bench.run --only huge        # the huge traces alone
     .venv/bin/python -m tests.bench.run --only launch      # launch against mlflow server
+    .venv/bin/python -m tests.bench.run --only diff        # the trace diff (issue 19)
 
 For each size it measures the first page of 100 trace rows (warm, and in a fresh process), a
 deep keyset page, `get_trace` of the 5,000-span trace and the decoding of its attributes, the
 peak memory of a fresh process, and MLflow's own `search_traces` / `get_trace` on the same file
 in child processes of MLflow's interpreter; then json vs orjson, the launch against `mlflow
 server` (`tests.bench.launch`), the huge traces (100,000 and 1,000,000 spans:
-`tests.bench.huge_bench`), the window, and the query plans. The
+`tests.bench.huge_bench`), the trace diff (`tests.bench.diff_bench`), the window, and the query
+plans. The
 report is printed and written between markers into BENCHMARKS.md (not in --quick mode unless
 --write). The exit status is 1 when a bar fails. Databases are cached under bench-data/.
 """
@@ -24,15 +26,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bench import gui, huge, huge_bench, launch, overhead, report
+from tests.bench import diff_bench, gui, huge, huge_bench, launch, overhead, report
 from tests.bench import rerun as rerun_bench
 from tests.bench.jsonbench import DecodeFigure, decoder_figures
 from tests.bench.measure import Config, Scope, SizeResult, measure_ratios, measure_size
-from tests.bench.synth import REPO_ROOT, ensure_database
+from tests.bench.synth import REPO_ROOT, BenchDatabase, ensure_database
 from tests.bench.timing import Sample
 
 BENCHMARKS_MD = REPO_ROOT / "BENCHMARKS.md"
 HUGE_TITLE = "Huge traces: 100,000 and 1,000,000 spans"
+DIFF_TITLE = "Trace diff: two traces aligned and compared"
 LAUNCH_TITLE = "Launch to first rows: the window against `mlflow server`"
 
 
@@ -59,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-huge", action="store_true", help="skip the huge traces")
     parser.add_argument(
         "--only",
-        choices=["huge", "launch"],
+        choices=["huge", "launch", "diff"],
         help="measure one part alone and replace only its section of BENCHMARKS.md",
     )
     return parser
@@ -94,10 +97,12 @@ class Findings:
     rerun_findings: rerun_bench.RerunFindings | None = None
     huge: list[huge_bench.HugeResult] | None = None
     launch: tuple[launch.LaunchFigures, Path] | None = None
+    diff: diff_bench.DiffFigures | None = None
 
     @property
     def bars(self) -> list[report.Bar]:
         found = report.bars(self.results, self.page_ratios)
+        found += diff_bench.bars(self.diff) if self.diff else []
         found += launch.bars(self.launch[0]) if self.launch else []
         found += huge_bench.bars(self.huge) if self.huge else []
         found += gui.bars(self.gui_findings) if self.gui_findings else []
@@ -125,6 +130,8 @@ def compose(findings: Findings) -> str:
         sections.append((LAUNCH_TITLE, launch.markdown(*findings.launch)))
     if findings.huge:
         sections.append((HUGE_TITLE, huge_bench.markdown(findings.huge)))
+    if findings.diff:
+        sections.append((DIFF_TITLE, diff_bench.markdown(findings.diff)))
     if findings.gui_findings is not None:
         sections.append(("The window: GUI-thread stalls", gui.markdown(findings.gui_findings)))
     if findings.rerun_findings is not None:
@@ -160,6 +167,8 @@ def measure(args: argparse.Namespace, config: Config) -> Findings:
     huge_results = None
     if not args.no_huge:
         huge_results = huge_bench.measure(huge.HUGE_SIZES, huge_config(args, config))
+    print("trace diff", flush=True)
+    diffed = measure_diff(databases, args)
     gui_findings = rerun_findings = None
     if not args.no_gui:
         gui_findings = gui.run(args.sizes[-1], 2 if args.quick else 5, ["trace", "list"], True)
@@ -180,7 +189,36 @@ def measure(args: argparse.Namespace, config: Config) -> Findings:
         rerun_findings,
         huge_results,
         launched,
+        diffed,
     )
+
+
+def measure_diff(
+    databases: Sequence[BenchDatabase], args: argparse.Namespace
+) -> diff_bench.DiffFigures:
+    """The 2,000-span traces of the smallest and the largest database (one trace twice when
+    there is one database); the 100,000-span trace unless --no-huge."""
+    whole = None
+    if not args.no_huge:
+        found = huge.ensure_huge_trace(100_000, quiet=True)
+        whole = (str(found.path), found.trace_id)
+    return diff_bench.measure(databases[0], databases[-1], whole, 3 if args.quick else 7)
+
+
+def run_diff_only(args: argparse.Namespace) -> int:
+    """`--only diff`: the trace diff alone, its section of BENCHMARKS.md replaced."""
+    databases = [ensure_database(size) for size in (args.sizes[0], args.sizes[-1])]
+    figures = measure_diff(databases, args)
+    header = report.machine(None, (os.getloadavg()[0], os.getloadavg()[0]), "this part alone")
+    text = f"Measured alone (`--only diff`):\n\n{header}\n\n{diff_bench.markdown(figures)}"
+    print("\n" + text)
+    if not args.no_write and (args.write or not args.quick):
+        report.write_section(BENCHMARKS_MD, DIFF_TITLE, text)
+        print(f"wrote the section {DIFF_TITLE!r} of {BENCHMARKS_MD}")
+    found = diff_bench.bars(figures)
+    for bar in found:
+        print(f"{bar.verdict:7} {bar.name}: {bar.measured}")
+    return 1 if any(bar.passed is False for bar in found) else 0
 
 
 def measure_launch(db: Path, config: Config) -> launch.LaunchFigures:
@@ -242,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_huge_only(args, config_for(args))
     if args.only == "launch":
         return run_launch_only(args, config_for(args))
+    if args.only == "diff":
+        return run_diff_only(args)
     findings = measure(args, config_for(args))
     text = compose(findings)
     print("\n" + text)
