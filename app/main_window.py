@@ -398,7 +398,14 @@ class MainWindow(QMainWindow):
 
         explorer = self.explorer
         open_replay(
-            self, self.tasks, self.client, trace, span, self.open_trace, explorer.refresh_replays
+            self,
+            self.tasks,
+            self.client,
+            trace,
+            span,
+            self.open_trace,
+            explorer.refresh_replays,
+            self.open_evaluation_comparison,
         )
 
     def filter_by(self, term: str) -> None:
@@ -495,6 +502,24 @@ class MainWindow(QMainWindow):
         """Show a prompt version in the Prompts tab (from a trace header's prompt link)."""
         self.modes.setCurrentWidget(self.prompts_page)
         self.prompts_page.show_prompt(name, version)
+
+    def open_evaluation_comparison(self, run_a: str, run_b: str) -> None:
+        """Issue 18: the Evaluations tab comparing run A (the baseline) with run B, both
+        selected in their experiment's run list (a replay over many traces opens its runs so).
+        The runs' experiment is read first (database thread), then chosen in the sidebar."""
+        store = self.store
+        if store is None:
+            return
+        task = self.tasks.submit(store.evaluations.run, run_a)
+        task.on_finished(lambda run: self._compare_in(run.experiment_id, run_a, run_b))
+        task.on_failed(lambda error: self.status.showMessage(f"Cannot open the runs: {error}"))
+
+    def _compare_in(self, experiment_id: str, run_a: str, run_b: str) -> None:
+        page = self.evaluations_page
+        self.modes.setCurrentWidget(page)
+        self.experiment_view.select_experiment(experiment_id)  # its runs are listed
+        page.refresh(select=[run_a, run_b])
+        page.compare(run_a, run_b)
 
     def _mode_changed(self, index: int) -> None:
         slot = self.modes.widget(index)

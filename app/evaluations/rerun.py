@@ -121,7 +121,12 @@ class RerunPlan:
 
 def build_scorers(plan: RerunPlan) -> list[Scorer]:
     """Job thread: the built-ins chosen, then the custom file's scorers (its code runs here)."""
-    choice = plan.scorers
+    return chosen_scorers(plan.scorers, plan.model, plan.ollama_url)
+
+
+def chosen_scorers(choice: ScorerChoice, model: str, url: str) -> list[Scorer]:
+    """Job thread: `choice` as scorers; the judge asks `model` at `url` (the replay over many
+    traces picks its scorers as a rerun does)."""
     chosen: list[Scorer] = []
     if choice.exact_match:
         chosen.append(ExactMatch())
@@ -130,9 +135,7 @@ def build_scorers(plan: RerunPlan) -> list[Scorer]:
     if choice.max_length is not None:
         chosen.append(MaxLength(choice.max_length))
     if choice.judge_instructions:
-        chosen.append(
-            Judge("judge", choice.judge_instructions, model=plan.model, base_url=plan.ollama_url)
-        )
+        chosen.append(Judge("judge", choice.judge_instructions, model=model, base_url=url))
     if choice.code is not None:
         chosen.extend(load_scorers(choice.code))
     return chosen

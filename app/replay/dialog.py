@@ -9,6 +9,8 @@ span it replays, and "Open Replay Trace" shows it in the Traces tab.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut, QShowEvent, QTextCursor
 from PySide6.QtWidgets import (
@@ -69,14 +71,19 @@ class ReplayDialog(QDialog):
         request: ReplayRequest,
         client: Client | None,
         parent: QWidget | None = None,
+        open_evaluation: Callable[[str, str], object] | None = None,
     ) -> None:
+        """`open_evaluation(run A, run B)` shows two evaluation runs compared (None: "Run Over
+        Traces…" is not offered)."""
         super().__init__(parent)
         self.setObjectName("replayDialog")
         self.setWindowTitle(f"Replay — {request.source_name}")
         self.setModal(False)
         self._tasks = tasks
         self.request = request
+        self._store_client = client  # the batch dialog says itself why it cannot write
         self._client, self._untraced = replay_target(client)
+        self._open_evaluation = open_evaluation
         self._call: Task | None = None
         self._listing: Task | None = None
         self._listed_once = False
@@ -119,10 +126,19 @@ class ReplayDialog(QDialog):
         self.stop_button.clicked.connect(self.stop)
         self.close_button = self._button("Close", "replayClose")
         self.close_button.clicked.connect(self.close)
+        self.batch_button = self._button(
+            "Run Over Tr&aces…",
+            "replayOverTraces",
+            "Apply this edit to the traces a filter selects; the recorded and the new answers "
+            "are written as two evaluation runs to compare",
+        )
+        self.batch_button.clicked.connect(self.run_over_traces)
+        self.batch_button.setVisible(self._open_evaluation is not None)
         status = QHBoxLayout()
         status.addWidget(self.status, 1)
         status.addWidget(self.open_button)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.batch_button)
         buttons.addStretch(1)
         for button in (self.run_button, self.stop_button, self.close_button):
             buttons.addWidget(button)
@@ -251,6 +267,26 @@ class ReplayDialog(QDialog):
         self.prompt_bar.show_use(use, rows, store, VERSIONS_NOTE if store is None else "")
         self._update_buttons()
 
+    def run_over_traces(self) -> QDialog | None:
+        """The same edit over many traces (`app.replay.batch_dialog`): the template edit when
+        the linked prompt's template was edited, else the system message(s)."""
+        if self._open_evaluation is None or not self.batch_button.isEnabled():
+            return None
+        from app.replay.batch import PromptEdit
+        from app.replay.batch_launch import open_batch_replay
+
+        use, texts = self.prompt_bar.use, self.prompt_bar.edited_texts()
+        prompt = PromptEdit(use.linked, texts) if use is not None and texts is not None else None
+        return open_batch_replay(
+            self,
+            self._tasks,
+            self._store_client,
+            self.request,
+            self.replay_run(),
+            self._open_evaluation,
+            prompt,
+        )
+
     # -- Ollama ---------------------------------------------------------------------------------
 
     def list_models(self) -> None:
@@ -370,6 +406,7 @@ class ReplayDialog(QDialog):
         running = self._call is not None
         ready = bool(self.params.model.currentText().strip()) and bool(self.messages.rows)
         self.run_button.setEnabled(ready and not running)
+        self.batch_button.setEnabled(ready)
         self.stop_button.setEnabled(running)
 
     @property

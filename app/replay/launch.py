@@ -24,10 +24,12 @@ def open_replay(
     span: Span | None,
     open_trace: Callable[[str], object],
     written: Callable[[], object],
+    open_evaluation: Callable[[str, str], object] | None = None,
 ) -> ReplayDialog | None:
     """Show a non-modal `ReplayDialog` for `span` (None: the trace through its root's input);
-    its "Open Replay Trace" calls `open_trace(id)`, a saved replay calls `written()`. None for
-    a trace with no spans."""
+    its "Open Replay Trace" calls `open_trace(id)`, a saved replay calls `written()`, and "Run
+    Over Traces…" opens its runs with `open_evaluation(run A, run B)`. None for a trace with no
+    spans."""
     if span is not None:
         request = request_from_span(span, trace.info.experiment_id)
     else:
@@ -36,7 +38,7 @@ def open_replay(
             return None
         request = found
     request = replace(request, prompts=tuple(linked_prompts(trace.info.tags)))
-    dialog = ReplayDialog(tasks, request, client, parent)
+    dialog = ReplayDialog(tasks, request, client, parent, open_evaluation)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     dialog.trace_requested.connect(open_trace)
     dialog.replay_written.connect(lambda _source, _replay: written())

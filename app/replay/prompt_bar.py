@@ -51,7 +51,7 @@ class PromptBar(QFrame):
         self.label.setObjectName("replayPromptUse")
         self.label.setTextFormat(Qt.TextFormat.PlainText)
         self.label.setWordWrap(True)
-        self.template_mode = QCheckBox("Edit the &template", self)
+        self.template_mode = QCheckBox("Edit the tem&plate", self)
         self.template_mode.setObjectName("replayTemplateMode")
         self.template_mode.setToolTip(
             "Edit the prompt's template; what is sent is it, filled with the recorded values"
@@ -130,13 +130,19 @@ class PromptBar(QFrame):
             return text
         return self.use.render(text)
 
+    def edited_texts(self) -> tuple[str, ...] | None:
+        """Each template row's text as edited, when every row is there in template mode."""
+        rows = self._live_rows()
+        if self.use is None or not self.active or len(rows) != len(self._rows):
+            return None
+        return tuple(row.content.toPlainText() for row in rows)
+
     def edited_template(self) -> Template | None:
         """The template as edited, when every row of it is still there and shows template text."""
-        use = self.use
-        rows = self._live_rows()
-        if use is None or not self.active or len(rows) != len(self._rows):
+        texts = self.edited_texts()
+        if self.use is None or texts is None:
             return None
-        return use.template_with([row.content.toPlainText() for row in rows])
+        return self.use.template_with(texts)
 
     # -- saving ---------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QDialog
 from pytestqt.qtbot import QtBot
 
 from app.prompts import dialogs
@@ -223,3 +223,53 @@ def test_a_read_only_store_shows_the_template_but_does_not_save(
         assert "Enable Editing" in dialog.prompt_bar.save_button.toolTip()
     finally:
         readonly.close()
+
+
+# -- the same template edit over many traces --------------------------------------------------
+
+
+def test_a_template_edit_is_filled_with_each_targets_own_values() -> None:
+    from app.replay.batch import PromptEdit, with_template
+
+    edit = PromptEdit(linked(TEMPLATE), ("Be brief, {{ tenant }}; answer in {{ language }}.",))
+    other = messages(
+        ("system", "You are Nora, the assistant of Fjord Bikes. Answer in Norwegian."),
+        ("user", "Hvor er pakken min?"),
+    )
+    sent = with_template(edit, other)
+    assert sent is not None
+    assert [m.content for m in sent] == [
+        "Be brief, Fjord Bikes; answer in Norwegian.",
+        "Hvor er pakken min?",
+    ]
+    unrelated = messages(("system", "A prompt of its own."), ("user", QUESTION))
+    assert with_template(edit, unrelated) is None  # not rendered from that version: skipped
+
+
+def test_run_over_traces_takes_the_template_edit_along(
+    qtbot: QtBot, tasks: TaskRunner, client: Client, ollama: OllamaStandIn
+) -> None:
+    trace = client.store().reader.get_trace(client.trace_id)  # type: ignore[attr-defined]
+    opened: list[tuple[str, str]] = []
+    dialog = open_replay(
+        None,  # type: ignore[arg-type]
+        tasks,
+        client,
+        trace,
+        trace.data.spans[0],
+        lambda _id: None,
+        lambda: None,
+        lambda a, b: opened.append((a, b)),
+    )
+    assert dialog is not None
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(dialog.prompt_bar.isVisible, timeout=WAIT_MS)
+    dialog.messages.rows[0].content.setPlainText("Short answers for {{ tenant }}.")
+    assert dialog.batch_button.isVisible() and dialog.batch_button.isEnabled()
+    qtbot.keyClick(dialog.batch_button, Qt.Key.Key_Space)
+    batch = dialog.findChild(QDialog, "batchReplayDialog")
+    assert batch is not None
+    qtbot.waitUntil(lambda: batch.edit is not None, timeout=WAIT_MS)
+    assert batch.edit.prompt is not None
+    assert batch.edit.prompt.texts == ("Short answers for {{ tenant }}.",)
+    assert batch.edit.prompt.linked.version.version == 1
