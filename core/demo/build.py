@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import core
-from core.demo.agents import add_agent
+from core.demo.agents import CHAMPION, add_agent, link_agent_traces
 from core.demo.evaluations import add_evaluations
 from core.demo.harness import eval_traces
 from core.demo.notebook import default_traces
@@ -133,6 +133,8 @@ def build_demo_database(
         raise FileExistsError(f"{path} already exists; the demo is only written to a new file.")
     specs = plan_demo(seed, now_ns)
     core.set_tracking_uri(f"sqlite:///{path.resolve()}")
+    model_ids = add_agent()  # first: the agent's conversations name its logged model
+    specs = link_agent_traces(specs, model_ids[CHAMPION])
     write_plan(specs, progress)
     if not core.flush_trace_async_logging(timeout_s=120.0):
         raise RuntimeError(f"Timed out writing the demo traces to {path}.")
@@ -140,19 +142,19 @@ def build_demo_database(
         written = store.reader.count_traces(None)
     if written != len(specs):
         raise RuntimeError(f"Only {written} of {len(specs)} demo traces reached {path}.")
-    add_registry(path)  # prompts, evaluation runs (which add traces of their own), an agent
+    add_registry(path)  # prompts, evaluation runs (which add traces of their own)
     if progress is not None:
         progress(len(specs), len(specs))
 
 
 def add_registry(path: Path) -> None:
-    """Add the prompts, evaluation runs and agent to the demo database at `path`, which core's
-    tracking URI must already point at (`build_demo_database` set it)."""
+    """Add the prompts and evaluation runs to the demo database at `path`, which core's
+    tracking URI must already point at (`build_demo_database` set it, and logged the agent
+    before the traces that name it)."""
     if not Path(path).exists():
         raise FileNotFoundError(f"{path} does not exist; build the demo traces first.")
     add_prompts()
     add_evaluations()
-    add_agent()
     if not core.flush_trace_async_logging(timeout_s=60.0):
         raise RuntimeError(f"Timed out writing the demo's evaluation traces to {path}.")
 

@@ -7,23 +7,39 @@ ResponsesAgent's `predict`; a few probes with markup are blocked by the guardrai
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.demo.plan import SECOND, Gen, Node, Seq, TraceSpec, leaf, moment, trace_context
+from core.demo.plan import (
+    SECOND,
+    Gen,
+    Node,
+    Seq,
+    TraceSpec,
+    leaf,
+    moment,
+    trace_context,
+)
+from core.demo.prompts import SYSTEM_PROMPT, SYSTEM_VERSIONS, support_system
 from core.demo.scenarios import SCENARIOS
 from core.demo.shop import PEOPLE, TEXTS, Order, Person, Scenario, make_order
 from core.demo.support_loop import Loop, pick_mishap, run_agent, run_rounds
+from core.mlflow_keys import LINKED_PROMPTS_TAG
 
 AGENT_TEXTS: dict[str, str] = TEXTS["agent"]
-SUPPORT_SYSTEM = AGENT_TEXTS["system"]
 REFUSAL = AGENT_TEXTS["refusal"]
 NO_ANSWER = AGENT_TEXTS["no_answer"]
 INJECTIONS: tuple[str, ...] = tuple(TEXTS["injections"])
 INJECTION_MARKERS = ("<script", "onerror", "file://", "javascript:", "ignore all previous")
-#: The system prompt's version by release (later releases: support_system@4).
-PROMPT_VERSIONS = {"1.7.4": "support_system@3"}
+#: The system prompt's versions in use, drawn per conversation: an A/B rollout of the newest.
+PROMPT_VERSIONS = (len(SYSTEM_VERSIONS) - 1, len(SYSTEM_VERSIONS), len(SYSTEM_VERSIONS))
+
+
+def linked_prompt(version: int) -> dict[str, str]:
+    """The trace tag MLflow writes when the turn loads the prompt (`mlflow.linkedPrompts`)."""
+    return {LINKED_PROMPTS_TAG: json.dumps([{"name": SYSTEM_PROMPT, "version": str(version)}])}
 
 
 def guardrail(g: Gen, t: int, text: str) -> Node:
@@ -77,14 +93,16 @@ def support_turn(
     scenario: Scenario,
     history: list[dict[str, Any]],
     mishap: str | None,
+    prompt: int,
 ) -> Node:
-    """One user message and everything the agent did about it."""
+    """One user message and everything the agent did about it (`prompt`: the system prompt's
+    version)."""
     user = {"role": "user", "content": scenario.question}
     seq = Seq(g, t)
     if history:
         seq.add(load_memory(g, seq.t, chat.session_id, history))
     seq.add(guard := guardrail(g, seq.t, scenario.question))
-    system = {"role": "system", "content": SUPPORT_SYSTEM.format(tenant=chat.person.tenant)}
+    system = {"role": "system", "content": support_system(prompt, chat.person.tenant)}
     loop = Loop(g, seq, chat.model, [system, *history, user], chat.langgraph)
     error = None
     if guard.outputs["flagged"]:
@@ -116,6 +134,7 @@ def support_session(g: Gen, now: int, turns: int) -> list[TraceSpec]:
         person, make_order(g, person, t), f"chat-{g.hex(12)}", model, g.chance(0.35)
     )
     channel = g.pick(("web", "web", "email", "whatsapp"))
+    prompt = g.pick(PROMPT_VERSIONS)
     history: list[dict[str, Any]] = []
     specs = []
     for _ in range(turns):
@@ -123,10 +142,11 @@ def support_session(g: Gen, now: int, turns: int) -> list[TraceSpec]:
         mishap = pick_mishap(g)
         if mishap == "validation" and scenario.topic != "refund":
             mishap = "fatal_timeout"
-        root = support_turn(g, t, chat, scenario, history, mishap)
+        root = support_turn(g, t, chat, scenario, history, mishap, prompt)
         tags, metadata = trace_context("support-agent", t, now, g)
         tags |= {"customer": person.tenant, "channel": channel, "topic": scenario.topic}
-        metadata["prompt_version"] = PROMPT_VERSIONS.get(tags["version"], "support_system@4")
+        tags |= linked_prompt(prompt)
+        metadata["prompt_version"] = f"{SYSTEM_PROMPT}@{prompt}"
         specs.append(
             TraceSpec("support-agent", root, tags, metadata, chat.session_id, person.email)
         )
@@ -140,8 +160,10 @@ def injection_trace(g: Gen, now: int, text: str) -> TraceSpec:
     person = Person("anonymous", "anonymous", "en", "Northwind Outfitters")
     t = moment(g, now)
     chat = Conversation(person, make_order(g, person, t), f"chat-{g.hex(12)}", "gpt-4o-mini", False)
-    root = support_turn(g, t, chat, Scenario("abuse", text, (), REFUSAL, ""), [], None)
+    prompt = g.pick(PROMPT_VERSIONS)
+    root = support_turn(g, t, chat, Scenario("abuse", text, (), REFUSAL, ""), [], None, prompt)
     tags, metadata = trace_context("support-agent", t, now, g)
+    tags |= linked_prompt(prompt)
     tags |= {
         "customer": person.tenant,
         "channel": "web",
@@ -194,11 +216,12 @@ def responses_turn(
     scenario: Scenario,
     history: list[dict[str, Any]],
     mishap: str | None,
+    prompt: int,
 ) -> Node:
     """A ResponsesAgent `predict` call (MLflow's agent interface), with the same tool loop."""
     user = {"role": "user", "content": scenario.question}
     seq = Seq(g, t)
-    system = {"role": "system", "content": SUPPORT_SYSTEM.format(tenant=chat.person.tenant)}
+    system = {"role": "system", "content": support_system(prompt, chat.person.tenant)}
     loop = Loop(g, seq, chat.model, [system, *history, user], chat_name="Completions")
     error = run_rounds(loop, scenario, mishap)
     if error is None:
@@ -239,13 +262,15 @@ def responses_session(g: Gen, now: int, turns: int) -> list[TraceSpec]:
         person, make_order(g, person, t), str(g.between(10**5, 10**6)), "gpt-4o-mini", False
     )
     model_id = f"m-{g.hex(32)}"
+    prompt = g.pick(PROMPT_VERSIONS)
     history: list[dict[str, Any]] = []
     specs = []
     for _ in range(turns):
         scenario = g.pick(SCENARIOS["en"])(g, person, chat.order, t)
         mishap = g.pick((None, None, None, None, None, "rate_limit", "fatal_timeout"))
-        root = responses_turn(g, t, chat, scenario, history, mishap)
+        root = responses_turn(g, t, chat, scenario, history, mishap, prompt)
         tags, metadata = trace_context("support-agent", t, now, g)
+        tags |= linked_prompt(prompt)
         tags |= {"customer": person.tenant, "channel": "api", "topic": scenario.topic}
         metadata["mlflow.modelId"] = model_id
         specs.append(
