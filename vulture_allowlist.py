@@ -112,6 +112,7 @@ low_limit
 no_dangling_threads
 restore_app_state
 no_trace_writer
+owners  # tests/app/replay/test_batch_dialog.py: closes the dialogs a test opened
 no_libpq_password
 pg_template  # fixtures asked for by name
 tracking_demo
