@@ -36,8 +36,14 @@ WIDGET_KEYS = [
     ("Ctrl+Shift+F", "Search the trace's spans: name, type, status, text in their payloads"),
     ("Ctrl+R", "Replay the selected chat span (or the trace) against an Ollama model, edited"),
     ("Ctrl+Enter / Esc", "Run / stop the replay (in the replay window)"),
+    (
+        "Ctrl+Shift+R",
+        "Replay the trace's turn in its agent, in the Agents tab (also in ⋯ above the trace)",
+    ),
     ("Alt+T / Alt+U / Alt+P / Alt+A", "The Traces, Evaluations, Prompts and Agents tabs"),
     ("Alt+underlined letter", "The button with that letter on the tab shown (Alt+C: Compare)"),
+    ("Shift+↓ / Ctrl+click", "Select several traces in the list (Ctrl+D compares them)"),
+    ("F8 / Shift+F8, N / P", "Next / previous change (in Compare Traces; Esc closes it)"),
     ("Ctrl+Tab / Ctrl+Shift+Tab", "Next / previous tab (of the tabs that have the focus)"),
     ("↑ / ↓", "Earlier filters (in the filter bar)"),
     ("Ctrl+Space", "Complete a field name (in the filter bar)"),
@@ -100,6 +106,10 @@ class WindowActions:
         self.settings.setMenuRole(QAction.MenuRole.PreferencesRole)
         self.go_to_trace = _action(window, "&Go to Trace…", "Ctrl+L")
         self.go_to_trace.setStatusTip("Open a trace by its id")
+        self.compare_traces = _action(window, "Compa&re Traces", "Ctrl+D")  # issue 19
+        self.compare_traces.setStatusTip("Compare the traces selected in the list, span by span")
+        self.compare_with = _action(window, "Compare &With…", "Ctrl+Shift+D")
+        self.compare_with.setStatusTip("Compare the trace with another (here or in another file)")
         # The explorer owns Ctrl+Shift+F (it works wherever the focus is while the trace is
         # shown): the menu only names the key, as for Copy Span JSON.
         self.search_trace = _action(window, "Searc&h in Trace\tCtrl+Shift+F")
@@ -143,6 +153,8 @@ class WindowActions:
             self.find,
             self.search_trace,
             self.go_to_trace,
+            self.compare_traces,
+            self.compare_with,
             None,
             self.settings,
         ):
@@ -182,7 +194,8 @@ class WindowActions:
         actions = [
             self.open, self.open_url, self.export_trace, self.close_database, self.quit,
             self.copy_span,
-            self.copy_trace_id, self.find, self.go_to_trace, self.refresh, self.live,
+            self.copy_trace_id, self.find, self.go_to_trace, self.compare_traces, self.compare_with,
+            self.refresh, self.live,
             self.show_experiments, self.shortcuts,
         ]  # fmt: skip
         return [(_keys(a), self._describe(a)) for a in actions] + WIDGET_KEYS

@@ -31,6 +31,7 @@ from app.actions import WindowActions
 from app.dock_width import DockWidthKeeper
 from app.experiments.model import ExperimentListModel
 from app.experiments.view import ExperimentListView
+from app.explorer.agent_model import TraceAgent
 from app.explorer.panel import TraceExplorer
 from app.file_drops import FileDrops
 from app.open_database import OpenDatabase
@@ -42,6 +43,7 @@ from app.recent import RecentFiles, RecentMenu
 from app.status import StoreStatusBar
 from app.tasks import Task, TaskRunner
 from app.theme import ThemeApplier
+from app.tracediff.launch import CompareLauncher
 from app.traces.commands import TraceCommands
 from app.traces.live import LiveWatcher
 from app.traces.menus import TraceListMenus
@@ -106,6 +108,7 @@ class MainWindow(QMainWindow):
         self.menu_actions.build_menus(self.menuBar())
         self._connect()
         self._connect_list_menus()
+        self._connect_compare()  # issue 19
         self._add_feature_pages()
         self._show_no_store()
         self._restore_geometry()
@@ -217,6 +220,7 @@ class MainWindow(QMainWindow):
         self.commands.trace_requested.connect(self.show_trace)
         self.explorer.replay_requested.connect(self.open_replay)  # issue 18
         self.explorer.replays_requested.connect(self.filter_by)
+        self.explorer.agent_replay_requested.connect(self.open_agent_replay)  # issue 18
         self.live.changed.connect(self._store_changed)
         self.live.polling_changed.connect(lambda _polling: self._show_live_state())
 
@@ -392,6 +396,20 @@ class MainWindow(QMainWindow):
         self.store_opened.connect(lambda store: menus.open_store(store, file_key(store)))
         self.store_closed.connect(lambda: menus.open_store(None, None))
 
+    def _connect_compare(self) -> None:
+        """Issue 19: Compare Traces from the list's selection, Compare With… from a trace."""
+        actions = (self.menu_actions.compare_traces, self.menu_actions.compare_with)
+        compare = CompareLauncher(
+            self, self.tasks, self.trace_view, self.explorer, actions, lambda: self.store
+        )
+        self.compare = compare
+        self.list_menus.compare_requested.connect(compare.compare_ids)
+        self.list_menus.compare_with_requested.connect(compare.ask_compare_with)
+        self.explorer.header.compare_requested.connect(lambda: compare.ask_compare_with(None))
+        compare.message.connect(lambda text: self.status.showMessage(text, 6000))
+        for signal in (self.store_opened, self.store_closed):
+            signal.connect(compare.update_actions)
+
     def open_replay(self, trace: Trace, span: Span | None) -> None:
         """Issue 18: the replay playground (non-modal) for a chat span, or the trace."""
         from app.replay.launch import open_replay  # its modules load when first used
@@ -407,6 +425,18 @@ class MainWindow(QMainWindow):
             explorer.refresh_replays,
             self.open_evaluation_comparison,
         )
+
+    def open_agent_replay(self, trace: Trace, agent: TraceAgent) -> None:
+        """Issue 18: the trace's turn sent again to its agent, in the Agents tab."""
+        from app.replay.agent import recorded_turn
+
+        try:
+            turn = recorded_turn(trace, agent)
+        except ValueError as error:
+            self.report_error("Cannot Replay in Agent", str(error))
+            return
+        self.modes.setCurrentWidget(self.agents_page)
+        self.agents_page.replay(turn)
 
     def filter_by(self, term: str) -> None:
         """Narrow the list's filter by `term` ("filter by this value"); the bar shows it."""

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.agents.conversation import AgentConversation
+from app.agents.recorded import RecordedTurn
 from app.agents.transcript import TRACE_PREFIX, TranscriptHtml
 from app.messages.browser import SafeTextBrowser, is_dark
 from app.theme import follow_palette
@@ -117,9 +118,12 @@ class ChatPane(QWidget):
         """The message went out: clear the box for the next one."""
         self.input.clear()
 
-    def new_conversation(self) -> None:
-        """A fresh conversation id and an empty transcript."""
-        self.conversation = AgentConversation()
+    def new_conversation(self, replay: RecordedTurn | None = None) -> None:
+        """A fresh conversation id and an empty transcript; with `replay` (issue 18), the
+        recorded conversation and its last message, waiting to be sent."""
+        self.conversation = (
+            AgentConversation.replaying(replay) if replay is not None else AgentConversation()
+        )
         self.conversation_label.setText(f"Conversation {self.conversation.conversation_id}")
         self._stick_to_end = True
         self.redraw()
@@ -149,7 +153,9 @@ class ChatPane(QWidget):
         self._rendering = True  # setHtml scrolls to the top: that is not the user's doing
         try:
             self.transcript.wrap_for("\n".join(t.user_text + t.answer_text() for t in turns))
-            self.transcript.setHtml(renderer.render_turns(turns, "" if turns else INTRO))
+            replay = self.conversation.replay
+            intro = "" if turns or replay else INTRO
+            self.transcript.setHtml(renderer.render_turns(turns, intro, replay))
         finally:
             self._rendering = False
         bar.setValue(bar.maximum() if self._stick_to_end else position)

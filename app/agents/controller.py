@@ -3,26 +3,35 @@
 
 Every reaction here runs on the GUI thread: the session delivers the runner's callbacks and
 results as queued signals. The controller never waits for the child.
+
+A replay (issue 18) shows a recorded conversation and asks its last message again: the turn
+waits in the chat while the version loads (or restarts, or finishes an answer) and is sent as
+soon as the agent is ready; if the agent does not come up, the turn says why it was not sent.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from app import settings
 from app.agents import outcomes
 from app.agents.chat import ChatPane
+from app.agents.conversation import AgentConversation, Turn
 from app.agents.data import AgentVersion, mlflow_requirement
 from app.agents.dialogs import RunCodeDialog, approve, is_approved
 from app.agents.logpane import AgentLogPane
+from app.agents.recorded import RecordedTurn
 from app.agents.runbar import TRACES_WRITTEN, RunnerBar
 from app.agents.session import (
     BUSY,
+    CRASHED,
+    FAILED,
     READY,
     STARTING,
+    STOPPED,
     STOPPING,
     AgentSession,
     Prepared,
@@ -40,6 +49,12 @@ STATE_TEXT = {
     "stopped": "Stopped. Load starts it again.",
     "crashed": "The agent process is not running.",
     "failed": "Not running.",
+}
+#: Why a replayed message was not sent, by the state the agent ended in (issue 18).
+NOT_SENT = {
+    FAILED: "Not sent: the agent could not be loaded (the problem is shown above).",
+    CRASHED: "Not sent: the agent process stopped.",
+    STOPPED: "Not sent: the agent was stopped.",
 }
 
 
@@ -60,6 +75,7 @@ class AgentController(QObject):
         self.row: AgentVersion | None = None  # the version loaded (or being loaded)
         self.load_info: dict[str, Any] | None = None
         self.tracing = True
+        self._replay_turn: Turn | None = None  # a replayed message waiting for the agent
         self.show_settings()
         self._connect()
         self._show_state(self.session.state)
@@ -72,8 +88,10 @@ class AgentController(QObject):
     def _connect(self) -> None:
         s = self.session
         s.state_changed.connect(self._show_state)
+        s.state_changed.connect(self._replay_state)
         s.prepared.connect(self._ask_to_run)
         s.prepare_failed.connect(lambda text: self.bar.show_problem(text, can_restart=False))
+        s.prepare_failed.connect(lambda text: self._replay_not_sent(f"Not sent. {text}"))
         s.loaded.connect(self._on_loaded)
         s.load_failed.connect(self._on_load_failed)
         s.stderr_line.connect(self.log.add_line)
@@ -144,6 +162,7 @@ class AgentController(QObject):
         if prepared is self.session.current:
             self.session.discard()
             self.bar.set_status("Not loaded: you chose not to run its code.")
+            self._replay_not_sent("Not sent: you chose not to run the agent's code.")
 
     def restart(self) -> None:
         """Start the same version again (after a crash, a hang, a failed load, or Stop)."""
@@ -180,18 +199,37 @@ class AgentController(QObject):
             )
             return
         conversation = self.chat.conversation
+        if conversation.current is not None:  # a replayed message about to go out
+            self.status_message.emit("The replayed message is about to be sent; wait for it.")
+            return
         conversation.ask(text)
+        self._ask(conversation)
+        self.chat.accept_sent()
+
+    def _ask(self, conversation: AgentConversation) -> None:
+        """Send the conversation's current turn with every turn before it."""
         prepared = self.session.current
         stream = bool(prepared and prepared.code and prepared.code.streams)
         self.session.send(conversation.request(settings.agents_user_id()), stream=stream)
-        self.chat.accept_sent()
         self.chat.redraw()
 
+    def _answering(self) -> bool:
+        """Whether what arrives belongs to the turn shown: not to a replayed message still
+        waiting to be sent (the answer is one to a conversation left)."""
+        current = self.chat.conversation.current
+        return current is not None and current is not self._replay_turn
+
     def _on_event(self, event: dict[str, Any]) -> None:
-        if self.session.state == BUSY and self.chat.conversation.apply_event(event):
+        if (
+            self.session.state == BUSY
+            and self._answering()
+            and self.chat.conversation.apply_event(event)
+        ):
             self.chat.schedule_render()
 
     def _on_answered(self, result: AgentResult) -> None:
+        if not self._answering():
+            return
         self.chat.conversation.answered(result.response, result.trace_id, result.duration_s)
         self.chat.redraw()
         if result.trace_id:
@@ -201,17 +239,74 @@ class AgentController(QObject):
         stopped = self.session.stop_requested
         message = "" if stopped else outcomes.turn_failure(error)
         conversation = self.chat.conversation
-        conversation.failed(message, trace_id=getattr(error, "trace_id", None), stopped=stopped)
-        if conversation.turns:
-            conversation.turns[-1].detail = outcomes.call_detail(error)
-        self.chat.redraw()
+        if self._answering():
+            conversation.failed(message, trace_id=getattr(error, "trace_id", None), stopped=stopped)
+            if conversation.turns:
+                conversation.turns[-1].detail = outcomes.call_detail(error)
+            self.chat.redraw()
         if not stopped and not isinstance(error, AgentCallError):
             self.bar.show_problem(outcomes.call_failure(error))
 
     def new_conversation(self) -> None:
         """Ctrl+N: a new conversation id; an answer still coming is dropped."""
+        self._replay_turn = None
         self.chat.new_conversation()
         self.chat.input.setFocus()
+
+    # -- replaying a recorded turn (issue 18) -------------------------------------------------
+
+    def replay(self, store: Store, row: AgentVersion, recorded: RecordedTurn) -> None:
+        """Show `recorded`'s conversation and send its last message once `row`'s agent is
+        ready: loaded first unless it is the version running, restarted if it stopped."""
+        self.chat.new_conversation(recorded)
+        self._replay_turn = self.chat.conversation.current
+        problem = row.load_summary
+        if problem is not None:
+            self.load(store, row)  # shows the problem in the bar
+            self._replay_not_sent(f"Not sent: version {row.number} cannot be loaded. {problem}")
+            return
+        current = self.row
+        if current is None or current.version.uri != row.version.uri or not self.session.current:
+            self.load(store, row)
+            return
+        self.row = row
+        state = self.session.state
+        if state == READY:
+            self._send_replay()
+        elif state in NOT_SENT:
+            self.restart()
+        # else it is starting, or finishing an answer: `_replay_state` sends it once ready
+
+    def replay_failed(self, recorded: RecordedTurn, message: str) -> None:
+        """`recorded` cannot be replayed (its version is gone): shown, and why, not sent."""
+        self.chat.new_conversation(recorded)
+        self._replay_turn = self.chat.conversation.current
+        self._replay_not_sent(message)
+        self.bar.show_problem(message.removeprefix("Not sent: "), can_restart=False)
+
+    def _replay_state(self, state: str) -> None:
+        if self._replay_turn is None:
+            return
+        if state == READY:  # after the signal's other slots (the ready status)
+            QTimer.singleShot(0, self, self._send_replay)
+        elif state in NOT_SENT:
+            self._replay_not_sent(NOT_SENT[state])
+
+    def _send_replay(self) -> None:
+        turn, conversation = self._replay_turn, self.chat.conversation
+        if turn is None or conversation.current is not turn:
+            self._replay_turn = None  # another conversation was started meanwhile
+            return
+        if self.session.state == READY:
+            self._replay_turn = None
+            self._ask(conversation)
+
+    def _replay_not_sent(self, message: str) -> None:
+        """The replayed message waiting for the agent ends with `message`."""
+        turn, self._replay_turn = self._replay_turn, None
+        if turn is not None and self.chat.conversation.current is turn:
+            self.chat.conversation.failed(message)
+            self.chat.redraw()
 
     # -- stopping -----------------------------------------------------------------------------
 

@@ -3,7 +3,8 @@ events and answers fill a turn in (no Qt).
 
 A request carries the whole conversation: the user's messages, the agent's answers (as
 assistant messages) and its tool calls and their outputs, then the new message; its `context`
-names the conversation (a new uuid per conversation) and the user.
+names the conversation (a new uuid per conversation) and the user. A replayed turn (issue 18)
+starts a conversation with the recorded conversation before it: its items come first.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.agents.recorded import RecordedTurn
 from core.agents import OUTPUT_ITEM_DONE, OUTPUT_TEXT_DELTA
 
 WAITING, STREAMING, DONE, FAILED, STOPPED = "waiting", "streaming", "done", "failed", "stopped"
@@ -33,6 +35,8 @@ class Turn:
     duration_s: float | None = None
     error: str | None = None
     detail: str = ""
+    #: Issue 18: the recorded turn this one sends again (its answer is shown beside).
+    replay_of: RecordedTurn | None = None
 
     @property
     def finished(self) -> bool:
@@ -80,6 +84,16 @@ class AgentConversation:
     def __init__(self, conversation_id: str | None = None) -> None:
         self.conversation_id = conversation_id or str(uuid.uuid4())
         self.turns: list[Turn] = []
+        #: Issue 18: the recorded turn replayed; its history goes before every turn.
+        self.replay: RecordedTurn | None = None
+
+    @classmethod
+    def replaying(cls, recorded: RecordedTurn) -> AgentConversation:
+        """A new conversation after `recorded`'s history, its last message asked again."""
+        conversation = cls()
+        conversation.replay = recorded
+        conversation.ask(recorded.question).replay_of = recorded
+        return conversation
 
     @property
     def current(self) -> Turn | None:
@@ -97,7 +111,7 @@ class AgentConversation:
 
     def request(self, user_id: str) -> dict[str, Any]:
         """The Responses request for the current turn: every answered turn, then this one."""
-        items: list[dict[str, Any]] = []
+        items = [dict(item) for item in self.replay.history] if self.replay else []
         for turn in self.turns:
             if turn.state == DONE or turn is self.current:
                 items.append({"role": "user", "content": turn.user_text})

@@ -4,6 +4,9 @@ below them; the agent process's controls, the chat and the process output on the
 The page reads the store in the database thread (through its models), and runs the agent
 through `AgentController`. Closing the database or the window stops the agent process without
 asking: nothing is lost, the conversation's traces are in the database.
+
+`replay` (issue 18) is how the window hands over a recorded agent turn: the page finds the
+version that produced it, selects and loads it, and the chat sends the turn again.
 """
 
 from __future__ import annotations
@@ -25,11 +28,12 @@ from PySide6.QtWidgets import (
 from app import dialogs as app_dialogs
 from app.agents.chat import ChatPane
 from app.agents.controller import AgentController
-from app.agents.data import AgentVersion, read_code
+from app.agents.data import AgentVersion, load_versions, read_code
 from app.agents.details import VersionDetails
 from app.agents.dialogs import SetAliasDialog, show_code
 from app.agents.logpane import AgentLogPane
 from app.agents.models import ALIASES_COLUMN, AgentListModel, VersionTableModel
+from app.agents.recorded import RecordedTurn
 from app.agents.runbar import RunnerBar
 from app.chips import ChipDelegate
 from app.pages import Page
@@ -197,7 +201,8 @@ class AgentsPage(Page):
         return row is not None
 
     def _models_loaded(self) -> None:
-        name = self.version_table.model_name
+        loaded = self.controller.row  # a replay may have loaded one before the list came
+        name = self.version_table.model_name or (loaded.version.name if loaded else None)
         if not (name and self.select_model(name)) and self.model_list.rowCount() > 0:
             self.models_view.setCurrentIndex(self.model_list.index(0))
         if self.model_list.rowCount() == 0:
@@ -277,6 +282,40 @@ class AgentsPage(Page):
         task = self._tasks.submit(self.store.models.set_alias, name, alias, version)
         task.on_finished(lambda _: self._alias_written(name, alias, version))
         task.on_failed(lambda error: app_dialogs.show_error(self, "Cannot Set Alias", str(error)))
+
+    # -- replaying a recorded turn (issue 18) -------------------------------------------------
+
+    def replay(self, recorded: RecordedTurn) -> None:
+        """Send `recorded`'s last message again to the version that produced it, after the
+        recorded conversation; its versions are read in the database thread first."""
+        store = self.store
+        if store is None:
+            self.status_message.emit("Open the database the trace is in first.")
+            return
+        task = self._tasks.submit(load_versions, store, recorded.model_name)
+        task.describe(f"Reading the versions of {recorded.model_name}")
+        task.on_finished(lambda rows: self._replay_version(store, recorded, rows))
+        task.on_failed(lambda error: self._replay_failed(store, recorded, f"Not sent: {error}"))
+
+    def _replay_version(
+        self, store: Store, recorded: RecordedTurn, rows: list[AgentVersion]
+    ) -> None:
+        if store is not self.store:
+            return  # another database was opened meanwhile
+        row = next((r for r in rows if r.number == recorded.version), None)
+        if row is None:
+            why = f"{recorded.model_name} has no version {recorded.version} in this database."
+            self._replay_failed(store, recorded, f"Not sent: {why}")
+            return
+        self.controller.replay(store, row, recorded)
+        if self.version_table.model_name == row.version.name:
+            self.select_version(row.number)
+        else:  # its versions load, then the one loading is selected (`_versions_loaded`)
+            self.select_model(row.version.name)
+
+    def _replay_failed(self, store: Store, recorded: RecordedTurn, message: str) -> None:
+        if store is self.store:
+            self.controller.replay_failed(recorded, message)
 
     def _alias_written(self, name: str, alias: str, version: int) -> None:
         self.status_message.emit(f"@{alias} of {name} now points at version {version}.")

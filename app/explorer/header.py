@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import (
+    QAction,
     QFontDatabase,
     QGuiApplication,
     QIcon,
@@ -19,7 +20,7 @@ from PySide6.QtGui import (
     QMouseEvent,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMenu, QToolButton, QVBoxLayout, QWidget
 
 from app.explorer.assessments import AssessmentList
 from app.explorer.flow import FlowLayout
@@ -189,6 +190,8 @@ class TraceHeader(QWidget):
     value_clicked = Signal(str, str, str)  # ("tag" or "metadata", key, value): filter by it
     replay_requested = Signal()  # issue 18: "Replay…" the trace through its root's input
     replays_requested = Signal(str)  # issue 18: "Replays (n)" clicked: list them (trace id)
+    agent_replay_requested = Signal()  # issue 18: "Replay in Agent" (the trace's agent turn)
+    compare_requested = Signal()  # issue 19: "Compare With…" the shown trace
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -204,6 +207,7 @@ class TraceHeader(QWidget):
         self.prompts = PromptLinks(self)  # issue 5: prompt links
         self.prompts.prompt_requested.connect(self.prompt_requested)
         self.replay, self.replays = self._replay_buttons()  # issue 18
+        self.more, self.agent_replay, self.compare = self._more_button()  # issues 18, 19
         self._feedback = QTimer(self)
         self._feedback.setSingleShot(True)
         self._feedback.setInterval(COPIED_FEEDBACK_MS)
@@ -246,6 +250,36 @@ class TraceHeader(QWidget):
         replays.hide()
         return replay, replays
 
+    def _more_button(self) -> tuple[QToolButton, QAction, QAction]:
+        """Issue 18 and 19: "⋯", the trace's other actions ("Replay in Agent" for a trace that
+        names its agent, "Compare With…"): one narrow button, the trace name keeps the row."""
+        menu = QMenu(self)
+        menu.setToolTipsVisible(True)  # a disabled entry says why
+        agent = menu.addAction("Replay in A&gent\tCtrl+Shift+R")
+        agent.setObjectName("replayInAgent")
+        agent.triggered.connect(self.agent_replay_requested)
+        agent.setVisible(False)
+        compare = menu.addAction("Compare &With…\tCtrl+Shift+D")
+        compare.setObjectName("compareWith")
+        compare.setToolTip("Compare this trace and another, span by span")
+        compare.triggered.connect(self.compare_requested)
+        button = QToolButton(self)
+        button.setObjectName("moreTraceActions")
+        button.setText("⋯")
+        button.setAccessibleName("More trace actions")
+        button.setToolTip("Replay in Agent, Compare With…")
+        button.setAutoRaise(True)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setMenu(menu)
+        return button, agent, compare
+
+    def show_agent(self, named: bool, enabled: bool, tip: str) -> None:
+        """Issue 18: whether the trace names an agent, whether it can be replayed, and why."""
+        self.agent_replay.setVisible(named and self._info is not None)
+        self.agent_replay.setEnabled(enabled)
+        self.agent_replay.setToolTip(tip)
+        self._restore_id_text()
+
     def show_replay_count(self, count: int) -> None:
         """Issue 18: how many replays of the shown trace the database holds."""
         self.replays.setText(f"Replays ({count:,})")
@@ -258,6 +292,7 @@ class TraceHeader(QWidget):
         top.addWidget(self.name, 1)
         top.addWidget(self.replays)  # issue 18
         top.addWidget(self.replay)
+        top.addWidget(self.more)  # issues 18, 19
         top.addWidget(self.state)
         top.addWidget(self.trace_id)
         layout = QVBoxLayout(self)
@@ -284,7 +319,9 @@ class TraceHeader(QWidget):
         self._feedback.stop()
         for widget in (self.name, self.state, self.trace_id, self.facts, self.replay):
             widget.setVisible(info is not None)
+        self.more.setVisible(info is not None)  # issues 18, 19
         self.replays.hide()  # issue 18: until the count of the new trace's replays comes
+        self.agent_replay.setVisible(False)  # issue 18: until the explorer knows its agent
         self.prompts.show_links(info.tags if info is not None else {})  # issue 5: prompt links
         if info is None:
             self.assessment_section.set_count(0)
@@ -372,7 +409,7 @@ class TraceHeader(QWidget):
         layout = self.layout()
         edges = 0 if layout is None else layout.contentsMargins().left() * 2
         room = self.width() - edges - wanted - self.state.sizeHint().width() - 16 - chrome
-        for extra in (self.replay, self.replays):  # issue 18: the replay buttons share the row
+        for extra in (self.replay, self.replays, self.more):  # issue 18: on the same row
             room -= 0 if extra.isHidden() else extra.sizeHint().width() + 8
         metrics = button.fontMetrics()
         least = metrics.horizontalAdvance(full[:7] + "…" + full[-4:])

@@ -12,10 +12,11 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
-from PySide6.QtGui import QKeySequence, QResizeEvent, QShortcut
+from PySide6.QtGui import QAction, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import QLabel, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 from shiboken6 import isValid
 
+from app.explorer.agent_model import TraceAgent, find_trace_agent, no_model_id, trace_model_id
 from app.explorer.header import TraceHeader
 from app.explorer.large_trace import LargeTrace
 from app.explorer.loading import LoadedTrace, failure_message, load_trace
@@ -51,6 +52,7 @@ class TraceExplorer(QWidget):
     #: through its root's input) and "Replays (n)" clicked (the filter that lists them).
     replay_requested = Signal(object, object)
     replays_requested = Signal(str)
+    agent_replay_requested = Signal(object, object)  # issue 18: (Trace, TraceAgent) to replay
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,6 +67,7 @@ class TraceExplorer(QWidget):
         self.span_views = SpanViews(self.spans, tasks, self)  # issue 17: Tree | Flame
         self.detail = SpanDetailPanel(self)
         self._reader: StoreReader | None = None
+        self._store: Store | None = None  # issue 18: where the trace's agent is looked up
         self.large = LargeTrace(tasks, self.spans.model, self)  # issue 17: JSON read as shown
         self.large.checked.connect(self._add_notices)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -124,6 +127,7 @@ class TraceExplorer(QWidget):
             lambda trace_id: self.replays_requested.emit(replays_filter(trace_id))
         )
         self._window_shortcut("Ctrl+R", self.replay_selected)
+        self._connect_agent_replay(tasks)
 
     def _lay_out(self) -> None:
         """A message page (no trace, loading, failed) and the content page, in a stack."""
@@ -148,7 +152,7 @@ class TraceExplorer(QWidget):
             self.clear()
             return
         self._trace_id = trace_id
-        self._reader = store.reader
+        self._reader, self._store = store.reader, store
         self.search.set_source(store.reader, trace_id)
         if self._loaded is None:
             self._show_message(f"Loading trace {trace_id}…")
@@ -230,6 +234,62 @@ class TraceExplorer(QWidget):
         task.on_finished(lambda count: _show_replay_count(this, trace_id, count))
         task.on_failed(lambda error: log.info("Counting replays failed: %r", error))
 
+    # -- Replay in Agent (issue 18) -------------------------------------------------------------
+
+    def _connect_agent_replay(self, tasks: TaskRunner) -> None:
+        """The header's button, the span menu's entry and Ctrl+Shift+R, one action."""
+        self._agent_checks = tasks.group()
+        action = self.agent_replay_action = QAction("Replay in A&gent", self)
+        action.setObjectName("replayInAgentAction")
+        action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(self.request_agent_replay)
+        self.addAction(action)
+        self.spans.view.trace_actions.append(action)
+        self.header.agent_replay_requested.connect(self.request_agent_replay)
+        self._show_agent(no_model_id())
+
+    def check_agent(self) -> None:
+        """Look up, in the database thread, the agent the shown trace names."""
+        self._agent_checks.drop()
+        trace, store = self.current_trace(), self._store
+        model_id = trace_model_id(trace.info if trace is not None else None)
+        if trace is None or model_id is None or store is None:
+            self._show_agent(no_model_id())
+            return
+        self._show_agent(TraceAgent(model_id))  # disabled while it is looked up
+        this, trace_id = weakref.ref(self), trace.info.trace_id
+        task = self._agent_checks.submit(find_trace_agent, store, model_id)
+        task.on_finished(lambda agent: _show_trace_agent(this, trace_id, agent))
+        task.on_failed(
+            lambda error: _show_trace_agent(
+                this, trace_id, TraceAgent(model_id, problem=f"The agent was not found: {error}")
+            )
+        )
+
+    def _show_agent(self, agent: TraceAgent) -> None:
+        self.trace_agent = agent
+        self.agent_replay_action.setEnabled(agent.available)
+        self.agent_replay_action.setToolTip(agent.describe())
+        self.header.show_agent(agent.model_id is not None, agent.available, agent.describe())
+
+    def request_agent_replay(self) -> None:
+        """Ask for the shown trace's turn to be replayed in its agent (its root JSON read)."""
+        trace, agent = self.current_trace(), self.trace_agent
+        if trace is None or not agent.available:
+            return
+        root = trace.data.root_span
+        if root is None or root.payload_loaded:
+            self.agent_replay_requested.emit(trace, agent)
+            return
+
+        def read(loaded: Span) -> None:
+            self._span_read(loaded)
+            if self.current_trace() is trace:
+                self.agent_replay_requested.emit(trace, agent)
+
+        self.large.read(root, read, self._read_failed)
+
     def _reveal_match(self, span: Span | None, text: str) -> None:
         """The search's current match: the detail shows where its JSON holds the text."""
         if span is None or span is self.detail.span:
@@ -247,6 +307,7 @@ class TraceExplorer(QWidget):
         self._loaded = None
         self.large.show(None, None)
         self.header.show_info(None)
+        self.check_agent()  # issue 18: no trace, no agent
         self.spans.show_tree(None)
         self.span_views.show_tree(None)
         self._show_message(NO_TRACE)
@@ -277,6 +338,7 @@ class TraceExplorer(QWidget):
         self._select_start_span(keep)
         self.search.tree_shown()
         self.refresh_replays()  # issue 18: "Replays (n)" in the header
+        self.check_agent()  # issue 18: "Replay in Agent"
         self.trace_loaded.emit(trace)
 
     def _select_start_span(self, keep: str | None) -> None:
@@ -296,6 +358,7 @@ class TraceExplorer(QWidget):
         self.large.show(None, None)
         self.search.set_source(None, None)
         self.header.show_info(None)
+        self.check_agent()  # issue 18: no trace, no agent
         self.spans.show_tree(None)
         self.span_views.show_tree(None)
         self._show_span(None)
@@ -420,6 +483,13 @@ def _show_replay_count(ref: weakref.ref[TraceExplorer], trace_id: str, count: in
     explorer = ref()
     if explorer is not None and isValid(explorer) and explorer.trace_id == trace_id:
         explorer.header.show_replay_count(count)
+
+
+def _show_trace_agent(ref: weakref.ref[TraceExplorer], trace_id: str, agent: TraceAgent) -> None:
+    """The agent of `trace_id`, if the explorer still shows it (issue 18)."""
+    explorer = ref()
+    if explorer is not None and isValid(explorer) and explorer.trace_id == trace_id:
+        explorer._show_agent(agent)
 
 
 def _call(ref: weakref.ref[TraceExplorer], method: str, *args: Any) -> None:

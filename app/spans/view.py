@@ -24,6 +24,7 @@ from PySide6.QtCore import (
     Signal,
 )
 from PySide6.QtGui import (
+    QAction,
     QContextMenuEvent,
     QKeyEvent,
     QMouseEvent,
@@ -117,6 +118,9 @@ class SpanTreeView(QTreeView):
         self.setTextElideMode(Qt.TextElideMode.ElideRight)  # Name elides in the middle
         self.setIndentation(INDENT)
         self.placeholder = ""
+        #: Issue 18: the owner's actions about the whole trace (Replay in Agent), in every
+        #: row's menu.
+        self.trace_actions: list[QAction] = []
         header = self.header()
         header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -298,7 +302,7 @@ class SpanTreeView(QTreeView):
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:  # QTreeView.contextMenuEvent
         index = self.indexAt(event.pos()).siblingAtColumn(Column.NAME)
-        menu = self.replay_menu(index, self.fold_menu(index))
+        menu = self.trace_menu(self.replay_menu(index, self.fold_menu(index)))
         if menu is not None:
             menu.exec(event.globalPos())
 
@@ -311,6 +315,19 @@ class SpanTreeView(QTreeView):
         action = menu.addAction("&Replay…\tCtrl+R")
         action.setObjectName("replayAction")
         action.triggered.connect(lambda: self.replay_requested.emit(span))
+        return menu
+
+    def trace_menu(self, menu: QMenu | None) -> QMenu | None:
+        """Issue 18: `menu` (or a new one) with the visible `trace_actions` (a disabled one
+        says why in its tooltip)."""
+        actions = [action for action in self.trace_actions if action.isVisible()]
+        if not actions:
+            return menu
+        menu = menu if menu is not None else QMenu(self)
+        menu.setToolTipsVisible(True)
+        if not menu.isEmpty():
+            menu.addSeparator()
+        menu.addActions(actions)
         return menu
 
     def fold_menu(self, index: QModelIndex) -> QMenu | None:

@@ -58,6 +58,8 @@ class TraceListMenus(QObject):
 
     filter_requested = Signal(str)  # a filter term to add to the list's filter
     export_requested = Signal(str)  # the id of a trace to export
+    compare_requested = Signal(list)  # issue 19: the selected traces' ids, top to bottom
+    compare_with_requested = Signal(str)  # issue 19: a trace to compare with one to ask for
     message = Signal(str)  # a short note for the status bar
 
     def __init__(self, tasks: TaskRunner, view: TraceListView, parent: QObject | None = None):
@@ -262,6 +264,7 @@ class TraceListMenus(QObject):
         menu.addAction("&Open Trace", lambda: self._open(trace_id))
         menu.addAction("&Copy Trace ID", lambda: self._copy_id(trace_id))
         menu.addAction("&Export Trace…", lambda: self.export_requested.emit(trace_id))
+        self._add_compare_actions(menu, trace_id)  # issue 19
         menu.addSeparator()
         term = str(index.data(TERM_ROLE) or "")
         if term:
@@ -275,6 +278,18 @@ class TraceListMenus(QObject):
         others.setEnabled(bool(row_terms))
         for each in row_terms:
             others.addAction(term_label(each), partial(self.filter_requested.emit, each))
+
+    def _add_compare_actions(self, menu: QMenu, trace_id: str) -> None:
+        """Issue 19: Compare Traces (two rows or more selected), Compare With… (this row)."""
+        menu.addSeparator()
+        chosen = self._view.selected_trace_ids()
+        compare = menu.addAction(
+            "Compa&re Traces\tCtrl+D", lambda: self.compare_requested.emit(chosen)
+        )
+        compare.setEnabled(len(chosen) >= 2)
+        if len(chosen) < 2:
+            compare.setToolTip("Select two traces or more (Shift or Ctrl with a click)")
+        menu.addAction("Compare &With…", lambda: self.compare_with_requested.emit(trace_id))
 
     def _row_terms(self, row: int) -> list[str]:
         """Every filter term the row offers, in column order, once each."""

@@ -1,4 +1,5 @@
-"""The trace list view: uniform rows, row selection, SQL sorting from the header, j/k keys.
+"""The trace list view: uniform rows, row selection (several rows to compare: the explorer
+follows the current one), SQL sorting from the header, j/k keys.
 
 The first arrow (or `j`/`k`) selects the row the cursor is on rather than the one past it,
 Ctrl+End reads the remaining pages before it selects the last trace (any other key stops it),
@@ -79,7 +80,8 @@ class TraceListView(QTableView):
         self.setObjectName("traceList")
         self.setModel(model)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        # Several rows for Compare Traces (issue 19); the explorer follows the current one.
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setTabKeyNavigation(False)  # Tab leaves the list, as in any list of rows
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
@@ -101,6 +103,8 @@ class TraceListView(QTableView):
         self._layout: tuple[tuple[str, ...], dict[str, int]] = ((), {})  # restored on resets
         self._set_up_headers()
         self.selectionModel().selectionChanged.connect(self._emit_selection)
+        self.selectionModel().currentRowChanged.connect(self._follow_current)
+        self._emitted: str | None = None  # the trace last announced by `trace_selected`
         self._reselect_id: str | None = None
         self._wanted_id: str | None = None  # Go to Trace: select it when the list is read
         self._keep_shown = False  # the wanted trace stays in the explorer when not in the list
@@ -426,8 +430,17 @@ class TraceListView(QTableView):
             self.scrollTo(index)
 
     def selected_trace_id(self) -> str | None:
-        rows = self.selectionModel().selectedRows()
+        """The current row's trace when it is selected, else the first selected one."""
+        current, selection = self.currentIndex(), self.selectionModel()
+        if current.isValid() and selection.isRowSelected(current.row(), QModelIndex()):
+            return str(self.model().index(current.row(), 0).data(TRACE_ID_ROLE))
+        rows = selection.selectedRows()
         return str(rows[0].data(TRACE_ID_ROLE)) if rows else None
+
+    def selected_trace_ids(self) -> list[str]:
+        """Every selected trace, top to bottom (Compare Traces)."""
+        rows = sorted(self.selectionModel().selectedRows(), key=lambda index: index.row())
+        return [str(index.data(TRACE_ID_ROLE)) for index in rows]
 
     def select_when_loaded(self, trace_id: str) -> None:
         """Select `trace_id` when the list is read next (Go to Trace in another experiment);
@@ -467,7 +480,21 @@ class TraceListView(QTableView):
         if trace_id is None and self._reselect_id is not None:
             return  # the list is being read again; `_restore_selection` decides
         self._reselect_id = None
+        self._emitted = trace_id
         self.trace_selected.emit(trace_id or "")
+
+    def _follow_current(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        """Shift or Ctrl moved the cursor within a selection of several rows: the explorer
+        shows the trace under it (a single selection is announced by `_emit_selection`)."""
+        selection = self.selectionModel()
+        if len(selection.selectedRows()) < 2 or not current.isValid():
+            return
+        if not selection.isRowSelected(current.row(), QModelIndex()):
+            return
+        trace_id = self.selected_trace_id()
+        if trace_id is not None and trace_id != self._emitted:
+            self._emitted = trace_id
+            self.trace_selected.emit(trace_id)
 
     def placeholder_text(self) -> str:
         """What the empty list says: loading, nothing found, or nothing (no store open)."""
