@@ -4,8 +4,9 @@ database-thread code).
 `BatchEdit` is what the user changed in the playground: the system message(s), the model, its
 parameters, and whether the recorded tools are offered. Applied to a target trace
 (`target_row`), it replays that trace's model call of the same name: the same one of them as
-the source was (an agent's second call, say), else the first; the trace itself when the source
-was a trace's root. The target's own user, assistant and tool messages are sent, with the
+the source was (an agent's second call, say; the last when the source was its trace's last of
+several, as the call that wrote an agent's answer is), else the first; the trace itself when
+the source was a trace's root. The target's own user, assistant and tool messages are sent, with the
 edited system message(s) in place of its own (at the top when it had none). When the user
 edited a linked prompt's template (`PromptEdit`), each target's messages that version rendered
 are rendered again from the edited template with the target's own values instead. A target
@@ -57,7 +58,8 @@ class BatchEdit:
     """The playground's edit, as it applies to any trace."""
 
     span_name: str  # the span replayed in each target (the source span's name)
-    occurrence: int  # which of the trace's calls of that name the source was (0: the first)
+    occurrence: int  # which of the trace's calls of that name the source was (0: the first,
+    # -1: the last of several, e.g. the call that wrote an agent's answer)
     from_root: bool  # the source was its trace's root: a target without the span uses its own
     system: tuple[str, ...]  # the edited system message(s), in order
     url: str
@@ -147,6 +149,8 @@ def source_facts(store: Store, request: ReplayRequest) -> SourceFacts:
     )
     calls = [s.span_id for s in model_calls(trace, request.source_name)]
     occurrence = calls.index(request.source_span_id) if request.source_span_id in calls else 0
+    if len(calls) > 1 and occurrence == len(calls) - 1:
+        occurrence = -1  # the last call (the one that answered): each target's last
     return SourceFacts(trace.info.name, _linked_prompts(trace), from_root, occurrence)
 
 
@@ -257,7 +261,8 @@ def target_row(trace: Trace, edit: BatchEdit) -> BatchRow | None:
 def _target_request(trace: Trace, edit: BatchEdit) -> ReplayRequest | None:
     calls = model_calls(trace, edit.span_name)
     if calls:
-        span = calls[edit.occurrence] if edit.occurrence < len(calls) else calls[0]
+        found = -len(calls) <= edit.occurrence < len(calls)
+        span = calls[edit.occurrence] if found else calls[0]
         return request_from_span(span, trace.info.experiment_id)
     return request_from_trace(trace) if edit.from_root else None
 

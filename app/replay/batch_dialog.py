@@ -137,10 +137,12 @@ class BatchReplayDialog(QDialog):
         self.resize(720, self.sizeHint().height())
 
     def _intro_text(self) -> str:
-        edited, request = self.edited, self.request
+        edited, request, prompt = self.edited, self.request, self.prompt
         system = [m.content for m in edited.messages if m.role == "system"]
-        said = f"“{_clip(system[0])}”" if system else "none"
-        more = f" and {len(system) - 1} more" if len(system) > 1 else ""
+        said = f"system message “{_clip(system[0])}”" if system else "no system message"
+        said += f" and {len(system) - 1} more" if len(system) > 1 else ""
+        if prompt is not None:
+            said = f"the template of {_version(prompt)}, edited"
         params = [f"model {edited.model or '—'}"]
         for name, value in (
             ("temperature", edited.temperature),
@@ -151,12 +153,17 @@ class BatchReplayDialog(QDialog):
                 params.append(f"{name} {value}")
         if request.tools:
             params.append("tools offered" if edited.tools else "tools not offered")
+        sent = (
+            f"the edited template filled with that trace's own values; a trace without one "
+            f"rendered from {_version(prompt)} is skipped"
+            if prompt is not None
+            else "the edited system message; a trace without one is skipped"
+        )
         return (
-            f"The edit: system message {said}{more}; {', '.join(params)}.\n"
+            f"The edit: {said}; {', '.join(params)}.\n"
             f"Each selected trace's “{request.source_name}” span is sent again with its own "
-            "messages and the edited system message; a trace without one is skipped. Two "
-            "evaluation runs are written, the recorded answers and the new ones, to compare "
-            "in the Evaluations tab."
+            f"messages and {sent}. Two evaluation runs are written, the recorded answers and "
+            "the new ones, to compare in the Evaluations tab."
         )
 
     def _buttons(self) -> QHBoxLayout:
@@ -277,9 +284,10 @@ class BatchReplayDialog(QDialog):
         client = self._client
         if not targets.rows:
             self._stop_progress()
+            rendered = f" rendered from {_version(edit.prompt)}" if edit.prompt else ""
             self.status.setText(
-                f"None of the selected traces has a “{edit.span_name}” span to replay "
-                f"({len(targets.skipped):,} skipped)."
+                f"None of the selected traces has a “{edit.span_name}” span{rendered} to "
+                f"replay ({len(targets.skipped):,} skipped)."
             )
             self._update_buttons()
             return
@@ -326,7 +334,7 @@ class BatchReplayDialog(QDialog):
         self.job = None
         self.outcome = result
         self._stop_progress()
-        self.status.setText(outcome_text(result))
+        self.status.setText(outcome_text(result, self.prompt))
         self._update_buttons()
         if result.edited is not None:
             self.open_button.show()
@@ -376,11 +384,17 @@ class BatchReplayDialog(QDialog):
         super().closeEvent(event)
 
 
-def outcome_text(result: BatchResult) -> str:
+def _version(prompt: batch.PromptEdit) -> str:
+    version = prompt.linked.version
+    return f"prompt {version.name} v{version.version}"
+
+
+def outcome_text(result: BatchResult, prompt: batch.PromptEdit | None = None) -> str:
     """What was written, said at the end."""
+    why = f" rendered from {_version(prompt)}" if prompt is not None else ""
     skipped = (
         f" {result.skipped:,} selected trace{'s were' if result.skipped != 1 else ' was'} "
-        "skipped: no span to replay."
+        f"skipped: no span{why} to replay."
         if result.skipped
         else ""
     )

@@ -275,7 +275,9 @@ class ReplayDialog(QDialog):
         from app.replay.batch import PromptEdit
         from app.replay.batch_launch import open_batch_replay
 
-        use, texts = self.prompt_bar.use, self.prompt_bar.edited_texts()
+        # The targets were rendered from the version the recorded call used, not from one
+        # saved here since: their values are read against that version's template.
+        use, texts = self.prompt_bar.recorded, self.prompt_bar.edited_texts()
         prompt = PromptEdit(use.linked, texts) if use is not None and texts is not None else None
         return open_batch_replay(
             self,

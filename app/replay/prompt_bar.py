@@ -41,7 +41,8 @@ class PromptBar(QFrame):
         super().__init__(parent)
         self.setObjectName("replayPromptBar")
         self._tasks = tasks
-        self.use: PromptUse | None = None
+        self.use: PromptUse | None = None  # the version edited from (moves on when saved)
+        self.recorded: PromptUse | None = None  # the version the recorded call rendered
         self._rows: list[MessageRow] = []
         self._texts: dict[int, str] = {}  # id(row) -> its template text while showing rendered
         self._store: Store | None = None
@@ -79,6 +80,7 @@ class PromptBar(QFrame):
         """`rows` (the editor's rows `use.rows` names) came from `use`; `store` is None when
         versions cannot be saved, and `why` says so."""
         self.use, self._rows, self._store = use, rows, store
+        self.recorded = use
         self._why_not = why
         self.label.setText(use.describe())
         for row, text in zip(rows, use.templates(), strict=True):

@@ -371,14 +371,14 @@ def test_the_same_call_of_an_agent_turn_is_replayed_in_each_target(
     chat_db: ChatDb, writable: tuple[Store, Client], ollama_server: OllamaStandIn
 ) -> None:
     store, client = writable
-    turns = [write_agent_trace(client, QUESTIONS[i], calls) for i, calls in enumerate((2, 2, 1))]
+    turns = [write_agent_trace(client, QUESTIONS[i], calls) for i, calls in enumerate((2, 3, 1))]
     assert client.flush_traces(10)
     (source_trace, source_calls), (other, other_calls), (single, single_calls) = turns
     trace = store.reader.get_trace(source_trace)
-    span = next(s for s in trace.data.spans if s.span_id == source_calls[1])  # the second call
+    span = next(s for s in trace.data.spans if s.span_id == source_calls[1])  # the last call
     request = request_from_span(span, EXPERIMENT)
     facts = source_facts(store, request)
-    assert (facts.occurrence, facts.from_root) == (1, False)
+    assert (facts.occurrence, facts.from_root) == (-1, False)  # the call that answered
     edited = ReplayRun(
         url=ollama_server.url,
         model=DEFAULT_MODEL,
@@ -390,8 +390,13 @@ def test_the_same_call_of_an_agent_turn_is_replayed_in_each_target(
     targets = find_targets(store, edit_from(request, edited, facts), "trace.name = 'agent'", 10)
     chosen = {r.trace_id: r for r in targets.rows}
     assert chosen[source_trace].span_id == source_calls[1]
-    assert chosen[other].span_id == other_calls[1]
+    assert chosen[other].span_id == other_calls[2]  # its last of three
     assert chosen[single].span_id == single_calls[0]  # it made one call: that one
-    assert [m.role for m in chosen[other].messages] == ["system", "user", "assistant", "user"]
+    roles = [m.role for m in chosen[other].messages]
+    assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
     assert chosen[other].messages[0].content == NEW_SYSTEM
-    assert chosen[other].recorded == "step 1"
+    assert chosen[other].recorded == "step 2"
+    middle = next(
+        s for s in store.reader.get_trace(other).data.spans if s.span_id == other_calls[1]
+    )
+    assert source_facts(store, request_from_span(middle, EXPERIMENT)).occurrence == 1

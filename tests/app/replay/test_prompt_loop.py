@@ -191,6 +191,9 @@ def test_the_template_is_edited_sent_rendered_and_saved_as_a_new_version(
     ]
     assert aliases == {"production": 2}
     assert "support-system v2" in bar.label.text()
+    assert bar.use is not None and bar.use.version.version == 2  # further edits start here
+    # ... but other traces were rendered from v1: Run Over Traces reads their values with it
+    assert bar.recorded is not None and bar.recorded.version.version == 1
     assert not bar.save_button.isEnabled()  # the template is now as registered
 
 
