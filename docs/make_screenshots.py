@@ -18,12 +18,14 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtCore import QCoreApplication, QEventLoop, QSettings, QTimer
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QTextCursor, QTextDocument
+from PySide6.QtWidgets import QApplication, QDialog
 
 from app.main_window import MainWindow
 from tests.bench.huge import ensure_huge_trace
@@ -79,6 +81,7 @@ class Tour:
         self.trace("explorer-rag", "trace_name = 'rag_pipeline' AND status = 'OK'")
         self.trace("explorer-error", "status = 'ERROR'")
         self.replay()
+        self.trace_diff()
         self.evaluations()
         self.prompts()
         self.window.modes.setCurrentWidget(self.window.agents_page)
@@ -136,18 +139,40 @@ class Tour:
         self.shoot(name)
 
     def replay(self) -> None:
-        """A support agent's answering chat call replayed with an edited system message, against
-        the tests' stand-in Ollama (no model needed); the demo is read-only: nothing saved."""
-        from app.replay.launch import open_replay
-        from app.replay.request import request_from_span
+        """Issue 18's walk, against the tests' stand-in Ollama (no model needed), on the demo
+        opened for writing (a throwaway copy): a support agent's answering chat call replayed
+        with its system prompt's template edited, the edit saved as a new prompt version, run
+        over ten traces and compared with the recorded answers in the Evaluations tab; then a
+        ResponsesAgent turn replayed in its registered agent."""
         from tests.ollama_server import OllamaStandIn
 
-        experiment, trace_id = newest(self.db, "trace_name = 'support_agent' AND status = 'OK'")
-        self.window.experiment_view.select_experiment(experiment)
+        window = self.window
+        window.enable_editing()
+        wait_for(lambda: window.store is not None and not window.store.read_only)
+        with OllamaStandIn() as ollama:
+            os.environ["TRACEDESK_OLLAMA_URL"] = ollama.url
+            dialog = self._replay_dialog()
+            self._save_version(dialog)
+            self._over_traces(dialog)
+            dialog.close()
+            del os.environ["TRACEDESK_OLLAMA_URL"]
+        self._replay_in_agent()
+        window.modes.setCurrentIndex(0)
+
+    def _replay_dialog(self) -> Any:
+        from app.replay.launch import open_replay
+        from app.replay.request import request_from_span
+
+        window = self.window
+        linked_v4 = "SELECT request_id FROM trace_tags WHERE key = 'mlflow.linkedPrompts' "
+        linked_v4 += 'AND value LIKE \'%"version": "4"%\''
+        where = f"trace_name = 'support_agent' AND status = 'OK' AND request_id IN ({linked_v4})"
+        experiment, trace_id = newest(self.db, where)
+        window.experiment_view.select_experiment(experiment)
         settle(500)
-        self.window.commands.go_to_trace(trace_id)
-        wait_for(lambda: self.window.shown_trace_id == trace_id)
-        explorer = self.window.explorer
+        window.commands.go_to_trace(trace_id)
+        wait_for(lambda: window.shown_trace_id == trace_id)
+        explorer = window.explorer
         wait_for(lambda: bool(explorer.loaded and explorer.loaded.trace.trace_id == trace_id))
         loaded = explorer.loaded
         assert loaded is not None
@@ -158,37 +183,140 @@ class Tour:
             for s in sorted(chats, key=lambda s: -s.start_time_ns)
             if not request_from_span(s).recorded_output.startswith("→")
         )
-        with OllamaStandIn() as ollama:
-            os.environ["TRACEDESK_OLLAMA_URL"] = ollama.url
-            dialog = open_replay(
-                self.window, self.window.tasks, None, loaded.trace, chat, print, lambda: None
-            )
-            assert dialog is not None
-            dialog.resize(1300, 760)
-            wait_for(lambda: dialog.params.model.count() > 0)
-            first = dialog.messages.rows[0]
-            first.content.setPlainText(
-                first.content.toPlainText() + "\nAlways answer in English, in two sentences."
-            )
-            dialog.offer_tools.setChecked(False)  # a text answer to set beside the recorded one
-            dialog.run()
-            wait_for(lambda: not dialog.is_running)
-            settle(800)
-            IMAGES.mkdir(parents=True, exist_ok=True)
-            path = IMAGES / f"replay{self.suffix}.png"
-            dialog.grab().save(str(path))
-            print(f"wrote {path}")
-            dialog.close()
-            del os.environ["TRACEDESK_OLLAMA_URL"]
+        dialog = open_replay(
+            window,
+            window.tasks,
+            window.client,
+            loaded.trace,
+            chat,
+            print,
+            lambda: None,
+            window.open_evaluation_comparison,
+        )
+        assert dialog is not None
+        dialog.resize(1300, 760)
+        wait_for(lambda: dialog.params.model.count() > 0 and dialog.prompt_bar.isVisible())
+        system = dialog.messages.rows[0].content
+        system.setPlainText(system.toPlainText() + " Always answer in two sentences at most.")
+        dialog.offer_tools.setChecked(False)  # a text answer to set beside the recorded one
+        dialog.run()
+        wait_for(lambda: not dialog.is_running)
+        settle(800)
+        self.shoot_widget(dialog, "replay")
+        return dialog
+
+    def _save_version(self, dialog: Any) -> None:
+        """Save as New Version…: the commit dialog (shot), then the alias moved to it."""
+        from PySide6.QtWidgets import QApplication
+
+        from app.prompts import dialogs
+
+        def commit() -> None:
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, dialogs.CommitMessageDialog):
+                QTimer.singleShot(50, commit)
+                return
+            box.message.setText("Answer in two sentences at most.")
+            settle(300)
+            self.shoot_widget(box, "replay-save-version")
+            box.accept()
+            QTimer.singleShot(50, move)
+
+        def move() -> None:
+            box = QApplication.activeModalWidget()
+            if not isinstance(box, dialogs.MoveAliasDialog):
+                QTimer.singleShot(50, move)
+                return
+            box.alias.setCurrentText("production")
+            box.accept()
+
+        QTimer.singleShot(0, commit)
+        dialog.prompt_bar.save_button.click()
+        wait_for(lambda: "points at version" in dialog.status.text())
+
+    def _over_traces(self, dialog: Any) -> None:
+        """Run Over Traces… on ten traces of the same prompt version, then their comparison."""
+        window = self.window
+        batch = dialog.run_over_traces()
+        assert batch is not None
+        wait_for(lambda: batch.matches is not None)
+        batch.limit_spin.setValue(10)
+        batch.scorers.length_check.setChecked(True)  # "two sentences" should be short
+        batch.scorers.length_spin.setValue(300)
+        settle(300)
+        batch.run()
+        wait_for(lambda: not batch.running, 300_000)
+        settle(500)
+        self.shoot_widget(batch, "replay-over-traces")
+        batch.open_evaluation()
+        page = window.evaluations_page
+        wait_for(page.comparison.isVisible, 60_000)
+        settle(1500)
+        batch.close()
+        self.shoot("replay-compare")
+
+    def _replay_in_agent(self) -> None:
+        """A ResponsesAgent conversation sent again to the registered support-agent."""
+        window = self.window
+        experiment, trace_id = newest(self.db, "trace_name = 'predict' AND status = 'OK'")
+        window.modes.setCurrentIndex(0)
+        window.experiment_view.select_experiment(experiment)
+        settle(500)
+        window.commands.go_to_trace(trace_id)
+        wait_for(lambda: window.shown_trace_id == trace_id)
+        header = window.explorer.header
+        wait_for(lambda: header.agent_replay.isVisible() and header.agent_replay.isEnabled())
+        page = window.agents_page
+        page.controller.run_dialog_opened.connect(QDialog.accept)  # "Run this code?": yes
+        header.agent_replay.trigger()
+        chat = page.chat  # the replay starts a conversation of its own: read it each time
+        wait_for(lambda: bool(chat.conversation.turns) and chat.conversation.turns[-1].finished)
+        settle(1000)
+        transcript = chat.transcript  # the new answer mid-view, the recorded one under it
+        transcript.moveCursor(QTextCursor.MoveOperation.End)
+        transcript.find("Answered in", QTextDocument.FindFlag.FindBackward)
+        bar = transcript.verticalScrollBar()
+        shown = transcript.cursorRect().top() - transcript.viewport().height() // 2
+        cursor = transcript.textCursor()
+        cursor.clearSelection()  # found, not highlighted
+        transcript.setTextCursor(cursor)
+        bar.setValue(bar.value() + shown)
+        settle(300)
+        self.shoot("replay-in-agent")
+
+    def trace_diff(self) -> None:
+        """Issue 19: a fast and a slow run of the support agent on the same topic, compared."""
+        window = self.window
+        fast, slow = fast_and_slow(self.db)
+        compared = window.compare.compare_ids([fast, slow])
+        assert compared is not None
+        compared.resize(1280, 780)
+        wait_for(lambda: compared.comparison is not None)
+        summary = compared.comparison.diff.summary()
+        if summary.time_movers:  # the span that explains most of the difference
+            compared.select_row(summary.time_movers[0])
+        settle(800)
+        self.shoot_widget(compared, "trace-diff")
+        compared.close()
+
+    def shoot_widget(self, widget: Any, name: str) -> None:
+        IMAGES.mkdir(parents=True, exist_ok=True)
+        path = IMAGES / f"{name}{self.suffix}.png"
+        widget.grab().save(str(path))
+        print(f"wrote {path}")
 
     def evaluations(self) -> None:
         """The demo's two runs: the baseline's results, then the baseline against the new prompt."""
         page = self.window.evaluations_page
         self.window.experiment_view.select_experiment(experiment_id(self.db, "rag-qa"))
         self.window.modes.setCurrentWidget(page)
-        wait_for(lambda: page.runs_model.rowCount() >= 2)
-        runs = [page.runs_model.run(row) for row in range(page.runs_model.rowCount())]
-        ids = {run.name: run.run_id for run in runs if run is not None}
+
+        def names() -> dict[str, str]:
+            runs = [page.runs_model.run(row) for row in range(page.runs_model.rowCount())]
+            return {run.name: run.run_id for run in runs if run is not None}
+
+        wait_for(lambda: "baseline" in names())  # not the runs of the experiment shown before
+        ids = names()
         page.runs_view.select_runs([ids["baseline"]])
         wait_for(lambda: page.grid.model.rowCount() > 0)
         settle(800)
@@ -215,6 +343,25 @@ class Tour:
         settle(500)
         self.shoot("prompt-diff")
         page.tabs.setCurrentIndex(0)
+
+
+def fast_and_slow(db: Path) -> tuple[str, str]:
+    """The quickest and the slowest single-turn support_agent answer (by the same model
+    client) on the busiest topic."""
+    with sqlite3.connect(db) as connection:
+        rows = connection.execute(
+            "SELECT t.request_id, g.value FROM trace_info t "
+            "JOIN trace_tags g ON g.request_id = t.request_id AND g.key = 'topic' "
+            "WHERE t.trace_name = 'support_agent' AND t.status = 'OK' AND NOT EXISTS "
+            "(SELECT 1 FROM spans s WHERE s.trace_id = t.request_id AND s.name = 'load_memory') "
+            "AND EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.request_id "
+            "AND s.name = 'ChatOpenAI') "
+            "ORDER BY t.execution_time_ms"
+        ).fetchall()
+    topics = [topic for _, topic in rows]
+    busiest = max(set(topics), key=topics.count)
+    ids = [trace_id for trace_id, topic in rows if topic == busiest]
+    return str(ids[0]), str(ids[-1])
 
 
 def experiment_id(db: Path, name: str) -> str:
