@@ -85,7 +85,7 @@ class WindowActions:
         self.open_url.setStatusTip("Open an MLflow tracking database on a server (postgresql://…)")
         self.export_trace = _action(window, "&Export Trace…", "Ctrl+E")
         self.export_trace.setStatusTip("Save the trace shown in the explorer as MLflow JSON")
-        self.enable_editing = _action(window, "Enable &Editing")
+        self.enable_editing = _action(window, "Enable E&diting")
         self.enable_editing.setStatusTip(
             "Reopen the database for writing (new prompt versions, evaluation runs)"
         )

@@ -1,6 +1,6 @@
 """User settings kept in QSettings, with their defaults, in one place.
 
-The settings dialog (Help → Settings) edits these; features read them through the functions
+The settings dialog (Edit → Settings) edits these; features read them through the functions
 here so a default lives in one spot.
 """
 

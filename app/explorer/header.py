@@ -290,17 +290,23 @@ class TraceHeader(QWidget):
         top = QHBoxLayout()
         top.setSpacing(8)
         top.addWidget(self.name, 1)
-        top.addWidget(self.replays)  # issue 18
         top.addWidget(self.replay)
         top.addWidget(self.more)  # issues 18, 19
         top.addWidget(self.state)
         top.addWidget(self.trace_id)
+        # What the trace relates to, below the facts: the prompt versions it used and its
+        # replays (the top row is the trace name's).
+        related = QHBoxLayout()
+        related.setContentsMargins(0, 0, 0, 0)
+        related.addWidget(self.prompts)  # issue 5: prompt links
+        related.addWidget(self.replays)  # issue 18
+        related.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 6)
         layout.setSpacing(3)
         layout.addLayout(top)
         layout.addWidget(self.facts)
-        layout.addWidget(self.prompts)  # issue 5: prompt links
+        layout.addLayout(related)
         layout.addWidget(self.assessment_section)
         layout.addWidget(self.tags_section)
 
@@ -409,7 +415,7 @@ class TraceHeader(QWidget):
         layout = self.layout()
         edges = 0 if layout is None else layout.contentsMargins().left() * 2
         room = self.width() - edges - wanted - self.state.sizeHint().width() - 16 - chrome
-        for extra in (self.replay, self.replays, self.more):  # issue 18: on the same row
+        for extra in (self.replay, self.more):  # issues 18, 19: on the same row
             room -= 0 if extra.isHidden() else extra.sizeHint().width() + 8
         metrics = button.fontMetrics()
         least = metrics.horizontalAdvance(full[:7] + "…" + full[-4:])

@@ -75,7 +75,7 @@ def describe_error(error: BaseException, url: str, model: str = "") -> str:
     if isinstance(error, ConnectionError | httpx.ConnectError):
         return (
             f"Ollama is not answering at {url}. Start it (`ollama serve`) or set its address "
-            "in Help → Settings."
+            "in Edit → Settings (Ctrl+,)."
         )
     if isinstance(error, httpx.TimeoutException):
         return f"Ollama at {url} did not answer in time."
