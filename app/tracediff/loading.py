@@ -8,6 +8,7 @@ decodes span JSON, and a 100,000-span pair takes seconds.
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from app.evaluations.diff import Segment, word_diff
+from app.explorer.loading import LARGE_TRACE_SPANS
 from app.tasks import JobToken
 from core.entities import Trace
 from core.store import Store, StoreReader, no_gc_pause
@@ -75,15 +77,25 @@ def compare(token: JobToken, left: Trace, right: Trace) -> Comparison:
         diff = diff_traces(left, right)
         summary = diff.summary()  # asks each pair's status: every `changes` is worked out
         changed = tuple(diff.changed_rows())
-    rows = [*summary.time_movers, *([] if summary.fork is None else [summary.fork])]
-    paths = {row: row_path(diff, row) for row in rows}
-    return Comparison(diff, summary, changed, paths, tree_shape(diff.pairs))
+        rows = [*summary.time_movers, *([] if summary.fork is None else [summary.fork])]
+        paths = {row: row_path(diff, row) for row in rows}
+        shape = tree_shape(diff.pairs)
+        if len(diff.pairs) > LARGE_TRACE_SPANS:
+            # Out of the GC's generations before it is back on, as the explorer does with a
+            # large trace: else the next collection walked both traces' decoded payloads
+            # (0.4 s holding the GIL for two 100,000-span traces: a stall of the window).
+            # They hold no reference cycles: reference counting frees them with the window.
+            gc.freeze()
+    return Comparison(diff, summary, changed, paths, shape)
 
 
 def compare_many(token: JobToken, baseline: Trace, others: Sequence[Trace]) -> BaselineReport:
     """Job pool: the baseline's spans against the others'."""
     with no_gc_pause():
-        return compare_with_baseline(baseline, others)
+        report = compare_with_baseline(baseline, others)
+        if sum(len(t.data.spans) for t in (baseline, *others)) > 2 * LARGE_TRACE_SPANS:
+            gc.freeze()  # as `compare` does
+    return report
 
 
 #: Parent row (-1: the roots) → its shown children; row → its place among its siblings.
