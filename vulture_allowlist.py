@@ -113,6 +113,7 @@ no_dangling_threads
 restore_app_state
 no_trace_writer
 owners  # tests/app/replay/test_batch_dialog.py: closes the dialogs a test opened
+first_ms  # SessionRow's, read through dataclasses.asdict (core.insights.session_stats)
 no_libpq_password
 pg_template  # fixtures asked for by name
 tracking_demo

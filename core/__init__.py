@@ -12,10 +12,11 @@ The module-level calls act on a default client; `core.Client` is the explicit on
 `MlflowClient`): several clients on several stores live side by side in one process.
 
 Layout, as MLflow's: `core.entities`, `core.tracing`, `core.genai` (+ `core.genai.scorers`),
-`core.pyfunc`, `core.models`, `core.types.responses`, `core.langchain` (loaded on first use).
+`core.pyfunc`, `core.models`, `core.types.responses`, `core.langchain` (loaded on first use);
+TraceDesk's own: `core.insights` (aggregations as DataFrames) and `core.tracediff`.
 """
 
-from core import entities, genai, models, pyfunc, tracing, types
+from core import entities, genai, insights, models, pyfunc, tracing, types
 from core.active_run import ActiveRun
 from core.agents.loader import LoadedModel
 from core.agents.responses import (
@@ -173,6 +174,7 @@ __all__ = [
     "get_run",
     "get_trace",
     "get_tracking_uri",
+    "insights",
     "load_model",
     "load_prompt",
     "log_expectation",

@@ -18,6 +18,7 @@ from core.store.connection import (
 )
 from core.store.ddl import create_sqlite_database
 from core.store.evaluations import Evaluations
+from core.store.insights import Insights
 from core.store.prompt_registry import PromptRegistry
 from core.store.reader import StoreReader
 from core.store.registered_models import RegisteredModels
@@ -130,6 +131,11 @@ class Store:
     def evaluations(self) -> Evaluations:
         """Evaluation runs (`core.evaluate`, `mlflow.genai.evaluate`) of this store."""
         return Evaluations(self)
+
+    @property
+    def insights(self) -> Insights:
+        """Traces, spans and sessions in aggregate, grouped in the database (issue 20)."""
+        return Insights(self)
 
     @property
     def models(self) -> RegisteredModels:

@@ -1,0 +1,347 @@
+"""The shape of many traces at once, computed in the database (issue 20): traces, errors,
+latency percentiles, tokens and cost per time bucket; span statistics by name, type or model;
+one row per chat session.
+
+Everything is a GROUP BY over `trace_info` / `spans` (indexed by experiment and time) that the
+database runs; Python only reads the grouped rows. Percentiles are exact: each group's rows are
+ranked with a window function (`ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY duration)`) and
+the nearest rank is kept — one sort of the rows in range, on SQLite and PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Float,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+)
+
+from core.mlflow_keys import TRACE_USER_METADATA
+from core.store import schema as t
+from core.store.trace_pages import trace_filter
+
+if TYPE_CHECKING:
+    from core.store.store import Store
+
+#: Bucket sizes offered, smallest first; `bucket_ms_for` picks the first giving ≤ MAX_BUCKETS.
+BUCKET_SIZES_MS = (
+    60_000,
+    5 * 60_000,
+    15 * 60_000,
+    3_600_000,
+    6 * 3_600_000,
+    86_400_000,
+    7 * 86_400_000,
+    30 * 86_400_000,
+)
+MAX_BUCKETS = 60
+PERCENTILES = (0.5, 0.9, 0.99)
+SPAN_GROUPS = ("name", "type", "model")
+ERROR = "ERROR"
+
+
+def bucket_ms_for(start_ms: int, end_ms: int) -> int:
+    """The smallest offered bucket that cuts [start, end] into at most `MAX_BUCKETS`."""
+    span = max(end_ms - start_ms, 1)
+    for size in BUCKET_SIZES_MS:
+        if span / size <= MAX_BUCKETS:
+            return size
+    return BUCKET_SIZES_MS[-1]
+
+
+@dataclass(frozen=True)
+class TraceBucket:
+    """One time bucket (of one group, when broken down)."""
+
+    start_ms: int
+    group: str | None
+    traces: int
+    errors: int
+    p50_ms: float | None
+    p90_ms: float | None
+    p99_ms: float | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cost: float | None
+
+
+@dataclass(frozen=True)
+class SpanStat:
+    """Spans of one name, type or model in the range."""
+
+    group: str | None
+    spans: int
+    errors: int
+    p50_ms: float | None
+    p95_ms: float | None
+    cost: float | None
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """One chat session (`session_id`): its traces, first and last, totals."""
+
+    session_id: str
+    user: str | None
+    turns: int
+    first_ms: int
+    last_ms: int
+    tokens: int | None
+    cost: float | None
+    errors: int
+
+
+class Insights:
+    """The aggregations of one store (`store.insights`); each method runs one or two queries."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._layout = store.layout
+
+    def _rows(self, statement: Any) -> list[Any]:
+        return self._store.reader.rows(statement)
+
+    # -- traces over time -------------------------------------------------------------------
+
+    def time_range(
+        self, experiment_ids: Sequence[str] | None, filter_string: str | None = None
+    ) -> tuple[int, int] | None:
+        """The first and last request time (ms) of the traces, or None when there are none."""
+        ti = t.trace_info
+        where = trace_filter(self._layout, experiment_ids, filter_string)
+        (row,) = self._rows(
+            select(func.min(ti.c.timestamp_ms), func.max(ti.c.timestamp_ms)).where(where)
+        )
+        return None if row[0] is None else (int(row[0]), int(row[1]))
+
+    def trace_series(
+        self,
+        experiment_ids: Sequence[str] | None,
+        start_ms: int,
+        end_ms: int,
+        bucket_ms: int,
+        by: str | None = None,
+        filter_string: str | None = None,
+    ) -> list[TraceBucket]:
+        """Per bucket of `bucket_ms` (aligned on multiples of it since the epoch) of the traces
+        requested from `start_ms` to `end_ms`, and per `by` ("name", "status" or "tag:<key>"):
+        traces, errors, latency percentiles (ms), tokens and cost."""
+        ti = t.trace_info
+        where = and_(
+            trace_filter(self._layout, experiment_ids, filter_string),
+            ti.c.timestamp_ms >= start_ms,
+            ti.c.timestamp_ms <= end_ms,
+        )
+        origin = start_ms - start_ms % bucket_ms  # buckets on whole minutes, hours, days (UTC)
+        bucket = cast((ti.c.timestamp_ms - origin) / bucket_ms, BigInteger).label("b")
+        group, joined = self._trace_group(by)
+        totals = (
+            select(
+                bucket,
+                group,
+                func.count(),
+                func.sum(case((ti.c.status == ERROR, 1), else_=0)),
+                func.sum(self._trace_column("input_tokens")),
+                func.sum(self._trace_column("output_tokens")),
+                func.sum(self._trace_column("total_cost")),
+            )
+            .select_from(joined)
+            .where(where)
+            .group_by(bucket, group)
+        )
+        latency = ti.c.execution_time_ms
+        percentiles = self._percentiles(
+            select(bucket, group, latency.label("v"))
+            .select_from(joined)
+            .where(where, latency.is_not(None)),
+            PERCENTILES,
+        )
+        out = []
+        for b, g, traces, errors, tokens_in, tokens_out, cost in self._rows(totals):
+            p50, p90, p99 = percentiles.get((b, g), (None, None, None))
+            out.append(
+                TraceBucket(
+                    origin + int(b) * bucket_ms,
+                    None if by is None else _text(g),
+                    int(traces),
+                    int(errors or 0),
+                    p50,
+                    p90,
+                    p99,
+                    _whole(tokens_in),
+                    _whole(tokens_out),
+                    _number(cost),
+                )
+            )
+        return sorted(out, key=lambda row: (row.start_ms, row.group or ""))
+
+    def _trace_group(self, by: str | None) -> tuple[ColumnElement[Any], Any]:
+        """The grouping column and what to select from (`trace_tags` joined for a tag)."""
+        ti = t.trace_info
+        if by is None:
+            return literal(None).label("g"), ti
+        if by == "name":
+            return self._trace_column("trace_name").label("g"), ti
+        if by == "status":
+            return ti.c.status.label("g"), ti
+        if by.startswith("tag:"):
+            tags = t.trace_tags
+            joined = ti.outerjoin(
+                tags, and_(tags.c.request_id == ti.c.request_id, tags.c.key == by[4:])
+            )
+            return tags.c.value.label("g"), joined
+        raise ValueError(f"Cannot break traces down by {by!r}: use name, status or tag:<key>.")
+
+    def _trace_column(self, name: str) -> ColumnElement[Any]:
+        """A column of `trace_info`, NULL in layouts older than it (token and cost columns)."""
+        if self._layout.has_trace_column(name):
+            return t.trace_info.c[name]
+        return null()
+
+    def _span_column(self, name: str) -> ColumnElement[Any]:
+        """A column of `spans`, NULL in layouts older than it (model and cost columns)."""
+        if name in self._layout.columns.get("spans", frozenset()):
+            return t.spans.c[name]
+        return null()
+
+    def _percentiles(
+        self, values: Any, shares: Sequence[float]
+    ) -> dict[tuple[Any, Any], tuple[float | None, ...]]:
+        """Nearest-rank percentiles of `values` (columns b, g, v) per (b, g), in SQL."""
+        inner = values.subquery()
+        partition = [inner.c.b, inner.c.g]
+        ranked = select(
+            inner.c.b,
+            inner.c.g,
+            inner.c.v,
+            func.row_number().over(partition_by=partition, order_by=inner.c.v).label("rn"),
+            func.count().over(partition_by=partition).label("n"),
+        ).subquery()
+        picks = [
+            func.min(case((ranked.c.rn >= cast(ranked.c.n, Float) * share, ranked.c.v)))
+            for share in shares
+        ]
+        statement = select(ranked.c.b, ranked.c.g, *picks).group_by(ranked.c.b, ranked.c.g)
+        return {
+            (row[0], row[1]): tuple(_number(v) for v in row[2:]) for row in self._rows(statement)
+        }
+
+    # -- spans ------------------------------------------------------------------------------
+
+    def span_stats(
+        self,
+        experiment_ids: Sequence[str] | None,
+        start_ms: int,
+        end_ms: int,
+        by: str = "name",
+        filter_string: str | None = None,
+    ) -> list[SpanStat]:
+        """Spans of the traces in range, grouped by name, type or model: count, errors,
+        duration p50/p95 (ms) and cost, slowest p95 first."""
+        if not self._layout.spans_in_db:
+            return []
+        if by not in SPAN_GROUPS:
+            raise ValueError(f"Cannot break spans down by {by!r}: use {', '.join(SPAN_GROUPS)}.")
+        s, ti = t.spans, t.trace_info
+        named = {"name": "name", "type": "type", "model": "model_name"}[by]
+        group = self._span_column(named).label("g")
+        joined = s.join(ti, ti.c.request_id == s.c.trace_id)
+        where = and_(
+            trace_filter(self._layout, experiment_ids, filter_string),
+            ti.c.timestamp_ms >= start_ms,
+            ti.c.timestamp_ms <= end_ms,
+        )
+        totals = (
+            select(
+                group,
+                func.count(),
+                func.sum(case((s.c.status == ERROR, 1), else_=0)),
+                func.sum(self._span_column("total_cost")),
+            )
+            .select_from(joined)
+            .where(where)
+            .group_by(group)
+        )
+        duration_ms = (s.c.end_time_unix_nano - s.c.start_time_unix_nano) / 1e6
+        values = (
+            select(literal(0).label("b"), group, duration_ms.label("v"))
+            .select_from(joined)
+            .where(where, s.c.end_time_unix_nano.is_not(None))
+        )
+        percentiles = self._percentiles(values, (0.5, 0.95))
+        out = []
+        for g, spans, errors, total in self._rows(totals):
+            p50, p95 = percentiles.get((0, g), (None, None))
+            out.append(SpanStat(_text(g), int(spans), int(errors or 0), p50, p95, _number(total)))
+        return sorted(out, key=lambda row: -(row.p95_ms or 0.0))
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def sessions(
+        self,
+        experiment_ids: Sequence[str] | None,
+        limit: int = 500,
+        filter_string: str | None = None,
+    ) -> list[SessionRow]:
+        """One row per chat session (`session_id`), the latest activity first."""
+        if not self._layout.has_trace_column("session_id"):
+            return []
+        ti, meta = t.trace_info, t.trace_request_metadata
+        user = (
+            select(func.max(meta.c.value))
+            .where(meta.c.request_id == ti.c.request_id, meta.c.key == TRACE_USER_METADATA)
+            .scalar_subquery()
+        )
+        statement = (
+            select(
+                ti.c.session_id,
+                func.max(user),
+                func.count(),
+                func.min(ti.c.timestamp_ms),
+                func.max(ti.c.timestamp_ms),
+                func.sum(self._trace_column("total_tokens")),
+                func.sum(self._trace_column("total_cost")),
+                func.sum(case((ti.c.status == ERROR, 1), else_=0)),
+            )
+            .where(trace_filter(self._layout, experiment_ids, filter_string))
+            .where(ti.c.session_id.is_not(None))
+            .group_by(ti.c.session_id)
+            .order_by(func.max(ti.c.timestamp_ms).desc())
+            .limit(limit)
+        )
+        return [
+            SessionRow(
+                str(sid),
+                _text(who),
+                int(turns),
+                int(first),
+                int(last),
+                _whole(tokens),
+                _number(cost),
+                int(errors or 0),
+            )
+            for sid, who, turns, first, last, tokens, cost, errors in self._rows(statement)
+        ]
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _whole(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None else float(value)

@@ -1,0 +1,191 @@
+"""Insights (issue 20): traces per time bucket with errors and exact latency percentiles, the
+breakdowns, span statistics and sessions, computed by the database; the DataFrames scripts get;
+and PostgreSQL giving what SQLite gives for the same rows."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import core
+from core import tracking
+from core.store import Store
+from core.store.insights import BUCKET_SIZES_MS, MAX_BUCKETS, bucket_ms_for
+
+HOUR = 3_600_000
+#: Far after the fixture's own traces: the rows below are the only ones in range.
+BASE = 1_900_000_800_000 - 1_900_000_800_000 % HOUR
+END = BASE + 3 * HOUR - 1
+
+
+def nearest_rank(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(share * len(ordered))) - 1]
+
+
+@pytest.fixture
+def rows(db318: Path) -> list[tuple[str, int, int, str, str, str | None, int, float]]:
+    """30 traces over three hours: (id, time, duration ms, status, name, session, tokens, cost),
+    with tag `env` on the even ones."""
+    made = []
+    for n in range(30):
+        hour = n % 3
+        made.append(
+            (
+                f"tr-insight{n:02d}",
+                BASE + hour * HOUR + n * 1000,
+                100 * (n + 1) + hour * 10_000,
+                "ERROR" if n % 7 == 0 else "OK",
+                "agent" if n % 2 else "rag",
+                f"sess-{n % 4}" if n < 20 else None,
+                10 * n,
+                0.001 * n,
+            )
+        )
+    with sqlite3.connect(db318) as connection:
+        for trace_id, at, ms, status, name, session, tokens, cost in made:
+            connection.execute(
+                "INSERT INTO trace_info (request_id, experiment_id, timestamp_ms, "
+                "execution_time_ms, status, trace_name, session_id, input_tokens, output_tokens, "
+                "total_tokens, total_cost) VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (trace_id, at, ms, status, name, session, tokens, 1, tokens + 1, cost),
+            )
+            if int(trace_id[-2:]) % 2 == 0:
+                connection.execute(
+                    "INSERT INTO trace_tags (key, value, request_id) VALUES ('env', 'prod', ?)",
+                    (trace_id,),
+                )
+            connection.execute(
+                "INSERT INTO trace_request_metadata (key, value, request_id) "
+                "VALUES ('mlflow.trace.user', ?, ?)",
+                (f"user-{int(trace_id[-2:]) % 4}", trace_id),
+            )
+    return made
+
+
+@pytest.fixture
+def store(db318: Path, rows: list[tuple[object, ...]]) -> Iterator[Store]:
+    opened = Store.open(db318)
+    yield opened
+    opened.close()
+
+
+def test_buckets_are_the_smallest_that_keep_the_chart_readable() -> None:
+    assert bucket_ms_for(0, 10 * 60_000) == 60_000
+    assert bucket_ms_for(0, 3 * HOUR) == 5 * 60_000  # 36 buckets
+    assert bucket_ms_for(0, 14 * 24 * HOUR) == 6 * HOUR  # 56 buckets
+    assert bucket_ms_for(0, 10**13) == BUCKET_SIZES_MS[-1]
+    for span in (1, 59 * 60_000, 5 * 24 * HOUR, 200 * 24 * HOUR):
+        size = bucket_ms_for(0, span)
+        assert span / size <= MAX_BUCKETS or size == BUCKET_SIZES_MS[-1]
+
+
+def test_traces_per_hour_with_errors_tokens_cost_and_exact_percentiles(
+    store: Store, rows: list[tuple[str, int, int, str, str, str | None, int, float]]
+) -> None:
+    series = store.insights.trace_series(None, BASE, END, HOUR)
+    assert [b.start_ms for b in series] == [BASE, BASE + HOUR, BASE + 2 * HOUR]
+    for bucket in series:
+        hour = (bucket.start_ms - BASE) // HOUR
+        mine = [r for r in rows if r[0][-2:].isdigit() and int(r[0][-2:]) % 3 == hour]
+        durations = [float(r[2]) for r in mine]
+        assert bucket.traces == len(mine) == 10
+        assert bucket.errors == sum(r[3] == "ERROR" for r in mine)
+        assert bucket.p50_ms == nearest_rank(durations, 0.5)
+        assert bucket.p90_ms == nearest_rank(durations, 0.9)
+        assert bucket.p99_ms == nearest_rank(durations, 0.99)
+        assert bucket.input_tokens == sum(r[6] for r in mine)
+        assert bucket.output_tokens == len(mine)
+        assert bucket.cost == pytest.approx(sum(r[7] for r in mine))
+
+
+def test_breakdowns_by_name_status_and_tag(store: Store) -> None:
+    insights = store.insights
+    by_name = insights.trace_series(None, BASE, END, 3 * HOUR, by="name")
+    assert {(b.group, b.traces) for b in by_name} == {("agent", 15), ("rag", 15)}
+    by_status = insights.trace_series(None, BASE, END, 3 * HOUR, by="status")
+    assert {(b.group, b.errors) for b in by_status} == {("ERROR", 5), ("OK", 0)}
+    by_tag = insights.trace_series(None, BASE, END, 3 * HOUR, by="tag:env")
+    assert {(b.group, b.traces) for b in by_tag} == {("prod", 15), (None, 15)}
+    with pytest.raises(ValueError, match="tag:<key>"):
+        insights.trace_series(None, BASE, END, HOUR, by="colour")
+
+
+def test_a_filter_narrows_the_series_as_it_narrows_the_list(store: Store) -> None:
+    series = store.insights.trace_series(
+        None, BASE, END, 3 * HOUR, filter_string="trace.status = 'ERROR'"
+    )
+    assert [(b.traces, b.errors) for b in series] == [(5, 5)]
+
+
+def test_span_statistics_slowest_first(store: Store) -> None:
+    stats = store.insights.span_stats(None, 0, 2**62)  # the fixture's own spans
+    assert stats and stats == sorted(stats, key=lambda s: -(s.p95_ms or 0.0))
+    with sqlite3.connect(store.location.path) as connection:
+        found = connection.execute(
+            "SELECT name, (end_time_unix_nano - start_time_unix_nano) / 1e6 FROM spans "
+            "WHERE end_time_unix_nano IS NOT NULL"
+        ).fetchall()
+    for stat in stats:
+        durations = [ms for name, ms in found if name == stat.group]
+        assert stat.spans == len(durations)
+        assert stat.p50_ms == pytest.approx(nearest_rank(durations, 0.5))
+        assert stat.p95_ms == pytest.approx(nearest_rank(durations, 0.95))
+    by_type = store.insights.span_stats(None, 0, 2**62, by="type")
+    assert sum(s.spans for s in by_type) == sum(s.spans for s in stats)
+
+
+def test_sessions_one_row_each_latest_first(store: Store) -> None:
+    sessions = {
+        s.session_id: s for s in store.insights.sessions(None) if s.session_id[:5] == "sess-"
+    }
+    assert set(sessions) == {"sess-0", "sess-1", "sess-2", "sess-3"}
+    zero = sessions["sess-0"]  # traces 0, 4, 8, 12, 16
+    assert (zero.turns, zero.user, zero.errors) == (5, "user-0", 1)  # trace 0 failed
+    assert zero.tokens == sum(10 * n + 1 for n in (0, 4, 8, 12, 16))
+    lasts = [s.last_ms for s in store.insights.sessions(None)]
+    assert lasts == sorted(lasts, reverse=True)
+
+
+def test_the_dataframes_scripts_get(store: Store, db318: Path) -> None:
+    core.set_tracking_uri(f"sqlite:///{db318}")
+    try:
+        frame = core.insights.trace_stats(["0"], start_ms=BASE, end_ms=END, bucket_ms=HOUR)
+        assert list(frame.columns)[:4] == ["bucket", "group", "traces", "errors"]
+        assert frame["traces"].tolist() == [10, 10, 10]
+        assert str(frame["bucket"].dt.tz) == "UTC"
+        assert frame["bucket"].iloc[0].value // 1_000_000 == BASE
+        spans = core.insights.span_stats(["0"], store=store)
+        assert spans["spans"].sum() > 0 and next(iter(spans.columns)) == "group"
+        chats = core.insights.session_stats(store=store)
+        assert {"session_id", "turns", "first", "last"} <= set(chats.columns)
+        empty = core.insights.trace_stats(filter_string="trace.name = 'nothing'")
+        assert empty.empty and "p50_ms" in empty.columns
+    finally:
+        tracking.reset()
+
+
+@pytest.mark.postgres
+def test_postgresql_gives_what_sqlite_gives(pg_fixture318: str, db318: Path) -> None:
+    """The 3.18 fixture's rows on both servers: every aggregation equal."""
+    with Store.open(pg_fixture318) as pg, Store.open(db318) as lite:
+        for store in (pg, lite):
+            assert store.insights.time_range(None) is not None
+        start, end = lite.insights.time_range(None) or (0, 0)
+        assert pg.insights.time_range(None) == (start, end)
+        for by in (None, "name", "status"):
+            assert pg.insights.trace_series(None, start, end, HOUR, by) == (
+                lite.insights.trace_series(None, start, end, HOUR, by)
+            )
+        for group in ("name", "type", "model"):
+            left = pg.insights.span_stats(None, start, end, group)
+            right = lite.insights.span_stats(None, start, end, group)
+            assert [(s.group, s.spans, s.errors) for s in left] == [
+                (s.group, s.spans, s.errors) for s in right
+            ]
+            assert [s.p95_ms for s in left] == pytest.approx([s.p95_ms for s in right])
+        assert pg.insights.sessions(None) == lite.insights.sessions(None)
