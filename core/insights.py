@@ -6,6 +6,7 @@
     frame = core.insights.trace_stats(["1"], by="name")        # per 6 hours, per trace name
     slow = core.insights.span_stats(["1"]).head(10)            # slowest span names by p95
     chats = core.insights.session_stats(["1"])                 # one row per chat session
+    judged = core.insights.assessment_stats(["1"])             # pass rate per feedback, per day
 
 Times are milliseconds since the epoch in, `pandas.Timestamp` (UTC) out. Percentiles are exact
 (nearest rank), computed in SQL. A `store` may be given instead of the default client's.
@@ -24,7 +25,7 @@ from core.store.insights import bucket_ms_for
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["session_stats", "span_stats", "trace_stats"]
+__all__ = ["assessment_stats", "session_stats", "span_stats", "trace_stats"]
 
 
 def trace_stats(
@@ -52,6 +53,33 @@ def trace_stats(
     end = found[1] if end_ms is None else end_ms
     size = bucket_ms or bucket_ms_for(start, end)
     rows = insights.trace_series(experiment_ids, start, end, size, by, filter_string)
+    frame = pd.DataFrame([asdict(row) for row in rows], columns=["start_ms", *columns[1:]])
+    frame.insert(0, "bucket", pd.to_datetime(frame.pop("start_ms"), unit="ms", utc=True))
+    return frame
+
+
+def assessment_stats(
+    experiment_ids: Sequence[str] | None = None,
+    *,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    bucket_ms: int | None = None,
+    filter_string: str | None = None,
+    store: Store | None = None,
+) -> pd.DataFrame:
+    """Per feedback name and time bucket: count, mean (the pass rate of pass/fail and yes/no
+    feedback), and whether the values are numbers."""
+    import pandas as pd
+
+    insights = _store(store).insights
+    found = insights.time_range(experiment_ids, filter_string)
+    columns = ["bucket", "name", "count", "mean", "numeric"]
+    if found is None:
+        return pd.DataFrame(columns=columns)
+    start = found[0] if start_ms is None else start_ms
+    end = found[1] if end_ms is None else end_ms
+    size = bucket_ms or bucket_ms_for(start, end)
+    rows = insights.assessment_series(experiment_ids, start, end, size, filter_string)
     frame = pd.DataFrame([asdict(row) for row in rows], columns=["start_ms", *columns[1:]])
     frame.insert(0, "bucket", pd.to_datetime(frame.pop("start_ms"), unit="ms", utc=True))
     return frame

@@ -1,6 +1,6 @@
 """The shape of many traces at once, computed in the database (issue 20): traces, errors,
-latency percentiles, tokens and cost per time bucket; span statistics by name, type or model;
-one row per chat session.
+latency percentiles, tokens and cost per time bucket; feedback pass rates and means per bucket;
+span statistics by name, type or model; one row per chat session.
 
 Everything is a GROUP BY over `trace_info` / `spans` (indexed by experiment and time) that the
 database runs; Python only reads the grouped rows. Percentiles are exact: each group's rows are
@@ -89,6 +89,18 @@ class SpanStat:
 
 
 @dataclass(frozen=True)
+class AssessmentBucket:
+    """One feedback name in one time bucket: how many, and their mean (the pass rate of
+    pass/fail and yes/no feedback, which MLflow aggregates as 1 and 0)."""
+
+    start_ms: int
+    name: str
+    count: int
+    mean: float | None
+    numeric: bool  # a number (mean) rather than pass/fail (pass rate)
+
+
+@dataclass(frozen=True)
 class SessionRow:
     """One chat session (`session_id`): its traces, first and last, totals."""
 
@@ -144,7 +156,7 @@ class Insights:
             ti.c.timestamp_ms <= end_ms,
         )
         origin = start_ms - start_ms % bucket_ms  # buckets on whole minutes, hours, days (UTC)
-        bucket = cast((ti.c.timestamp_ms - origin) / bucket_ms, BigInteger).label("b")
+        bucket = cast((ti.c.timestamp_ms - origin) // bucket_ms, BigInteger).label("b")
         group, joined = self._trace_group(by)
         totals = (
             select(
@@ -236,6 +248,50 @@ class Insights:
         return {
             (row[0], row[1]): tuple(_number(v) for v in row[2:]) for row in self._rows(statement)
         }
+
+    # -- assessments over time ---------------------------------------------------------------
+
+    def assessment_series(
+        self,
+        experiment_ids: Sequence[str] | None,
+        start_ms: int,
+        end_ms: int,
+        bucket_ms: int,
+        filter_string: str | None = None,
+    ) -> list[AssessmentBucket]:
+        """Per feedback name and bucket (of the traces' request time): the count and the mean
+        of MLflow's aggregated value; overridden (invalid) feedback is left out."""
+        present = self._layout.columns.get("assessments", frozenset())
+        if not {"aggregate_value", "is_numeric_value"} <= present:
+            return []  # older layouts keep no aggregated value to average
+        a, ti = t.assessments, t.trace_info
+        origin = start_ms - start_ms % bucket_ms
+        bucket = cast((ti.c.timestamp_ms - origin) // bucket_ms, BigInteger).label("b")
+        statement = (
+            select(
+                bucket,
+                a.c.name,
+                func.count(),
+                func.avg(a.c.aggregate_value),
+                func.max(case((a.c.is_numeric_value.is_(True), 1), else_=0)),
+            )
+            .select_from(a.join(ti, ti.c.request_id == a.c.trace_id))
+            .where(
+                trace_filter(self._layout, experiment_ids, filter_string),
+                ti.c.timestamp_ms >= start_ms,
+                ti.c.timestamp_ms <= end_ms,
+                a.c.assessment_type == "feedback",
+                a.c.valid.is_(True),
+            )
+            .group_by(bucket, a.c.name)
+        )
+        rows = [
+            AssessmentBucket(
+                origin + int(b) * bucket_ms, str(name), int(n), _number(mean), bool(numeric)
+            )
+            for b, name, n, mean, numeric in self._rows(statement)
+        ]
+        return sorted(rows, key=lambda row: (row.name, row.start_ms))
 
     # -- spans ------------------------------------------------------------------------------
 

@@ -151,6 +151,23 @@ def test_sessions_one_row_each_latest_first(store: Store) -> None:
     assert lasts == sorted(lasts, reverse=True)
 
 
+def test_feedback_pass_rates_per_bucket(store: Store, db318: Path) -> None:
+    """The fixture's own feedback (pass/fail), against a mean worked out from its rows."""
+    start, end = store.insights.time_range(None) or (0, 0)
+    series = store.insights.assessment_series(None, start, end, 30 * 86_400_000)
+    with sqlite3.connect(db318) as connection:
+        expected = dict(
+            connection.execute(
+                "SELECT name, AVG(aggregate_value) FROM assessments "
+                "WHERE assessment_type = 'feedback' AND valid GROUP BY name"
+            ).fetchall()
+        )
+    assert series and {row.name for row in series} == set(expected)
+    for row in series:
+        assert row.mean == pytest.approx(expected[row.name])
+        assert row.count > 0
+
+
 def test_the_dataframes_scripts_get(store: Store, db318: Path) -> None:
     core.set_tracking_uri(f"sqlite:///{db318}")
     try:
@@ -163,6 +180,8 @@ def test_the_dataframes_scripts_get(store: Store, db318: Path) -> None:
         assert spans["spans"].sum() > 0 and next(iter(spans.columns)) == "group"
         chats = core.insights.session_stats(store=store)
         assert {"session_id", "turns", "first", "last"} <= set(chats.columns)
+        judged = core.insights.assessment_stats(store=store)
+        assert {"bucket", "name", "count", "mean", "numeric"} == set(judged.columns)
         empty = core.insights.trace_stats(filter_string="trace.name = 'nothing'")
         assert empty.empty and "p50_ms" in empty.columns
     finally:
@@ -178,9 +197,11 @@ def test_postgresql_gives_what_sqlite_gives(pg_fixture318: str, db318: Path) -> 
         start, end = lite.insights.time_range(None) or (0, 0)
         assert pg.insights.time_range(None) == (start, end)
         for by in (None, "name", "status"):
-            assert pg.insights.trace_series(None, start, end, HOUR, by) == (
-                lite.insights.trace_series(None, start, end, HOUR, by)
-            )
+            for size in (1000, HOUR):  # seconds: the fixture's traces fall into several
+                assert pg.insights.trace_series(None, start, end, size, by) == (
+                    lite.insights.trace_series(None, start, end, size, by)
+                )
+        assert len(lite.insights.trace_series(None, start, end, 1000)) > 3
         for group in ("name", "type", "model"):
             left = pg.insights.span_stats(None, start, end, group)
             right = lite.insights.span_stats(None, start, end, group)
@@ -189,3 +210,9 @@ def test_postgresql_gives_what_sqlite_gives(pg_fixture318: str, db318: Path) -> 
             ]
             assert [s.p95_ms for s in left] == pytest.approx([s.p95_ms for s in right])
         assert pg.insights.sessions(None) == lite.insights.sessions(None)
+        left_a = pg.insights.assessment_series(None, start, end, 1000)
+        right_a = lite.insights.assessment_series(None, start, end, 1000)
+        assert [(r.start_ms, r.name, r.count, r.numeric) for r in left_a] == [
+            (r.start_ms, r.name, r.count, r.numeric) for r in right_a
+        ]
+        assert [r.mean for r in left_a] == pytest.approx([r.mean for r in right_a])
