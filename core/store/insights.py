@@ -5,7 +5,9 @@ span statistics by name, type or model; one row per chat session.
 Everything is a GROUP BY over `trace_info` / `spans` (indexed by experiment and time) that the
 database runs; Python only reads the grouped rows. Percentiles are exact: each group's rows are
 ranked with a window function (`ROW_NUMBER() OVER (PARTITION BY bucket ORDER BY duration)`) and
-the nearest rank is kept — one sort of the rows in range, on SQLite and PostgreSQL alike.
+the nearest rank is kept — one sort of the rows in range, on SQLite and PostgreSQL alike. Span
+statistics over many traces are the exception: they are estimated from an even sample of the
+traces (see `span_stats`), and say so.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    true,
 )
 
 from core.mlflow_keys import TRACE_USER_METADATA
@@ -46,6 +49,8 @@ BUCKET_SIZES_MS = (
     30 * 86_400_000,
 )
 MAX_BUCKETS = 60
+#: Span statistics read every span of at most this many traces; more are sampled.
+SAMPLE_TRACES = 5_000
 PERCENTILES = (0.5, 0.9, 0.99)
 SPAN_GROUPS = ("name", "type", "model")
 ERROR = "ERROR"
@@ -86,6 +91,11 @@ class SpanStat:
     p50_ms: float | None
     p95_ms: float | None
     cost: float | None
+    sample_every: int = 1  # >1: estimated from 1 in that many traces (counts scaled up)
+
+    @property
+    def approximate(self) -> bool:
+        return self.sample_every > 1
 
 
 @dataclass(frozen=True)
@@ -304,7 +314,9 @@ class Insights:
         filter_string: str | None = None,
     ) -> list[SpanStat]:
         """Spans of the traces in range, grouped by name, type or model: count, errors,
-        duration p50/p95 (ms) and cost, slowest p95 first."""
+        duration p50/p95 (ms) and cost, slowest p95 first. Over `SAMPLE_TRACES` traces the
+        spans of a sample of them are read (`SpanStat.sample_every`): a per-span aggregate
+        reads the whole spans table otherwise (0.6 s per pass at 100,000 traces)."""
         if not self._layout.spans_in_db:
             return []
         if by not in SPAN_GROUPS:
@@ -313,11 +325,13 @@ class Insights:
         named = {"name": "name", "type": "type", "model": "model_name"}[by]
         group = self._span_column(named).label("g")
         joined = s.join(ti, ti.c.request_id == s.c.trace_id)
-        where = and_(
+        in_range = and_(
             trace_filter(self._layout, experiment_ids, filter_string),
             ti.c.timestamp_ms >= start_ms,
             ti.c.timestamp_ms <= end_ms,
         )
+        every, sample = self._trace_sample(in_range)
+        where = and_(in_range, sample)
         totals = (
             select(
                 group,
@@ -339,8 +353,32 @@ class Insights:
         out = []
         for g, spans, errors, total in self._rows(totals):
             p50, p95 = percentiles.get((0, g), (None, None))
-            out.append(SpanStat(_text(g), int(spans), int(errors or 0), p50, p95, _number(total)))
+            cost = _number(total)
+            out.append(
+                SpanStat(
+                    _text(g),
+                    int(spans) * every,
+                    int(errors or 0) * every,
+                    p50,
+                    p95,
+                    None if cost is None else cost * every,
+                    every,
+                )
+            )
         return sorted(out, key=lambda row: -(row.p95_ms or 0.0))
+
+    def _trace_sample(self, in_range: ColumnElement[bool]) -> tuple[int, ColumnElement[bool]]:
+        """Every trace when at most `SAMPLE_TRACES` are in range; else the 1 in 16, 256 or
+        4,096 whose id ends in that many zero hex digits (ids are random hex: an even,
+        repeatable sample on SQLite and PostgreSQL alike), and that 16, 256 or 4,096."""
+        ti = t.trace_info
+        (count,) = self._rows(select(func.count()).select_from(ti).where(in_range))[0]
+        digits = 0
+        while count / 16**digits > SAMPLE_TRACES and digits < 3:
+            digits += 1
+        if digits == 0:
+            return 1, and_(true())
+        return 16**digits, ti.c.request_id.like("%" + "0" * digits)
 
     # -- sessions ---------------------------------------------------------------------------
 

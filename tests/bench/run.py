@@ -5,6 +5,7 @@
     .venv/bin/python -m tests.bench.run --only huge        # the huge traces alone
     .venv/bin/python -m tests.bench.run --only launch      # launch against mlflow server
     .venv/bin/python -m tests.bench.run --only diff        # the trace diff (issue 19)
+    .venv/bin/python -m tests.bench.run --only insights    # the Insights queries (issue 20)
 
 For each size it measures the first page of 100 trace rows (warm, and in a fresh process), a
 deep keyset page, `get_trace` of the 5,000-span trace and the decoding of its attributes, the
@@ -26,7 +27,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.bench import diff_bench, gui, huge, huge_bench, launch, overhead, report
+from tests.bench import (
+    diff_bench,
+    gui,
+    huge,
+    huge_bench,
+    insights_bench,
+    launch,
+    overhead,
+    report,
+)
 from tests.bench import rerun as rerun_bench
 from tests.bench.jsonbench import DecodeFigure, decoder_figures
 from tests.bench.measure import Config, Scope, SizeResult, measure_ratios, measure_size
@@ -36,6 +46,7 @@ from tests.bench.timing import Sample
 BENCHMARKS_MD = REPO_ROOT / "BENCHMARKS.md"
 HUGE_TITLE = "Huge traces: 100,000 and 1,000,000 spans"
 DIFF_TITLE = "Trace diff: two traces aligned and compared"
+INSIGHTS_TITLE = "Insights: the charts' queries"
 LAUNCH_TITLE = "Launch to first rows: the window against `mlflow server`"
 
 
@@ -62,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-huge", action="store_true", help="skip the huge traces")
     parser.add_argument(
         "--only",
-        choices=["huge", "launch", "diff"],
+        choices=["huge", "launch", "diff", "insights"],
         help="measure one part alone and replace only its section of BENCHMARKS.md",
     )
     return parser
@@ -98,11 +109,13 @@ class Findings:
     huge: list[huge_bench.HugeResult] | None = None
     launch: tuple[launch.LaunchFigures, Path] | None = None
     diff: diff_bench.DiffFigures | None = None
+    insights: tuple[insights_bench.InsightFigures, insights_bench.InsightFigures] | None = None
 
     @property
     def bars(self) -> list[report.Bar]:
         found = report.bars(self.results, self.page_ratios)
         found += diff_bench.bars(self.diff) if self.diff else []
+        found += insights_bench.bars(self.insights[1]) if self.insights else []
         found += launch.bars(self.launch[0]) if self.launch else []
         found += huge_bench.bars(self.huge) if self.huge else []
         found += gui.bars(self.gui_findings) if self.gui_findings else []
@@ -132,6 +145,8 @@ def compose(findings: Findings) -> str:
         sections.append((HUGE_TITLE, huge_bench.markdown(findings.huge)))
     if findings.diff:
         sections.append((DIFF_TITLE, diff_bench.markdown(findings.diff)))
+    if findings.insights:
+        sections.append((INSIGHTS_TITLE, insights_bench.markdown(*findings.insights)))
     if findings.gui_findings is not None:
         sections.append(("The window: GUI-thread stalls", gui.markdown(findings.gui_findings)))
     if findings.rerun_findings is not None:
@@ -169,6 +184,8 @@ def measure(args: argparse.Namespace, config: Config) -> Findings:
         huge_results = huge_bench.measure(huge.HUGE_SIZES, huge_config(args, config))
     print("trace diff", flush=True)
     diffed = measure_diff(databases, args)
+    print("insights", flush=True)
+    charts = (insights_bench.measure(databases[0]), insights_bench.measure(databases[-1]))
     gui_findings = rerun_findings = None
     if not args.no_gui:
         gui_findings = gui.run(args.sizes[-1], 2 if args.quick else 5, ["trace", "list"], True)
@@ -190,6 +207,7 @@ def measure(args: argparse.Namespace, config: Config) -> Findings:
         huge_results,
         launched,
         diffed,
+        charts,
     )
 
 
@@ -203,6 +221,24 @@ def measure_diff(
         found = huge.ensure_huge_trace(100_000, quiet=True)
         whole = (str(found.path), found.trace_id)
     return diff_bench.measure(databases[0], databases[-1], whole, 3 if args.quick else 7)
+
+
+def run_insights_only(args: argparse.Namespace) -> int:
+    """`--only insights`: the Insights queries on the smallest and largest databases."""
+    small, large = (
+        insights_bench.measure(ensure_database(n)) for n in (args.sizes[0], args.sizes[-1])
+    )
+    header = report.machine(None, (os.getloadavg()[0], os.getloadavg()[0]), "this part alone")
+    body = insights_bench.markdown(small, large)
+    text = f"Measured alone (`--only insights`):\n\n{header}\n\n{body}"
+    print("\n" + text)
+    if not args.no_write and (args.write or not args.quick):
+        report.write_section(BENCHMARKS_MD, INSIGHTS_TITLE, text)
+        print(f"wrote the section {INSIGHTS_TITLE!r} of {BENCHMARKS_MD}")
+    found = insights_bench.bars(large)
+    for bar in found:
+        print(f"{bar.verdict:7} {bar.name}: {bar.measured}")
+    return 1 if any(bar.passed is False for bar in found) else 0
 
 
 def run_diff_only(args: argparse.Namespace) -> int:
@@ -282,6 +318,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_launch_only(args, config_for(args))
     if args.only == "diff":
         return run_diff_only(args)
+    if args.only == "insights":
+        return run_insights_only(args)
     findings = measure(args, config_for(args))
     text = compose(findings)
     print("\n" + text)

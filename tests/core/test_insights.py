@@ -139,6 +139,29 @@ def test_span_statistics_slowest_first(store: Store) -> None:
     assert sum(s.spans for s in by_type) == sum(s.spans for s in stats)
 
 
+def test_many_traces_are_sampled_and_say_so(
+    store: Store, db318: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over SAMPLE_TRACES traces, span statistics read the traces whose id ends in zeros (1 in
+    16, 256 or 4,096) and scale their counts up."""
+    from core.store import insights
+
+    assert all(not s.approximate for s in store.insights.span_stats(None, 0, 2**62))
+    monkeypatch.setattr(insights, "SAMPLE_TRACES", 1)  # every fixture trace is too many
+    with sqlite3.connect(db318) as connection:
+        traces = connection.execute("SELECT COUNT(*) FROM trace_info").fetchone()[0]
+        digits = next(d for d in (1, 2, 3) if traces / 16**d <= 1 or d == 3)
+        sampled = dict(
+            connection.execute(
+                "SELECT name, COUNT(*) FROM spans WHERE trace_id LIKE ? GROUP BY name",
+                ("%" + "0" * digits,),
+            ).fetchall()
+        )
+    stats = store.insights.span_stats(None, 0, 2**62)
+    assert {s.sample_every for s in stats} <= {16**digits}
+    assert {s.group: s.spans for s in stats} == {k: v * 16**digits for k, v in sampled.items()}
+
+
 def test_sessions_one_row_each_latest_first(store: Store) -> None:
     sessions = {
         s.session_id: s for s in store.insights.sessions(None) if s.session_id[:5] == "sess-"
