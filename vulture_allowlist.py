@@ -23,6 +23,8 @@ _.backgroundBrush  # QStyleOptionViewItem.backgroundBrush, painted by the style 
 _.contextMenuEvent  # QWidget.contextMenuEvent (app/traces/view.py)
 _.wheelEvent  # QWidget.wheelEvent (app/spans/flame.py)
 _.mouseMoveEvent  # QWidget.mouseMoveEvent (app/spans/flame.py)
+_.mouseClickEvent  # pyqtgraph ViewBox.mouseClickEvent (app/insights/charts.py)
+_.mouseDragEvent  # pyqtgraph ViewBox.mouseDragEvent (app/insights/charts.py)
 
 # -- LangChain calls its callback handler's hooks (core/langchain/handler.py) ----------------------
 _.run_inline

@@ -40,7 +40,10 @@ WIDGET_KEYS = [
         "Ctrl+Shift+R",
         "Replay the trace's turn in its agent, in the Agents tab (also in ⋯ above the trace)",
     ),
-    ("Alt+T / Alt+U / Alt+P / Alt+A", "The Traces, Evaluations, Prompts and Agents tabs"),
+    (
+        "Alt+T / Alt+U / Alt+P / Alt+A / Alt+G",
+        "The Traces, Evaluations, Prompts, Agents and Insights tabs",
+    ),
     ("Alt+underlined letter", "The button with that letter on the tab shown (Alt+C: Compare)"),
     ("Shift+↓ / Ctrl+click", "Select several traces in the list (Ctrl+D compares them)"),
     ("F8 / Shift+F8, N / P", "Next / previous change (in Compare Traces; Esc closes it)"),

@@ -63,6 +63,7 @@ from resources import resource_path
 if TYPE_CHECKING:
     from app.agents.page import AgentsPage
     from app.evaluations.page import EvaluationsPage
+    from app.insights.page import InsightsPage
     from app.prompts.page import PromptsPage
 
 log = logging.getLogger(__name__)
@@ -446,6 +447,14 @@ class MainWindow(QMainWindow):
         self.query_bar.set_text(text)
         self.queries.apply_filter(text)
 
+    def show_filtered(self, text: str) -> None:
+        """The Traces tab with the list filtered by `text` (in the bar), from another tab."""
+        if self.store is None:
+            return
+        self.modes.setCurrentWidget(self.workspace)
+        self.query_bar.set_text(text)
+        self.queries.apply_filter(text)
+
     def show_shortcuts(self) -> None:
         for key in list(self._page_slots):  # every page's keys are on the sheet
             self._page(key)
@@ -489,6 +498,10 @@ class MainWindow(QMainWindow):
     def agents_page(self) -> AgentsPage:
         return cast("AgentsPage", self._page("agents"))
 
+    @property
+    def insights_page(self) -> InsightsPage:
+        return cast("InsightsPage", self._page("insights"))
+
     def _page(self, key: str) -> Page:
         """The feature page `key`, built now (in its tab's place) if it was not yet."""
         page = self._built_pages.get(key)
@@ -496,6 +509,10 @@ class MainWindow(QMainWindow):
             return page
         page = _page_maker(key)(self.tasks)
         self._built_pages[key] = page
+        if key == "insights":  # issue 20: its charts and tables open the list, filtered
+            insights = cast("InsightsPage", page)
+            insights.filter_requested.connect(self.show_filtered)
+            self.live.changed.connect(insights.data_changed)
         slot = self._page_slots.pop(key)
         index = self.modes.indexOf(slot)
         current = self.modes.currentIndex() == index
@@ -673,7 +690,12 @@ class MainWindow(QMainWindow):
 
 #: The feature pages beside Traces, by key, with their tab titles (the pages' own `title`s,
 #: known before their modules are imported).
-PAGE_TITLES = {"evaluations": "Eval&uations", "prompts": "&Prompts", "agents": "&Agents"}
+PAGE_TITLES = {
+    "evaluations": "Eval&uations",
+    "prompts": "&Prompts",
+    "agents": "&Agents",
+    "insights": "Insi&ghts",
+}
 
 
 def _page_maker(key: str) -> Callable[[TaskRunner], Page]:
@@ -686,6 +708,10 @@ def _page_maker(key: str) -> Callable[[TaskRunner], Page]:
         from app.prompts.page import PromptsPage
 
         return PromptsPage
+    if key == "insights":
+        from app.insights.page import InsightsPage
+
+        return InsightsPage
     from app.agents.page import AgentsPage
 
     return AgentsPage

@@ -84,6 +84,7 @@ class Tour:
         self.trace_diff()
         self.evaluations()
         self.prompts()
+        self.insights()
         self.window.modes.setCurrentWidget(self.window.agents_page)
         settle(800)
         self.shoot("tab-agents")
@@ -328,6 +329,33 @@ class Tour:
         wait_for(lambda: bool(shown))
         settle(800)
         self.shoot("evaluations-compare")
+
+    def insights(self) -> None:
+        """Issue 20: the support agent's traces over all time by trace name; rag-qa's feedback."""
+        window = self.window
+        window.experiment_view.select_experiment(experiment_id(self.db, "support-agent"))
+        settle(500)
+        page = window.insights_page
+        window.modes.setCurrentWidget(page)
+        wait_for(lambda: page.shown is not None)
+        loaded: list[bool] = []
+        page.loaded.connect(lambda: loaded.append(True))
+        page.range_box.setCurrentIndex(page.range_box.findData("all"))
+        page.range_box.activated.emit(page.range_box.currentIndex())
+        wait_for(lambda: bool(loaded))
+        loaded.clear()
+        page.breakdown_box.setCurrentIndex(page.breakdown_box.findData("name"))
+        wait_for(lambda: bool(loaded))
+        settle(800)
+        self.shoot("insights")
+        loaded.clear()
+        window.experiment_view.select_experiment(experiment_id(self.db, "rag-qa"))
+        wait_for(lambda: bool(loaded))
+        page.views.setCurrentWidget(page.feedback)
+        settle(800)
+        self.shoot("insights-feedback")
+        page.views.setCurrentIndex(0)
+        window.modes.setCurrentIndex(0)
 
     def prompts(self) -> None:
         """`support-triage` with its aliases, then the diff of its last two versions."""

@@ -8,6 +8,14 @@ app imports only what is named here; `core`'s own modules import the submodules 
 from core.store.changes import ChangeDetector
 from core.store.connection import DEFAULT_BUSY_TIMEOUT_S, StoreLocation, parse_location
 from core.store.evaluations import Evaluations
+from core.store.insights import (
+    AssessmentBucket,
+    Insights,
+    SessionRow,
+    SpanStat,
+    TraceBucket,
+    bucket_ms_for,
+)
 from core.store.model_uris import check_alias
 from core.store.reader import StoreReader, no_gc_pause
 from core.store.schema import Layout
@@ -16,12 +24,18 @@ from core.store.store import Store
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_S",
+    "AssessmentBucket",
     "ChangeDetector",
     "Evaluations",
+    "Insights",
     "Layout",
+    "SessionRow",
+    "SpanStat",
     "Store",
     "StoreLocation",
     "StoreReader",
+    "TraceBucket",
+    "bucket_ms_for",
     "check_alias",
     "no_gc_pause",
     "parse_location",

@@ -258,7 +258,8 @@ def test_every_alt_letter_opens_one_thing(window: MainWindow) -> None:
         found = re.search(r"&([^&])", text.replace("&&", ""))
         return found.group(1).lower() if found else None
 
-    for page in (window.evaluations_page, window.prompts_page, window.agents_page):
+    pages = (window.evaluations_page, window.prompts_page, window.agents_page)
+    for page in (*pages, window.insights_page):
         assert window.modes.indexOf(page) >= 0  # built (they are, the first time shown)
     menus = [a.text() for a in window.menuBar().actions()]
     tabs = [window.modes.tabText(i) for i in range(window.modes.count())]

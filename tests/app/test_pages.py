@@ -116,7 +116,7 @@ def test_the_feature_pages_are_tabs_and_trace_commands_follow_the_traces_tab(
     qtbot: QtBot, window: MainWindow, db318: Path
 ) -> None:
     titles = [window.modes.tabText(i).replace("&", "") for i in range(window.modes.count())]
-    assert titles == ["Traces", "Evaluations", "Prompts", "Agents"]
+    assert titles == ["Traces", "Evaluations", "Prompts", "Agents", "Insights"]
     open_and_wait(qtbot, window, db318)
     assert window.menu_actions.export_trace.isEnabled()
     window.modes.setCurrentWidget(window.prompts_page)
@@ -151,10 +151,16 @@ def test_feature_pages_are_built_when_first_shown(qtbot: QtBot, window: MainWind
     and mnemonics, but each page is built when its tab is first shown (a fifth of the start)."""
     from app.agents.page import AgentsPage
     from app.evaluations.page import EvaluationsPage
+    from app.insights.page import InsightsPage
     from app.main_window import PAGE_TITLES
     from app.prompts.page import PromptsPage
 
-    classes = {"evaluations": EvaluationsPage, "prompts": PromptsPage, "agents": AgentsPage}
+    classes = {
+        "evaluations": EvaluationsPage,
+        "prompts": PromptsPage,
+        "agents": AgentsPage,
+        "insights": InsightsPage,
+    }
     assert {key: cls.title for key, cls in classes.items()} == PAGE_TITLES
     tabs = [window.modes.tabText(i) for i in range(window.modes.count())]
     assert tabs == ["&Traces", *PAGE_TITLES.values()]

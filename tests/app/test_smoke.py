@@ -50,8 +50,8 @@ def test_an_empty_store_shows_its_empty_views(
     create_sqlite_database(empty)
     assert main(["--smoke", str(empty)]) == 0
     out = capsys.readouterr().out
-    tabs = "Traces tab, Evaluations tab, Prompts tab, Agents tab"
-    assert "0 traces" in out and f"rendered 6 views: trace list, {tabs}, window" in out
+    tabs = "Traces tab, Evaluations tab, Prompts tab, Agents tab, Insights tab"
+    assert "0 traces" in out and f"rendered 7 views: trace list, {tabs}, window" in out
 
 
 def test_an_exception_in_the_window_fails_the_run(
@@ -127,7 +127,8 @@ def test_every_mode_tab_is_rendered(
     monkeypatch.setattr(app.main_window, "MainWindow", _window_with_page("Prompts go here"))
     assert main(["--smoke", str(db318)]) == 0
     out = capsys.readouterr().out
-    assert "Traces tab, Evaluations tab, Prompts tab, Agents tab, Extra tab, window" in out
+    tabs = "Traces tab, Evaluations tab, Prompts tab, Agents tab, Insights tab"
+    assert f"{tabs}, Extra tab, window" in out
 
 
 def test_a_page_that_renders_nothing_fails(

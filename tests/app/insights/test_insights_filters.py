@@ -1,0 +1,42 @@
+"""The filters Insights opens parse in the filter language, and the tab picks the buckets the
+core picks (no Qt)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.insights.filters import bucket_filter, model_filter, session_filter, span_filter
+from app.insights.series import lay_out
+from core.query.parser import parse_filter
+from core.store import TraceBucket
+
+
+@pytest.mark.parametrize(
+    ("by", "group", "term"),
+    [
+        ("name", "it's", "trace.name = 'it''s'"),
+        ("name", None, "trace.name IS NULL"),
+        ("status", "ERROR", "trace.status = 'ERROR'"),
+        ("tag:env", "prod", "tag.env = 'prod'"),
+        ("tag:odd key", "x", "tag.`odd key` = 'x'"),
+    ],
+)
+def test_bucket_filters_parse(by: str, group: str | None, term: str) -> None:
+    text = bucket_filter(1000, 2000, by, group)
+    assert text == f"trace.timestamp_ms >= 1000 AND trace.timestamp_ms < 2000 AND {term}"
+    parse_filter(text)
+
+
+def test_row_filters_parse() -> None:
+    for text in (span_filter("a'b"), model_filter("gpt-4o%"), session_filter("chat-1")):
+        parse_filter(text)
+    assert model_filter("gpt-4o") == "span.attributes.mlflow.llm.model LIKE '%\\\"gpt-4o\\\"%'"
+
+
+def test_buckets_of_the_range_are_laid_out_even_when_empty() -> None:
+    Row = TraceBucket
+    data = [Row(3_600_000, None, 4, 1, 10.0, 20.0, 30.0, 5, 6, None)]
+    layout = lay_out(data, 0, 3 * 3_600_000 - 1, 3_600_000, broken_down=False)
+    assert [slot.traces for slot in layout.slots] == [0, 4, 0]
+    assert layout.slot_at(3_600_000 + 5) == 1 and layout.slot_at(-1) is None
+    assert layout.slots[1].p99_ms == 30.0 and not layout.has_cost

@@ -1,0 +1,372 @@
+"""The Insights tab on a copy of the demo database, driven like a user: the charts draw what
+`store.insights` computes for the selected experiment, the range and breakdown controls read
+again (or from the cache), and a bucket, a table row or a session opens the trace list with the
+filter in the query bar. Every read happens in the database thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from app.insights.charts import TimeChart
+from app.insights.filters import model_filter
+from app.insights.page import InsightsPage
+from app.main_window import MainWindow
+from core.store import Store
+from core.store.insights import Insights
+from tests.app.helpers import WAIT_MS
+from tests.app.insights.conftest import AGENT
+
+Opened = Callable[..., tuple[MainWindow, InsightsPage]]
+
+
+def bar_items(chart: TimeChart) -> list[Any]:
+    return [item for item in chart.plotItem.items if isinstance(item, pg.BarGraphItem)]
+
+
+def stacked_totals(chart: TimeChart) -> dict[int, float]:
+    """The top of each bucket's stack, by bucket start (ms)."""
+    tops: dict[int, float] = {}
+    for item in bar_items(chart):
+        opts = item.opts
+        for x, y0, height in zip(opts["x"], opts["y0"], opts["height"], strict=True):
+            start = round(x * 1000)
+            tops[start] = max(tops.get(start, 0.0), y0 + height)
+    return tops
+
+
+def wait_answer(qtbot: QtBot, page: InsightsPage, change: Callable[[], object]) -> None:
+    with qtbot.waitSignal(page.loaded, timeout=WAIT_MS):
+        change()
+
+
+def pick(qtbot: QtBot, page: InsightsPage, box_name: str, data: object) -> None:
+    """Choose the item with `data` in a combo box with the keyboard (its mnemonic, then keys)."""
+    box = page.range_box if box_name == "range" else page.breakdown_box
+    letter = "r" if box_name == "range" else "b"
+    qtbot.keyClick(page, letter, Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is box
+    target = box.findData(data)
+    assert target >= 0
+    while box.currentIndex() != target:
+        key = Qt.Key.Key_Down if box.currentIndex() < target else Qt.Key.Key_Up
+        qtbot.keyClick(box, key)
+
+
+def expected_series(db: Path, page: InsightsPage, by: str | None) -> list[Any]:
+    shown = page.shown
+    assert shown is not None
+    store = Store.open(db)
+    try:
+        return store.insights.trace_series(
+            [AGENT], shown.start_ms, shown.end_ms, shown.bucket_ms, by
+        )
+    finally:
+        store.close()
+
+
+def click_chart(qtbot: QtBot, chart: TimeChart, x_ms: float, y: float) -> None:
+    scene = chart.plotItem.vb.mapViewToScene(QPointF(x_ms / 1000, y))
+    point = chart.mapFromScene(scene)
+    qtbot.mouseClick(chart.viewport(), Qt.MouseButton.LeftButton, pos=point)
+
+
+def test_the_charts_draw_what_the_store_computes_for_the_experiment(
+    qtbot: QtBot, open_insights: Opened, demo: Path
+) -> None:
+    _window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    rows = expected_series(demo, page, None)
+    assert sum(row.traces for row in rows) == 126  # the support agent's traces
+    tops = stacked_totals(page.charts.traces)
+    bucket = page.shown.bucket_ms if page.shown else 0
+    drawn = {start - bucket // 2: top for start, top in tops.items() if top}
+    assert drawn == {row.start_ms: float(row.traces) for row in rows}
+    errors = bar_items(page.charts.traces)[0].opts  # the red segments, at the bottom
+    assert sum(errors["height"]) == sum(row.errors for row in rows)
+    p99 = {round(x * 1000) - bucket // 2: y for x, y in _line(page.charts.latency, "p99")}
+    assert p99 == {row.start_ms: row.p99_ms for row in rows if row.p99_ms is not None}
+    assert "Latency percentiles are exact." in page.status_label.text()
+    assert "No cost recorded" in page.charts.cost.note.toPlainText()
+
+
+def _line(chart: TimeChart, name: str) -> list[tuple[float, float]]:
+    for item in chart.plotItem.listDataItems():
+        if item.name() == name:
+            xs, ys = item.getData()
+            return list(zip(xs.tolist(), ys.tolist(), strict=True))
+    raise AssertionError(f"no line {name}")
+
+
+def test_a_breakdown_by_trace_name_stacks_one_colour_per_name(
+    qtbot: QtBot, open_insights: Opened, demo: Path
+) -> None:
+    _window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "breakdown", "name"))
+    rows = expected_series(demo, page, "name")
+    layout = page.charts.layout_data
+    assert layout is not None
+    names = {row.group for row in rows}
+    assert set(layout.groups) == names and len(names) > 1
+    assert len(bar_items(page.charts.traces)) == len(names)
+    heights = {
+        group: sum(item.opts["height"])
+        for group, item in zip(layout.groups, bar_items(page.charts.traces), strict=True)
+    }
+    assert heights == {g: float(sum(r.traces for r in rows if r.group == g)) for g in names}
+    assert all(name in page.charts.key.text() for name in names if name)
+
+
+def test_a_range_preset_reads_that_range_and_the_cache_answers_going_back(
+    qtbot: QtBot, open_insights: Opened, demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _window, page = open_insights()
+    assert page.range_box.currentData() == "7d"  # the first answer: last week
+    week = page.shown
+    assert week is not None and week.end_ms - week.start_ms == 7 * 86_400_000
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "24h"))
+    day = page.shown
+    assert day is not None and day.end_ms - day.start_ms == 86_400_000
+    rows = expected_series(demo, page, None)
+    assert sum(stacked_totals(page.charts.traces).values()) == sum(r.traces for r in rows)
+    reads: list[object] = []
+    monkeypatch.setattr(Insights, "trace_series", lambda *a, **k: reads.append(a) or [])
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "7d"))
+    assert reads == [] and page.shown is week  # from the cache
+    page.data_changed()  # live mode: the file was written, the cache is old
+    page.data_changed()  # and again: one read for both, a moment later
+    assert reads == []
+    qtbot.waitUntil(lambda: len(reads) == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: page.status_label.text() != "Reading…", timeout=WAIT_MS)
+    assert len(reads) == 1
+
+
+def test_clicking_a_bucket_opens_the_trace_list_filtered_to_it(
+    qtbot: QtBot, open_insights: Opened
+) -> None:
+    window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    layout = page.charts.layout_data
+    assert layout is not None
+    slot = max(layout.slots, key=lambda s: s.traces - s.errors)
+    middle = slot.start_ms + layout.bucket_ms / 2
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        click_chart(qtbot, page.charts.traces, middle, slot.errors + 0.5)
+    end = slot.start_ms + layout.bucket_ms
+    assert window.query_bar.text == (
+        f"trace.timestamp_ms >= {slot.start_ms} AND trace.timestamp_ms < {end}"
+    )
+    assert window.modes.currentWidget() is window.workspace
+    qtbot.waitUntil(lambda: window.trace_model.total == slot.traces, timeout=WAIT_MS)
+
+
+def test_clicking_a_group_and_the_errors_narrows_the_filter(
+    qtbot: QtBot, open_insights: Opened
+) -> None:
+    window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    layout = page.charts.layout_data
+    assert layout is not None
+    slot = max(layout.slots, key=lambda s: s.errors)
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        click_chart(qtbot, page.charts.traces, slot.start_ms + layout.bucket_ms / 2, 0.5)
+    assert window.query_bar.text.endswith("AND trace.status = 'ERROR'")
+    qtbot.waitUntil(lambda: window.trace_model.total == slot.errors, timeout=WAIT_MS)
+
+    window.modes.setCurrentWidget(page)
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "breakdown", "name"))
+    layout = page.charts.layout_data
+    assert layout is not None
+    first = layout.groups[0]
+    slot = max(layout.slots, key=lambda s: s.groups[first].traces if first in s.groups else 0)
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        click_chart(qtbot, page.charts.traces, slot.start_ms + layout.bucket_ms / 2, 0.5)
+    assert window.query_bar.text.endswith(f"AND trace.name = '{first}'")
+    qtbot.waitUntil(lambda: window.trace_model.total == slot.groups[first].traces)
+
+
+def test_arrows_and_enter_on_the_charts_open_a_bucket(qtbot: QtBot, open_insights: Opened) -> None:
+    window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    layout = page.charts.layout_data
+    assert layout is not None
+    page.charts.setFocus()
+    qtbot.keyClick(page.charts, Qt.Key.Key_Left)  # the last bucket
+    last = layout.slots[-1]
+    assert page.charts.current == len(layout.slots) - 1
+    assert f"{last.traces:,} traces" in page.charts.readout.text()
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        qtbot.keyClick(page.charts, Qt.Key.Key_Return)
+    assert window.query_bar.text.startswith(f"trace.timestamp_ms >= {last.start_ms} AND")
+
+
+def test_pointing_at_a_bucket_shows_its_values(qtbot: QtBot, open_insights: Opened) -> None:
+    _window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    layout = page.charts.layout_data
+    assert layout is not None
+    index = max(range(len(layout.slots)), key=lambda n: layout.slots[n].traces)
+    slot = layout.slots[index]
+    chart = page.charts.tokens
+    middle = (slot.start_ms + layout.bucket_ms / 2) / 1000
+    point = chart.mapFromScene(chart.plotItem.vb.mapViewToScene(QPointF(middle, 0)))
+    for dx in (-1, 0):  # pyqtgraph drops pointer moves closer together than its rate
+        qtbot.wait(50)
+        qtbot.mouseMove(chart.viewport(), point + QPoint(dx, 0))
+    qtbot.waitUntil(lambda: page.charts.current == index, timeout=WAIT_MS)
+    text = page.charts.readout.text()
+    assert f"{slot.traces:,} traces, {slot.errors:,} errors" in text
+    assert f"{slot.input_tokens:,} in" in text and "p99" in text
+    assert page.charts.latency.cursor.isVisible()
+
+
+def test_a_drag_across_a_chart_zooms_to_that_time(qtbot: QtBot, open_insights: Opened) -> None:
+    _window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    before = page.shown
+    assert before is not None
+    chart = page.charts.latency
+    twelfth = (before.end_ms - before.start_ms) / 12
+    points = [
+        chart.mapFromScene(chart.plotItem.vb.mapViewToScene(QPointF(ms / 1000, 100)))
+        for ms in (before.start_ms + 4 * twelfth, before.start_ms + 6 * twelfth)
+    ]
+    view = chart.viewport()
+    with qtbot.waitSignal(page.loaded, timeout=WAIT_MS):
+        qtbot.mousePress(view, Qt.MouseButton.LeftButton, pos=points[0])
+        for step in range(1, 11):
+            qtbot.wait(20)  # pyqtgraph drops pointer moves closer together than its rate
+            qtbot.mouseMove(view, points[0] + (points[1] - points[0]) * step / 10)
+        qtbot.mouseRelease(view, Qt.MouseButton.LeftButton, pos=points[1])
+    after = page.shown
+    assert after is not None and page.range_box.currentData() == "custom"
+    assert abs(after.start_ms - (before.start_ms + 4 * twelfth)) < twelfth / 10
+    assert abs(after.end_ms - (before.start_ms + 6 * twelfth)) < twelfth / 10
+    assert after.bucket_ms < before.bucket_ms
+
+
+def test_table_rows_open_the_traces_of_a_span_name_and_a_session(
+    qtbot: QtBot, open_insights: Opened
+) -> None:
+    window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    qtbot.keyClick(page, "l", Qt.KeyboardModifier.AltModifier)  # Slowest span names
+    assert QApplication.focusWidget() is page.slow_table
+    qtbot.keyClick(page.slow_table, Qt.Key.Key_Down)
+    name = page.slow_model.rows[page.slow_table.currentIndex().row()].group
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        qtbot.keyClick(page.slow_table, Qt.Key.Key_Return)
+    assert window.query_bar.text == f"span.name = '{name}'"
+    qtbot.waitUntil(lambda: (window.trace_model.total or 0) > 0, timeout=WAIT_MS)
+
+    window.modes.setCurrentWidget(page)
+    qtbot.keyClick(page, "s", Qt.KeyboardModifier.AltModifier)  # the Sessions sub-tab
+    assert page.views.currentWidget() is page.sessions_table
+    page.sessions_table.setFocus()
+    qtbot.keyClick(page.sessions_table, Qt.Key.Key_Down)
+    session = page.sessions_model.rows[page.sessions_table.currentIndex().row()]
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        qtbot.keyClick(page.sessions_table, Qt.Key.Key_Return)
+    assert window.query_bar.text == f"trace.session_id = '{session.session_id}'"
+    qtbot.waitUntil(lambda: window.trace_model.total == session.turns, timeout=WAIT_MS)
+
+
+def test_a_model_row_opens_the_traces_that_called_it(qtbot: QtBot, open_insights: Opened) -> None:
+    window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    row = page.models_model.rows[0]
+    page.models_table.setFocus()
+    qtbot.keyClick(page.models_table, Qt.Key.Key_Down)
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        qtbot.keyClick(page.models_table, Qt.Key.Key_Return)
+    assert row.group is not None
+    assert window.query_bar.text == model_filter(row.group)
+    qtbot.waitUntil(lambda: (window.trace_model.total or 0) > 0, timeout=WAIT_MS)
+
+
+def test_a_tag_breakdown_takes_a_typed_key(qtbot: QtBot, open_insights: Opened) -> None:
+    _window, page = open_insights()
+    pick(qtbot, page, "breakdown", "tag")
+    assert page.tag_box.isEnabled() and QApplication.focusWidget() is page.tag_box
+    qtbot.keyClicks(page.tag_box, "env")
+    with qtbot.waitSignal(page.loaded, timeout=WAIT_MS):
+        qtbot.keyClick(page.tag_box, Qt.Key.Key_Return)
+    layout = page.charts.layout_data
+    assert layout is not None and page.request is not None
+    assert page.request.by == "tag:env" and layout.groups
+    assert "env" in [page.tag_box.itemText(i) for i in range(page.tag_box.count())]
+
+
+def test_nothing_is_read_on_the_gui_thread(
+    qtbot: QtBot, open_insights: Opened, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    threads: list[threading.Thread] = []
+    for name in ("time_range", "trace_series", "span_stats", "sessions"):
+        original = getattr(Insights, name)
+
+        def spy(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
+            threads.append(threading.current_thread())
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(Insights, name, spy)
+    _window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "breakdown", "status"))
+    assert len(threads) >= 8
+    assert threading.main_thread() not in threads
+
+
+def test_export_writes_the_charts_and_the_series(
+    qtbot: QtBot, open_insights: Opened, tmp_path: Path
+) -> None:
+    _window, page = open_insights()
+    page.export_png(str(tmp_path / "charts.png"))
+    page.export_csv(str(tmp_path / "series.csv"))
+    assert (tmp_path / "charts.png").stat().st_size > 10_000
+    lines = (tmp_path / "series.csv").read_text().splitlines()
+    assert lines[0].startswith("start_ms,group,traces,errors,p50_ms")
+    assert page.shown is not None and len(lines) == len(page.shown.series) + 1
+
+
+def test_feedback_pass_rates_per_bucket_and_over_the_range(
+    qtbot: QtBot, open_insights: Opened, demo: Path
+) -> None:
+    """rag-qa's judged feedback: a line per name in the Feedback view (Alt+D), and the table's
+    pass rates equal what the store computes over the range."""
+    from app.insights.feedback import summed, value_text
+    from tests.app.helpers import select_experiment
+
+    window, page = open_insights()
+    with qtbot.waitSignal(page.loaded, timeout=WAIT_MS):
+        select_experiment(qtbot, window, "2")  # rag-qa: its evaluation runs judged the answers
+    qtbot.keyClick(page, "d", Qt.KeyboardModifier.AltModifier)
+    assert page.views.currentWidget() is page.feedback
+    shown = page.shown
+    assert shown is not None and shown.feedback
+    with Store.open(demo) as store:
+        expected = store.insights.assessment_series(
+            ["2"], shown.start_ms, shown.end_ms, shown.bucket_ms
+        )
+    assert list(shown.feedback) == expected
+    model = page.feedback.model
+    table = [
+        [model.index(r, c).data() for c in range(model.columnCount())]
+        for r in range(model.rowCount())
+    ]
+    assert table == [
+        [name, f"{count:,}", value_text(mean, numeric)]
+        for name, count, mean, numeric in summed(expected)
+    ]
+    lines = [
+        item for item in page.feedback.plot.plotItem.items if isinstance(item, pg.PlotDataItem)
+    ]
+    assert len(lines) == len({row.name for row in expected})
