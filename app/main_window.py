@@ -512,6 +512,7 @@ class MainWindow(QMainWindow):
         if key == "insights":  # issue 20: its charts and tables open the list, filtered
             insights = cast("InsightsPage", page)
             insights.filter_requested.connect(self.show_filtered)
+            insights.trace_requested.connect(self.open_trace)
             self.live.changed.connect(insights.data_changed)
         slot = self._page_slots.pop(key)
         index = self.modes.indexOf(slot)

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QPushButton,
     QSplitter,
     QTabWidget,
     QToolButton,
@@ -35,6 +36,7 @@ from app.insights.charts import InsightCharts
 from app.insights.data import PRESETS, Insight, Request, read
 from app.insights.feedback import FeedbackView
 from app.insights.series import lay_out
+from app.insights.session import SessionWindow, read_turns
 from app.insights.tables import LinkTable, models_table, sessions_table, slow_spans_table
 from app.pages import Page
 from app.tasks import TaskRunner
@@ -56,6 +58,7 @@ class InsightsPage(Page):
     title = "Insi&ghts"
 
     filter_requested = Signal(str)  # show the trace list filtered by this text
+    trace_requested = Signal(str)  # show this trace (a session turn's link)
     loaded = Signal()  # a request's answer is shown (from the database or the cache)
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
@@ -63,6 +66,7 @@ class InsightsPage(Page):
         self.setObjectName("insightsPage")
         self._tasks = tasks
         self._work = tasks.group()
+        self._session_work = tasks.group()  # a session's turns (not dropped by a new range)
         self._store: Store | None = None
         self._experiment_id: str | None = None
         self._version = 0
@@ -153,11 +157,24 @@ class InsightsPage(Page):
         split.setChildrenCollapsible(False)
         self.sessions_model = sessions_table(self)
         self.sessions_table = LinkTable(self.sessions_model, "insightsSessions", self)
+        sessions = QWidget(self)
+        self.conversation_button = QPushButton("Read as Conversat&ion", sessions)
+        self.conversation_button.setObjectName("insightsConversation")
+        self.conversation_button.setAutoDefault(False)
+        self.conversation_button.clicked.connect(self.open_session)
+        hint = QLabel("Enter lists the session's traces.", sessions)
+        row = QHBoxLayout()
+        row.addWidget(self.conversation_button)
+        row.addWidget(hint, 1)
+        column = QVBoxLayout(sessions)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(row)
+        column.addWidget(self.sessions_table, 1)
         self.views = QTabWidget(self)
         self.views.setObjectName("insightsViews")
         self.feedback = FeedbackView(self)
         self.views.addTab(split, "&Charts")
-        self.views.addTab(self.sessions_table, "&Sessions")
+        self.views.addTab(sessions, "&Sessions")
         self.views.addTab(self.feedback, "Fee&dback")
 
     def _order_tabs(self) -> None:
@@ -180,6 +197,24 @@ class InsightsPage(Page):
         self.charts.range_chosen.connect(self.zoom)
         for source in (self.charts, self.slow_table, self.models_table, self.sessions_table):
             source.filter_requested.connect(self.filter_requested)
+
+    def open_session(self) -> SessionWindow | None:
+        """The selected session as one conversation, in a window of its own (read in the
+        database thread); a turn's link shows its trace."""
+        index = self.sessions_table.currentIndex()
+        store = self._store
+        if not index.isValid() or store is None:
+            return None
+        session = self.sessions_model.rows[index.row()]
+        window = SessionWindow(session.session_id, self)
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        window.trace_requested.connect(self.trace_requested)
+        ids = [self._experiment_id] if self._experiment_id else []
+        task = self._session_work.submit(read_turns, store, ids, session.session_id)
+        task.on_finished(window.show_turns)
+        task.on_failed(window.show_error)
+        window.show()
+        return window
 
     # -- Page -------------------------------------------------------------------------------
 

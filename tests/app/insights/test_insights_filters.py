@@ -40,3 +40,17 @@ def test_buckets_of_the_range_are_laid_out_even_when_empty() -> None:
     assert [slot.traces for slot in layout.slots] == [0, 4, 0]
     assert layout.slot_at(3_600_000 + 5) == 1 and layout.slot_at(-1) is None
     assert layout.slots[1].p99_ms == 30.0 and not layout.has_cost
+
+
+def test_a_turn_answers_only_what_followed_its_question() -> None:
+    """An agent's output often repeats the conversation: the turn keeps the assistant's texts
+    after the last user message (or those its input did not hold)."""
+    from app.insights.session import answer_of
+    from app.messages.formats import ASSISTANT, TOOL, USER, Message, ToolCall
+
+    q1, a1, q2 = Message(USER, "q1"), Message(ASSISTANT, "a1"), Message(USER, "q2")
+    call = Message(ASSISTANT, "", (ToolCall("lookup", "{}", "c1", True),))
+    result, a2 = Message(TOOL, "{}"), Message(ASSISTANT, "a2")
+    assert answer_of([q1, a1, q2], [q1, a1, q2, call, result, a2]) == (a2,)
+    assert answer_of([q1, a1, q2], [a1, call, a2]) == (a2,)
+    assert answer_of([q1], [call]) == (call,)  # no text: the last message stands for it

@@ -270,7 +270,7 @@ def test_table_rows_open_the_traces_of_a_span_name_and_a_session(
 
     window.modes.setCurrentWidget(page)
     qtbot.keyClick(page, "s", Qt.KeyboardModifier.AltModifier)  # the Sessions sub-tab
-    assert page.views.currentWidget() is page.sessions_table
+    assert page.sessions_table.isVisible()  # the Sessions sub-tab shows
     page.sessions_table.setFocus()
     qtbot.keyClick(page.sessions_table, Qt.Key.Key_Down)
     session = page.sessions_model.rows[page.sessions_table.currentIndex().row()]
@@ -370,3 +370,41 @@ def test_feedback_pass_rates_per_bucket_and_over_the_range(
         item for item in page.feedback.plot.plotItem.items if isinstance(item, pg.PlotDataItem)
     ]
     assert len(lines) == len({row.name for row in expected})
+
+
+def test_a_session_reads_as_one_conversation_linked_to_its_traces(
+    qtbot: QtBot, open_insights: Opened, demo: Path
+) -> None:
+    """Alt+I on a session: its turns in order, each the user's question and the answer, and a
+    turn's link shows its trace in the explorer."""
+    from PySide6.QtCore import QUrl
+
+    from app.insights.session import SessionWindow
+    from core.store import Store
+
+    window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    qtbot.keyClick(page, "s", Qt.KeyboardModifier.AltModifier)
+    page.sessions_table.setFocus()
+    qtbot.keyClick(page.sessions_table, Qt.Key.Key_Down)
+    session = page.sessions_model.rows[page.sessions_table.currentIndex().row()]
+    qtbot.keyClick(page.sessions_table, "i", Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(  # a mnemonic clicks its button after a moment
+        lambda: page.findChild(SessionWindow, "sessionWindow") is not None, timeout=WAIT_MS
+    )
+    opened = page.findChild(SessionWindow, "sessionWindow")
+    assert opened is not None
+    qtbot.waitUntil(lambda: len(opened.turns) == session.turns, timeout=WAIT_MS)
+    with Store.open(demo) as store:
+        ids = store.reader.search_trace_ids(
+            [AGENT], filter_string=f"trace.session_id = '{session.session_id}'"
+        )
+        first = min(store.reader.traces(ids), key=lambda t: t.info.request_time)
+    assert opened.turns[0].trace_id == first.info.trace_id
+    assert [t.time_ms for t in opened.turns] == sorted(t.time_ms for t in opened.turns)
+    assert all(turn.asked for turn in opened.turns)
+    text = opened.view.toPlainText()
+    assert f"Turn {session.turns} · " in text and opened.turns[0].asked[0].text[:30] in text
+    last = opened.turns[-1].trace_id
+    opened.view.anchorClicked.emit(QUrl(f"#trace:{last}"))
+    qtbot.waitUntil(lambda: window.shown_trace_id == last, timeout=WAIT_MS)
