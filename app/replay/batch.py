@@ -24,12 +24,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from app.messages.formats import SYSTEM, ToolCall
+from app.messages.formats import SYSTEM
 from app.replay.prompt_link import LinkedPrompt, find_prompt_use
 from app.replay.request import (
     ReplayMessage,
     ReplayRequest,
     is_replayable,
+    message_dict,
     request_from_span,
     request_from_trace,
 )
@@ -265,43 +266,3 @@ def _target_request(trace: Trace, edit: BatchEdit) -> ReplayRequest | None:
         span = calls[edit.occurrence] if found else calls[0]
         return request_from_span(span, trace.info.experiment_id)
     return request_from_trace(trace) if edit.from_root else None
-
-
-# -- messages as JSON -------------------------------------------------------------------------
-
-
-def message_dict(message: ReplayMessage) -> dict[str, Any]:
-    """A message as the evaluation row's inputs hold it (OpenAI's shape)."""
-    out: dict[str, Any] = {"role": message.role, "content": message.content}
-    if message.tool_calls:
-        out["tool_calls"] = [
-            {
-                "id": c.call_id,
-                "type": "function",
-                "function": {"name": c.name, "arguments": c.arguments},
-            }
-            for c in message.tool_calls
-        ]
-    if message.tool_call_id:
-        out["tool_call_id"] = message.tool_call_id
-    return out
-
-
-def message_of(value: dict[str, Any]) -> ReplayMessage:
-    """`message_dict`'s inverse (what the predict function is called with)."""
-    calls = tuple(
-        ToolCall(
-            str(c.get("function", {}).get("name", "")),
-            str(c.get("function", {}).get("arguments", "")),
-            c.get("id"),
-            True,
-        )
-        for c in value.get("tool_calls") or ()
-        if isinstance(c, dict)
-    )
-    return ReplayMessage(
-        str(value.get("role", "user")),
-        str(value.get("content") or ""),
-        calls,
-        value.get("tool_call_id"),
-    )

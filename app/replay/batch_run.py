@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.evaluations.rerun import DEFAULT_WORKERS, MAX_WORKERS, ScorerChoice, chosen_scorers
-from app.replay.batch import BatchEdit, BatchRow, Targets, message_of
+from app.replay.batch import BatchEdit, BatchRow, Targets
+from app.replay.request import message_of
 from app.replay.run import ReplayFailed, ReplayRun, run_replay
 from core.client import Client
 from core.entities.evaluation import KILLED, EvaluationResult

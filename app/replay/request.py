@@ -237,3 +237,43 @@ def _whole(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
         return None
     return int(value)
+
+
+# -- messages as JSON -------------------------------------------------------------------------
+
+
+def message_dict(message: ReplayMessage) -> dict[str, Any]:
+    """The message in OpenAI's shape: a replay trace's input, an evaluation row's inputs."""
+    out: dict[str, Any] = {"role": message.role, "content": message.content}
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {
+                "id": c.call_id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": c.arguments},
+            }
+            for c in message.tool_calls
+        ]
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def message_of(value: dict[str, Any]) -> ReplayMessage:
+    """`message_dict`'s inverse (what the predict function is called with)."""
+    calls = tuple(
+        ToolCall(
+            str(c.get("function", {}).get("name", "")),
+            str(c.get("function", {}).get("arguments", "")),
+            c.get("id"),
+            True,
+        )
+        for c in value.get("tool_calls") or ()
+        if isinstance(c, dict)
+    )
+    return ReplayMessage(
+        str(value.get("role", "user")),
+        str(value.get("content") or ""),
+        calls,
+        value.get("tool_call_id"),
+    )

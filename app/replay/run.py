@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from app.messages.formats import ASSISTANT, SYSTEM, TOOL, ToolCall
 from app.prompts.try_call import CHAT_TIMEOUT_S, WRITE_TIMEOUT_S, Cancelled, describe_error
-from app.replay.request import ReplayMessage, tool_call_text
+from app.replay.request import ReplayMessage, message_dict, tool_call_text
 from core.client import Client
 from core.entities import SpanType
 from core.query import REPLAY_OF_SPAN_TAG, REPLAY_OF_TRACE_TAG
@@ -107,7 +107,7 @@ def run_replay(token: ReplayToken, run: ReplayRun) -> ReplayResult:
     with client.start_span(
         f"replay: {run.source_name}", SpanType.CHAIN, experiment_id=run.experiment_id
     ) as span:
-        span.set_inputs({"messages": [_message_dict(m) for m in run.messages]})
+        span.set_inputs({"messages": [message_dict(m) for m in run.messages]})
         client.set_trace_tag(span.trace_id, REPLAY_OF_TRACE_TAG, run.source_trace_id)
         if run.source_span_id:
             client.set_trace_tag(span.trace_id, REPLAY_OF_SPAN_TAG, run.source_span_id)
@@ -200,23 +200,6 @@ def _langchain_call(call: ToolCall, index: int) -> dict[str, Any]:
     if not isinstance(args, dict):
         args = {"input": args}
     return {"name": call.name, "args": args, "id": call.call_id or f"call_{index}"}
-
-
-def _message_dict(message: ReplayMessage) -> dict[str, Any]:
-    """The message as the root span's input shows it (OpenAI's shape)."""
-    out: dict[str, Any] = {"role": message.role, "content": message.content}
-    if message.tool_calls:
-        out["tool_calls"] = [
-            {
-                "id": c.call_id,
-                "type": "function",
-                "function": {"name": c.name, "arguments": c.arguments},
-            }
-            for c in message.tool_calls
-        ]
-    if message.tool_call_id:
-        out["tool_call_id"] = message.tool_call_id
-    return out
 
 
 def _describe(error: BaseException, run: ReplayRun, answer: _Answer) -> str:

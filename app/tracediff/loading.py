@@ -78,7 +78,7 @@ def compare(token: JobToken, left: Trace, right: Trace) -> Comparison:
         summary = diff.summary()  # asks each pair's status: every `changes` is worked out
         changed = tuple(diff.changed_rows())
         rows = [*summary.time_movers, *([] if summary.fork is None else [summary.fork])]
-        paths = {row: row_path(diff, row) for row in rows}
+        paths = {row: diff.path(row) for row in rows}
         shape = tree_shape(diff.pairs)
         if len(diff.pairs) > LARGE_TRACE_SPANS:
             # Out of the GC's generations before it is back on, as the explorer does with a
@@ -111,17 +111,6 @@ def tree_shape(pairs: list[SpanPair], rows: Iterable[int] | None = None) -> Shap
         kids.setdefault(-1 if parent is None else parent, []).append(row)
     place = {row: at for rows_ in kids.values() for at, row in enumerate(rows_)}
     return kids, place
-
-
-def row_path(diff: TraceDiff, index: int) -> str:
-    """The row's span names from the root: `agent / plan / search_docs`."""
-    names: list[str] = []
-    at: int | None = index
-    while at is not None:
-        pair = diff.pairs[at]
-        names.append(pair.name)
-        at = pair.parent
-    return " / ".join(reversed(names))
 
 
 @dataclass(frozen=True)

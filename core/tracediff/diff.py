@@ -165,6 +165,16 @@ class TraceDiff:
             for row in align(left_spans, right_spans)
         ]
 
+    def path(self, index: int) -> str:
+        """Row `index`'s span names from the root: `agent / plan / search_docs`."""
+        names = []
+        at: int | None = index
+        while at is not None:
+            pair = self.pairs[at]
+            names.append(pair.name)
+            at = pair.parent
+        return " / ".join(reversed(names))
+
     def changed_rows(self) -> list[int]:
         """Rows that are not the same (decodes every paired span: run it off the GUI thread)."""
         return [i for i, pair in enumerate(self.pairs) if pair.status != SAME]

@@ -30,12 +30,12 @@ def diff_markdown(diff: TraceDiff, rows: int = MARKDOWN_ROWS) -> str:
     ]
     if summary.fork is not None:
         pair = diff.pairs[summary.fork]
-        lines += ["", f"**Forked at** `{path(diff, summary.fork)}` ({_fork_reason(pair)})."]
+        lines += ["", f"**Forked at** `{diff.path(summary.fork)}` ({_fork_reason(pair)})."]
     if summary.time_movers:
         lines += ["", "**Where the time went** (own time, right - left):", ""]
         for number, index in enumerate(summary.time_movers, 1):
             delta = diff.pairs[index].self_delta_ns
-            lines.append(f"{number}. `{path(diff, index)}` {_signed(delta)}")
+            lines.append(f"{number}. `{diff.path(index)}` {_signed(delta)}")
     lines += ["", "```text"]
     for pair in diff.pairs[:rows]:
         lines.append(_tree_line(pair))
@@ -65,17 +65,6 @@ def diff_json(diff: TraceDiff) -> dict[str, Any]:
         },
         "rows": [_row_json(pair) for pair in diff.pairs],
     }
-
-
-def path(diff: TraceDiff, index: int) -> str:
-    """The row's span names from the root: `agent / plan / search_docs`."""
-    names = []
-    at: int | None = index
-    while at is not None:
-        pair = diff.pairs[at]
-        names.append(pair.name)
-        at = pair.parent
-    return " / ".join(reversed(names))
 
 
 def duration_text(ns: int | float | None) -> str:
