@@ -186,6 +186,11 @@ class InsightsPage(Page):
             (self.views, self.charts),
             (self.charts, self.slow_table),
             (self.slow_table, self.models_table),
+            # The other sub-tabs' widgets: Qt skips the hidden ones, so Tab from the sub-tab
+            # bar goes on into whichever sub-tab shows.
+            (self.models_table, self.conversation_button),
+            (self.conversation_button, self.sessions_table),
+            (self.sessions_table, self.feedback.table),
         ):
             QWidget.setTabOrder(first, second)
 
@@ -199,13 +204,13 @@ class InsightsPage(Page):
             source.filter_requested.connect(self.filter_requested)
 
     def open_session(self) -> SessionWindow | None:
-        """The selected session as one conversation, in a window of its own (read in the
-        database thread); a turn's link shows its trace."""
+        """The selected session (else the latest) as one conversation, in a window of its own
+        (read in the database thread); a turn's link shows its trace."""
         index = self.sessions_table.currentIndex()
-        store = self._store
-        if not index.isValid() or store is None:
+        rows, store = self.sessions_model.rows, self._store
+        if not rows or store is None:
             return None
-        session = self.sessions_model.rows[index.row()]
+        session = rows[index.row() if index.isValid() else 0]  # none picked yet: the latest
         window = SessionWindow(session.session_id, self)
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         window.trace_requested.connect(self.trace_requested)

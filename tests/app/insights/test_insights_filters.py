@@ -54,3 +54,14 @@ def test_a_turn_answers_only_what_followed_its_question() -> None:
     assert answer_of([q1, a1, q2], [q1, a1, q2, call, result, a2]) == (a2,)
     assert answer_of([q1, a1, q2], [a1, call, a2]) == (a2,)
     assert answer_of([q1], [call]) == (call,)  # no text: the last message stands for it
+
+
+def test_hostile_text_in_a_session_is_shown_as_text() -> None:
+    from app.insights.session import Turn, turns_html
+    from app.messages.formats import ASSISTANT, USER, Message
+
+    hostile = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+    turn = Turn('tr-"><b>x</b>', 0, (Message(USER, hostile),), (Message(ASSISTANT, hostile),), True)
+    page = turns_html([turn], dark=False)
+    assert "<script>" not in page and "<img" not in page and "<b>x</b>" not in page
+    assert "&lt;script&gt;" in page and "failed" in page

@@ -408,3 +408,25 @@ def test_a_session_reads_as_one_conversation_linked_to_its_traces(
     last = opened.turns[-1].trace_id
     opened.view.anchorClicked.emit(QUrl(f"#trace:{last}"))
     qtbot.waitUntil(lambda: window.shown_trace_id == last, timeout=WAIT_MS)
+
+
+def test_tab_goes_from_the_sessions_tab_into_its_view(qtbot: QtBot, open_insights: Opened) -> None:
+    """Alt+S, then Tab reaches Read as Conversation and the sessions, not the range controls;
+    Alt+I with no row picked reads the latest session."""
+    from app.insights.session import SessionWindow
+
+    _window, page = open_insights()
+    qtbot.keyClick(page, "s", Qt.KeyboardModifier.AltModifier)
+    page.views.tabBar().setFocus()
+    qtbot.keyClick(page.views.tabBar(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is page.conversation_button
+    qtbot.keyClick(page.conversation_button, Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is page.sessions_table
+    qtbot.keyClick(page.sessions_table, "i", Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(
+        lambda: page.findChild(SessionWindow, "sessionWindow") is not None, timeout=WAIT_MS
+    )
+    opened = page.findChild(SessionWindow, "sessionWindow")
+    assert opened is not None
+    latest = page.sessions_model.rows[0]
+    qtbot.waitUntil(lambda: len(opened.turns) == latest.turns, timeout=WAIT_MS)
