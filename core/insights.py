@@ -6,6 +6,8 @@
     frame = core.insights.trace_stats(["1"], by="name")        # per 6 hours, per trace name
     slow = core.insights.span_stats(["1"]).head(10)            # slowest span names by p95
     chats = core.insights.session_stats(["1"])                 # one row per chat session
+    errors = core.insights.error_stats(["1"])                  # the most frequent error messages
+    calls = core.insights.trace_stats(["1"], by="span.model")  # calls, latency, tokens per model
     judged = core.insights.assessment_stats(["1"])             # pass rate per feedback, per day
 
 Times are milliseconds since the epoch in, `pandas.Timestamp` (UTC) out. Percentiles are exact
@@ -25,7 +27,7 @@ from core.store.insights import bucket_ms_for
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["assessment_stats", "session_stats", "span_stats", "trace_stats"]
+__all__ = ["assessment_stats", "error_stats", "session_stats", "span_stats", "trace_stats"]
 
 
 def trace_stats(
@@ -39,14 +41,16 @@ def trace_stats(
     store: Store | None = None,
 ) -> pd.DataFrame:
     """Per time bucket (and per `by`: "name", "status" or "tag:<key>"): traces, errors,
-    latency p50/p90/p99 (ms), input and output tokens, cost. The range defaults to the traces'
-    own; the bucket to the smallest of minute … 30 days giving at most 60 buckets."""
+    latency p50/p90/p99 (ms), input and output tokens, cost. By "span.type" or "span.model",
+    the rows count the spans of each type or model (`sample_every` > 1: of a sample of the
+    traces). The range defaults to the traces' own; the bucket to the smallest of minute …
+    30 days giving at most 60 buckets."""
     import pandas as pd
 
     insights = _store(store).insights
     found = insights.time_range(experiment_ids, filter_string)
     columns = ["bucket", "group", "traces", "errors", "p50_ms", "p90_ms", "p99_ms"]
-    columns += ["input_tokens", "output_tokens", "cost"]
+    columns += ["input_tokens", "output_tokens", "cost", "sample_every"]
     if found is None:
         return pd.DataFrame(columns=columns)
     start = found[0] if start_ms is None else start_ms
@@ -107,6 +111,32 @@ def span_stats(
     end = found[1] if end_ms is None else end_ms
     rows = insights.span_stats(experiment_ids, start, end, by, filter_string)
     return pd.DataFrame([asdict(row) for row in rows], columns=columns)
+
+
+def error_stats(
+    experiment_ids: Sequence[str] | None = None,
+    *,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
+    filter_string: str | None = None,
+    limit: int = 50,
+    store: Store | None = None,
+) -> pd.DataFrame:
+    """The most frequent error messages (an exception event's type and message, else the
+    span's status message): how many traces and error spans carry each, and the last time."""
+    import pandas as pd
+
+    insights = _store(store).insights
+    found = insights.time_range(experiment_ids, filter_string)
+    columns = ["kind", "message", "traces", "spans", "last_ms"]
+    if found is None:
+        return pd.DataFrame(columns=[*columns[:-1], "last"])
+    start = found[0] if start_ms is None else start_ms
+    end = found[1] if end_ms is None else end_ms
+    rows = insights.error_messages(experiment_ids, start, end, filter_string, limit)
+    frame = pd.DataFrame([asdict(row) for row in rows], columns=columns)
+    frame["last"] = pd.to_datetime(frame.pop("last_ms"), unit="ms", utc=True)
+    return frame
 
 
 def session_stats(

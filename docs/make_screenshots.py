@@ -331,7 +331,8 @@ class Tour:
         self.shoot("evaluations-compare")
 
     def insights(self) -> None:
-        """Issue 20: the support agent's traces over all time by trace name; rag-qa's feedback."""
+        """Issue 20: the support agent's traces over all time by trace name, then by model;
+        rag-qa's feedback."""
         window = self.window
         window.experiment_view.select_experiment(experiment_id(self.db, "support-agent"))
         settle(500)
@@ -348,6 +349,11 @@ class Tour:
         wait_for(lambda: bool(loaded))
         settle(800)
         self.shoot("insights")
+        loaded.clear()
+        page.breakdown_box.setCurrentIndex(page.breakdown_box.findData("span.model"))
+        wait_for(lambda: bool(loaded))
+        settle(800)
+        self.shoot("insights-models")
         loaded.clear()
         window.experiment_view.select_experiment(experiment_id(self.db, "rag-qa"))
         wait_for(lambda: bool(loaded))

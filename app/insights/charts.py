@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from app.formatting import duration, local_time
 from app.insights.filters import bucket_filter, group_term
-from app.insights.series import Layout, Slot, bucket_label
+from app.insights.series import Layout, Slot, bucket_label, counted
 from app.theme import follow_palette
 
 OK_COLOR = "#3b82f6"
@@ -179,6 +179,12 @@ class InsightCharts(QWidget):
         """Draw `data` (the slots of [start_ms, end_ms], broken down `by`)."""
         self.layout_data, self.by, self.range_ms = data, by, (start_ms, end_ms)
         self.current = None
+        what = "Span duration" if counted(by) == "spans" else "Latency"
+        how = "estimated from a sample" if data.sample_every > 1 else "exact"
+        self.traces.title = f"{counted(by).capitalize()} per bucket (errors in red)"
+        self.latency.title = (
+            f"{what} p90 by group ({how})" if data.groups else f"{what} ({how} percentiles)"
+        )
         self.redraw()
 
     def redraw(self) -> None:
@@ -326,11 +332,6 @@ class InsightCharts(QWidget):
             tokens = [_f(_sum(r.input_tokens, r.output_tokens)) if r else None for r in rows]
             self._line(self.tokens, x, tokens, color, None, group)
             self._line(self.cost, x, [r.cost if r else None for r in rows], color, None, group)
-        self.latency.setTitle(
-            "Latency p90 by group (exact)",
-            color=self.palette().windowText().color().name(),
-            size="10pt",
-        )
         self.latency.setLabel("left", "ms")
 
     def _show_key(self, data: Layout) -> None:
@@ -366,7 +367,7 @@ class InsightCharts(QWidget):
             total = sum(slot.traces for slot in data.slots)
             errors = sum(slot.errors for slot in data.slots)
             self.readout.setText(
-                f"{total:,} traces, {errors:,} errors in {len(data.slots)} buckets of "
+                f"{total:,} {counted(self.by)}, {errors:,} errors in {len(data.slots)} buckets of "
                 f"{bucket_label(data.bucket_ms)}. Point at a bucket (or ← →) for its "
                 "values; click it (or Enter) for its traces; drag across a chart to zoom."
             )
@@ -375,7 +376,7 @@ class InsightCharts(QWidget):
                 chart.setToolTip("")
             return
         slot = data.slots[self.current]
-        text = readout_text(slot, data)
+        text = readout_text(slot, data, counted(self.by))
         self.readout.setText(text)
         for chart in self.charts:
             chart.setToolTip(text.replace(" · ", "\n"))
@@ -457,10 +458,10 @@ class InsightCharts(QWidget):
         self.readout.setStyleSheet("")
 
 
-def readout_text(slot: Slot, data: Layout) -> str:
-    """The values of one bucket, as the readout line shows them."""
+def readout_text(slot: Slot, data: Layout, noun: str = "traces") -> str:
+    """The values of one bucket (of `noun`: traces or spans), as the readout line shows them."""
     start, end = local_time(slot.start_ms)[:16], local_time(slot.start_ms + data.bucket_ms)[:16]
-    parts = [f"{start} to {end}: {slot.traces:,} traces, {slot.errors:,} errors"]
+    parts = [f"{start} to {end}: {slot.traces:,} {noun}, {slot.errors:,} errors"]
     if data.groups:
         for group in data.groups:
             row = slot.groups.get(group)

@@ -1,6 +1,6 @@
 """What the Insights tab shows, read in the database thread: the range resolved, the series per
-time bucket, the span tables, the sessions, the feedback per bucket and the tag keys a
-breakdown can use (no Qt).
+time bucket, the span tables, the error messages, the sessions, the feedback per bucket and the
+tag keys a breakdown can use (no Qt).
 
 `read` is the only function that touches the store; the tab submits it through the task runner
 and caches its answer per `Request` and data version.
@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core.store import AssessmentBucket, SessionRow, SpanStat, Store, TraceBucket, bucket_ms_for
+from core.errors import StoreError
+from core.store import (
+    AssessmentBucket,
+    ErrorStat,
+    SessionRow,
+    SpanStat,
+    Store,
+    TraceBucket,
+    bucket_ms_for,
+)
 
 DAY_MS = 86_400_000
 #: The range presets: key, label, length (None: from the first trace to the last).
@@ -28,7 +37,7 @@ SESSION_ROWS = 500
 @dataclass(frozen=True)
 class Request:
     """What to read: the experiments, the range (a preset, or `span` for a zoomed one) and the
-    breakdown ("name", "status", "tag:<key>" or None)."""
+    breakdown ("name", "status", "tag:<key>", "span.type", "span.model" or None)."""
 
     experiment_ids: tuple[str, ...]
     preset: str
@@ -49,6 +58,8 @@ class Insight:
     sessions: Sequence[SessionRow] = ()
     tag_keys: tuple[str, ...] = ()
     feedback: Sequence[AssessmentBucket] = ()
+    errors: Sequence[ErrorStat] = ()
+    errors_unread: str | None = None  # why the error messages could not be read
 
 
 def resolve_span(store: Store, request: Request, now_ms: int) -> tuple[int, int] | None:
@@ -79,6 +90,22 @@ def read(store: Store, request: Request, now_ms: int) -> Insight:
     models = [row for row in insights.span_stats(ids, start, end, "model") if row.group]
     models.sort(key=lambda row: (-(row.cost or 0.0), -row.spans))
     feedback = insights.assessment_series(ids, start, end, bucket)
+    errors: list[ErrorStat] = []
+    unread = None
+    try:
+        errors = insights.error_messages(ids, start, end, limit=TABLE_ROWS)
+    except StoreError as exc:  # a malformed span JSON on PostgreSQL 15 (no IS JSON to skip it)
+        unread = str(exc)
     return Insight(
-        start, end, bucket, series, slow, models[:TABLE_ROWS], sessions, tag_keys, feedback
+        start,
+        end,
+        bucket,
+        series,
+        slow,
+        models[:TABLE_ROWS],
+        sessions,
+        tag_keys,
+        feedback,
+        errors,
+        unread,
     )

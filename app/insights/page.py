@@ -1,6 +1,7 @@
 """`InsightsPage`: the shape of the selected experiment's traces over a time range — charts of
-traces, errors, latency, tokens and cost, the slowest span names, the costliest models, and the
-chat sessions — each a way into the trace list, filtered.
+traces, errors, latency, tokens and cost (or spans of each type or model), the slowest span
+names, the costliest models, the most frequent errors, and the chat sessions — each a way into
+the trace list, filtered.
 
 Everything is read by `data.read` in the database thread, one task per change of experiment,
 range or breakdown; answers are cached per request and data version (live mode's change signal
@@ -31,13 +32,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.formatting import local_time
+from app.formatting import local_time, one_line
 from app.insights.charts import InsightCharts
 from app.insights.data import PRESETS, Insight, Request, read
 from app.insights.feedback import FeedbackView
-from app.insights.series import lay_out
+from app.insights.series import counted, lay_out
 from app.insights.session import SessionWindow, read_turns
-from app.insights.tables import LinkTable, models_table, sessions_table, slow_spans_table
+from app.insights.tables import (
+    LinkTable,
+    errors_table,
+    models_table,
+    sessions_table,
+    slow_spans_table,
+)
 from app.pages import Page
 from app.tasks import TaskRunner
 from core.client import Client
@@ -47,7 +54,14 @@ NO_STORE = "Open a database to see its insights."
 NO_EXPERIMENT = "Select an experiment to see its insights."
 LOADING = "Reading…"
 #: The breakdowns: label and `by` (a tag's key is typed or picked beside).
-BREAKDOWNS = (("None", None), ("Trace name", "name"), ("Status", "status"), ("Tag", "tag"))
+BREAKDOWNS = (
+    ("None", None),
+    ("Trace name", "name"),
+    ("Status", "status"),
+    ("Span type", "span.type"),
+    ("Model", "span.model"),
+    ("Tag", "tag"),
+)
 CUSTOM = "custom"
 LIVE_DELAY_MS = 3000
 
@@ -137,12 +151,15 @@ class InsightsPage(Page):
         self.slow_table = LinkTable(self.slow_model, "insightsSlowSpans", self)
         self.models_model = models_table(self)
         self.models_table = LinkTable(self.models_model, "insightsModels", self)
+        self.errors_model = errors_table(self)
+        self.errors_table = LinkTable(self.errors_model, "insightsErrors", self)
         side = QWidget(self)
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(0, 0, 0, 0)
         for text, table in (
             ("S&lowest span names (p95)", self.slow_table),
             ("Costliest &models", self.models_table),
+            ("Fre&quent errors", self.errors_table),
         ):
             label = QLabel(text, side)
             label.setBuddy(table)
@@ -186,9 +203,10 @@ class InsightsPage(Page):
             (self.views, self.charts),
             (self.charts, self.slow_table),
             (self.slow_table, self.models_table),
+            (self.models_table, self.errors_table),
             # The other sub-tabs' widgets: Qt skips the hidden ones, so Tab from the sub-tab
             # bar goes on into whichever sub-tab shows.
-            (self.models_table, self.conversation_button),
+            (self.errors_table, self.conversation_button),
             (self.conversation_button, self.sessions_table),
             (self.sessions_table, self.feedback.table),
         ):
@@ -200,7 +218,8 @@ class InsightsPage(Page):
         self.tag_box.activated.connect(lambda _index: self.reload())
         self.tag_edit.returnPressed.connect(self.reload)
         self.charts.range_chosen.connect(self.zoom)
-        for source in (self.charts, self.slow_table, self.models_table, self.sessions_table):
+        tables = (self.slow_table, self.models_table, self.errors_table, self.sessions_table)
+        for source in (self.charts, *tables):
             source.filter_requested.connect(self.filter_requested)
 
     def open_session(self) -> SessionWindow | None:
@@ -319,6 +338,7 @@ class InsightsPage(Page):
             self.charts.redraw()
             for model in (self.slow_model, self.models_model, self.sessions_model):
                 model.set_rows([])
+            self.errors_model.set_rows([])
             self.feedback.show_rows([])
             return
         layout = lay_out(
@@ -327,15 +347,22 @@ class InsightsPage(Page):
         self.charts.show_layout(layout, request.by, insight.start_ms, insight.end_ms)
         self.slow_model.set_rows(insight.slow_spans)
         self.models_model.set_rows(insight.models)
+        self.errors_model.set_rows(insight.errors)
         self.sessions_model.set_rows(insight.sessions)
         self.views.setTabText(1, f"&Sessions ({len(insight.sessions):,})")
         self.feedback.show_rows(insight.feedback, (insight.start_ms, insight.end_ms))
         self._offer_tag_keys(insight.tag_keys)
-        traces = sum(row.traces for row in insight.series)
-        note = "No traces in this range." if traces == 0 else "Latency percentiles are exact."
+        counted_rows = sum(row.traces for row in insight.series)
+        note = "Latency percentiles are exact."
+        if counted_rows == 0:
+            note = f"No {counted(request.by)} in this range."
         sampled = [row.sample_every for row in insight.slow_spans if row.approximate]
         if sampled:
             note += f" Span tables estimated from 1 in {max(sampled):,} traces."
+        if layout.sample_every > 1:
+            note += f" Span charts estimated from 1 in {layout.sample_every:,} traces."
+        if insight.errors_unread:
+            note += " Errors could not be read: " + one_line(insight.errors_unread, 120)
         self.status_label.setText(note)
         self.loaded.emit()
 
@@ -423,6 +450,7 @@ class InsightsPage(Page):
             "input_tokens",
             "output_tokens",
             "cost",
+            "sample_every",
         )
         with open(path, "w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TypeVar
 
 from core.store import TraceBucket
+from core.store.insights import SPAN_BREAKDOWNS
 
 #: Groups drawn one by one; the rest are counted in the note under the charts.
 MAX_GROUPS = 8
@@ -39,6 +40,7 @@ class Layout:
     slots: list[Slot]
     groups: list[str | None]
     hidden_groups: int = 0
+    sample_every: int = 1  # >1: a span breakdown read 1 in that many traces
 
     def slot_at(self, at_ms: float) -> int | None:
         """The index of the slot holding time `at_ms`, or None outside the range."""
@@ -76,13 +78,20 @@ def lay_out(
             slot.p50_ms, slot.p90_ms, slot.p99_ms = row.p50_ms, row.p90_ms, row.p99_ms
     ranked = sorted(sizes, key=lambda group: (-sizes[group], group or ""))
     groups = ranked[:MAX_GROUPS] if broken_down else []
-    return Layout(bucket_ms, slots, groups, max(0, len(ranked) - MAX_GROUPS) if broken_down else 0)
+    hidden = max(0, len(ranked) - MAX_GROUPS) if broken_down else 0
+    every = max((row.sample_every for row in rows), default=1)
+    return Layout(bucket_ms, slots, groups, hidden, every)
 
 
 def _add(total: _N | None, value: _N | None) -> _N | None:
     if value is None:
         return total
     return value if total is None else total + value
+
+
+def counted(by: str | None) -> str:
+    """What the series counts: spans when broken down by a span field, else traces."""
+    return "spans" if by in SPAN_BREAKDOWNS else "traces"
 
 
 def bucket_label(bucket_ms: int) -> str:

@@ -1,5 +1,6 @@
-"""The tables of the Insights tab: slowest span names, costliest models and chat sessions. Each
-row stands for some traces: Enter or a double-click asks for the trace list filtered to them."""
+"""The tables of the Insights tab: slowest span names, costliest models, the most frequent error
+messages and chat sessions. Each row stands for some traces: Enter or a double-click asks for
+the trace list filtered to them."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QHeaderView, QTableView, QWidget
 
-from app.formatting import EMPTY, duration, local_time
-from app.insights.filters import model_filter, session_filter, span_filter
+from app.formatting import EMPTY, duration, local_time, one_line, rich_tooltip
+from app.insights.filters import error_filter, model_filter, session_filter, span_filter
 from app.widgets import set_up_row_table
-from core.store import SessionRow, SpanStat
+from core.store import ErrorStat, SessionRow, SpanStat
 
 R = TypeVar("R")
 Index = QModelIndex | QPersistentModelIndex
@@ -36,6 +37,7 @@ class Column(Generic[R]):
     header: str
     text: Callable[[R], str]
     number: bool = True
+    tip: Callable[[R], str] | None = None  # the full text, when `text` shortens it
 
 
 class RowTable(QAbstractTableModel, Generic[R]):
@@ -67,8 +69,11 @@ class RowTable(QAbstractTableModel, Generic[R]):
         if not index.isValid():
             return None
         column = self.columns[index.column()]
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole):
+        if role == Qt.ItemDataRole.DisplayRole:
             return column.text(self.rows[index.row()])
+        if role == Qt.ItemDataRole.ToolTipRole:
+            tip = column.tip or column.text  # escaped: Qt reads text with tags as markup
+            return rich_tooltip(tip(self.rows[index.row()]))
         if role == Qt.ItemDataRole.TextAlignmentRole and column.number:
             return int(RIGHT.value)
         return None
@@ -153,6 +158,25 @@ def models_table(parent: QObject | None = None) -> RowTable[SpanStat]:
             Column("p95", lambda r: _ms(r.p95_ms)),
         ],
         lambda r: None if r.group is None else model_filter(r.group),
+        parent,
+    )
+
+
+def errors_table(parent: QObject | None = None) -> RowTable[ErrorStat]:
+    """Error messages, the most frequent first."""
+    return RowTable(
+        [
+            Column(
+                "Error",
+                lambda r: one_line(f"{r.kind}: {r.message}" if r.kind else r.message),
+                number=False,
+                tip=lambda r: f"{r.kind}: {r.message}" if r.kind else r.message,
+            ),
+            Column("Traces", lambda r: f"{r.traces:,}"),
+            Column("Spans", lambda r: f"{r.spans:,}"),
+            Column("Last", lambda r: local_time(r.last_ms)[:16], number=False),
+        ],
+        lambda r: error_filter(r.kind, r.message),
         parent,
     )
 

@@ -7,7 +7,8 @@ canonical field its SQL, and the app's query bar builds its help and completions
 * `trace.` / `attributes.` / `attribute.` (or no prefix) name a trace field of `TRACE_FIELDS`;
   prefixes and trace field names are case-insensitive, and each has the aliases listed there.
 * `tag.<key>` / `tags.<key>`, `metadata.<key>` / `request_metadata.<key>`.
-* `span.name`, `span.type`, `span.status`, `span.content`, `span.attributes.<key>`.
+* `span.name`, `span.type`, `span.status`, `span.model`, `span.content`,
+  `span.attributes.<key>`.
 * `feedback.<name>`, `expectation.<name>` (valid assessments of that type and name).
 
 MLflow's quirk of treating `tag.name` or `feedback.text` as trace fields is not copied: a
@@ -124,6 +125,8 @@ SCOPED_FIELDS = (
     FieldSpec("span.name", "some span's name", STRING_OPS),
     FieldSpec("span.type", "LLM, CHAT_MODEL, RETRIEVER, RERANKER, TOOL, AGENT, CHAIN…", STRING_OPS),
     FieldSpec("span.status", "some span's status: OK, ERROR, UNSET", STRING_OPS),
+    # TraceDesk's: the model column MLflow 3.18 fills from `mlflow.llm.model`.
+    FieldSpec("span.model", "the model a span called", STRING_OPS, in_short_list=False),
     FieldSpec("span.content", "some span's JSON", PATTERN, in_short_list=False),
     # MLflow's pattern: the attribute's name in the span JSON, then the user's pattern.
     FieldSpec("span.attributes.<key>", "a span attribute", PATTERN, in_short_list=False),

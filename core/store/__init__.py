@@ -10,6 +10,7 @@ from core.store.connection import DEFAULT_BUSY_TIMEOUT_S, StoreLocation, parse_l
 from core.store.evaluations import Evaluations
 from core.store.insights import (
     AssessmentBucket,
+    ErrorStat,
     Insights,
     SessionRow,
     SpanStat,
@@ -26,6 +27,7 @@ __all__ = [
     "DEFAULT_BUSY_TIMEOUT_S",
     "AssessmentBucket",
     "ChangeDetector",
+    "ErrorStat",
     "Evaluations",
     "Insights",
     "Layout",

@@ -9,6 +9,7 @@ engine setup itself, `BEGIN IMMEDIATE` and the read-only sessions, is in
   PostgreSQL (whose LIKE would otherwise treat a backslash as one);
 * `contains_text`: a case-insensitive substring test with no wildcards (searching spans);
 * `json_number`, `json_member`, `json_valid`: JSON inside text columns;
+* `event_attribute`: an attribute of a span's first event of some name (its exception);
 * `spans_of_trace`: SQLite's rowid order for reading a trace's spans;
 * `needs_page_per_experiment`: whether a page over several experiments is sent as one keyset
   subquery per experiment (SQLite) or as one `experiment_id IN (...)` query (PostgreSQL);
@@ -299,6 +300,48 @@ def json_valid(document: ColumnElement[Any]) -> ColumnElement[bool]:
     """1 or 0: whether a text column holds well-formed JSON, checked by the database in C (far
     cheaper than parsing it in Python to find out); NULL where the engine cannot say."""
     return JsonValid(document)
+
+
+def event_attribute(content: ColumnElement[Any], event: str, key: str) -> ColumnElement[Any]:
+    """Attribute `key` of the first event named `event` in a span's JSON (`spans.content`), as
+    text; NULL when there is none or the JSON is malformed. `event` and `key` are constants
+    chosen by `core` ("exception", "exception.message"), sent as bound parameters.
+
+    SQLite: a scalar subquery over `json_each(content, '$.events')`. PostgreSQL: the same over
+    `jsonb_array_elements`. Either reads the events of the rows it is given only, so a query
+    narrows the spans first (an error table reads error spans only).
+    """
+    return EventAttribute(content, literal(event), literal(f'$.attributes."{key}"'), literal(key))
+
+
+class EventAttribute(FunctionElement[Any]):
+    """The SQL construct behind `event_attribute`, compiled per dialect below."""
+
+    name = "event_attribute"
+    inherit_cache = True
+
+
+@compiles(EventAttribute)
+def _event_attribute_sqlite(element: EventAttribute, compiler: SQLCompiler, **kw: Any) -> str:
+    content, event, path, _key = (compiler.process(c, **kw) for c in element.clauses.clauses)
+    return (
+        f"(SELECT json_extract(e.value, {path}) FROM json_each(CASE WHEN json_valid({content}) "
+        f"THEN {content} END, '$.events') AS e "
+        f"WHERE json_extract(e.value, '$.name') = {event} LIMIT 1)"
+    )
+
+
+@compiles(EventAttribute, "postgresql")
+def _event_attribute_postgresql(element: EventAttribute, compiler: SQLCompiler, **kw: Any) -> str:
+    content, event, _path, key = (compiler.process(c, **kw) for c in element.clauses.clauses)
+    events = f"CAST({content} AS jsonb) -> 'events'"
+    if _has_is_json(compiler):  # malformed JSON would fail the whole query (PostgreSQL 15 too)
+        events = f"CASE WHEN ({content} IS JSON OBJECT) THEN {events} END"
+    return (
+        f"(SELECT (e -> 'attributes') ->> {key} FROM jsonb_array_elements(CASE WHEN "
+        f"jsonb_typeof({events}) = 'array' THEN {events} END) AS e "
+        f"WHERE e ->> 'name' = {event} LIMIT 1)"
+    )
 
 
 def insertion_order(table: Any) -> ColumnElement[Any]:

@@ -316,9 +316,15 @@ def _require(ctx: _Context, comparison: Comparison, table: str) -> None:
     )
 
 
+#: Span fields whose column has another name (`span.model` is `spans.model_name`).
+_SPAN_COLUMNS = {"model": "model_name"}
+
+
 def _spans_exist(comparisons: Sequence[Comparison], ctx: _Context) -> ColumnElement[bool]:
     """Some span of the trace meets every comparison; seeks on the (trace_id, span_id) key."""
     _require(ctx, comparisons[0], "spans")
+    for comparison in comparisons:
+        _require_span_column(ctx, comparison)
     conditions = [_span_condition(c) for c in comparisons]
     return exists().where(spans.c.trace_id == trace_info.c.request_id, *conditions)
 
@@ -329,7 +335,23 @@ def _span_condition(comparison: Comparison) -> ColumnElement[bool]:
         # MLflow's pattern: the attribute's name in the span JSON, then the user's pattern.
         name = key.removeprefix("attributes.")
         return _compare(spans.c.content, operator, f'%"{name}"{value}%')
-    return _compare(spans.c[key], operator, value)
+    return _compare(spans.c[_SPAN_COLUMNS.get(key, key)], operator, value)
+
+
+def _require_span_column(ctx: _Context, comparison: Comparison) -> None:
+    """Fail clearly when the layout's `spans` table has no column for this field (older
+    MLflow 3 layouts keep no model column)."""
+    column = _SPAN_COLUMNS.get(comparison.field.key)
+    if column is None or column in ctx.layout.columns.get("spans", frozenset()):
+        return
+    fail(
+        ctx.text,
+        comparison.field.position,
+        f"{comparison.field.written} cannot be used on this database: it has the "
+        f"{ctx.layout.label}, whose spans table has no {column} column. Filter by "
+        "span.attributes.mlflow.llm.model LIKE '%<model>%' instead",
+        expected="another span field",
+    )
 
 
 def _assessment_comparison(comparison: Comparison, ctx: _Context) -> ColumnElement[bool]:

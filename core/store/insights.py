@@ -1,6 +1,7 @@
 """The shape of many traces at once, computed in the database (issue 20): traces, errors,
-latency percentiles, tokens and cost per time bucket; feedback pass rates and means per bucket;
-span statistics by name, type or model; one row per chat session.
+latency percentiles, tokens and cost per time bucket (or spans of each type or model per
+bucket); feedback pass rates and means per bucket; span statistics by name, type or model; the
+most frequent error messages; one row per chat session.
 
 Everything is a GROUP BY over `trace_info` / `spans` (indexed by experiment and time) that the
 database runs; Python only reads the grouped rows. Percentiles are exact: each group's rows are
@@ -32,6 +33,7 @@ from sqlalchemy import (
 
 from core.mlflow_keys import TRACE_USER_METADATA
 from core.store import schema as t
+from core.store.dialect import event_attribute, json_member, json_number
 from core.store.trace_pages import trace_filter
 
 if TYPE_CHECKING:
@@ -53,7 +55,14 @@ MAX_BUCKETS = 60
 SAMPLE_TRACES = 5_000
 PERCENTILES = (0.5, 0.9, 0.99)
 SPAN_GROUPS = ("name", "type", "model")
+#: The breakdowns of `trace_series` that count spans instead of traces.
+SPAN_BREAKDOWNS = {"span.type": "type", "span.model": "model_name"}
 ERROR = "ERROR"
+#: Error messages are one row when they agree on their type and this many first characters
+#: (a rate limit's message goes on with the numbers of the moment).
+ERROR_PREFIX_CHARS = 60
+#: Where a span's token counts are: a JSON object inside the span JSON's attributes.
+TOKEN_USAGE_ATTRIBUTE = "mlflow.chat.tokenUsage"
 
 
 def bucket_ms_for(start_ms: int, end_ms: int) -> int:
@@ -67,7 +76,9 @@ def bucket_ms_for(start_ms: int, end_ms: int) -> int:
 
 @dataclass(frozen=True)
 class TraceBucket:
-    """One time bucket (of one group, when broken down)."""
+    """One time bucket (of one group, when broken down). Broken down by a span field
+    (`SPAN_BREAKDOWNS`), `traces` and `errors` count that group's spans, the percentiles are
+    their durations and the tokens and cost theirs."""
 
     start_ms: int
     group: str | None
@@ -79,6 +90,7 @@ class TraceBucket:
     input_tokens: int | None
     output_tokens: int | None
     cost: float | None
+    sample_every: int = 1  # >1: spans of 1 in that many traces (counts scaled up)
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,20 @@ class SpanStat:
     @property
     def approximate(self) -> bool:
         return self.sample_every > 1
+
+
+@dataclass(frozen=True)
+class ErrorStat:
+    """One error message: how many traces and error spans carry it, and when it last came.
+    `kind` is the exception's type (None when the span recorded only a status message);
+    `message` is the first of the messages counted, which share their first
+    `ERROR_PREFIX_CHARS` characters."""
+
+    kind: str | None
+    message: str
+    traces: int
+    spans: int
+    last_ms: int
 
 
 @dataclass(frozen=True)
@@ -158,7 +184,10 @@ class Insights:
     ) -> list[TraceBucket]:
         """Per bucket of `bucket_ms` (aligned on multiples of it since the epoch) of the traces
         requested from `start_ms` to `end_ms`, and per `by` ("name", "status" or "tag:<key>"):
-        traces, errors, latency percentiles (ms), tokens and cost."""
+        traces, errors, latency percentiles (ms), tokens and cost. By "span.type" or
+        "span.model": the same of those traces' spans of each type or model."""
+        if by in SPAN_BREAKDOWNS:
+            return self._span_series(experiment_ids, start_ms, end_ms, bucket_ms, by, filter_string)
         ti = t.trace_info
         where = and_(
             trace_filter(self._layout, experiment_ids, filter_string),
@@ -223,7 +252,87 @@ class Insights:
                 tags, and_(tags.c.request_id == ti.c.request_id, tags.c.key == by[4:])
             )
             return tags.c.value.label("g"), joined
-        raise ValueError(f"Cannot break traces down by {by!r}: use name, status or tag:<key>.")
+        raise ValueError(
+            f"Cannot break traces down by {by!r}: use name, status, tag:<key>, span.type or "
+            "span.model."
+        )
+
+    def _span_series(
+        self,
+        experiment_ids: Sequence[str] | None,
+        start_ms: int,
+        end_ms: int,
+        bucket_ms: int,
+        by: str,
+        filter_string: str | None,
+    ) -> list[TraceBucket]:
+        """`trace_series` broken down by a span field: per bucket (of the trace's request time)
+        and type or model, the spans' count, errors, duration percentiles, tokens and cost —
+        of a sample of the traces past `SAMPLE_TRACES`, as `span_stats`."""
+        if not self._layout.spans_in_db:
+            return []
+        s, ti = t.spans, t.trace_info
+        group = self._span_column(SPAN_BREAKDOWNS[by]).label("g")
+        in_range = and_(
+            trace_filter(self._layout, experiment_ids, filter_string),
+            ti.c.timestamp_ms >= start_ms,
+            ti.c.timestamp_ms <= end_ms,
+        )
+        every, sample = self._trace_sample(in_range)
+        where = and_(in_range, sample, group.is_not(None))
+        origin = start_ms - start_ms % bucket_ms
+        bucket = cast((ti.c.timestamp_ms - origin) // bucket_ms, BigInteger).label("b")
+        joined = s.join(ti, ti.c.request_id == s.c.trace_id)
+        totals = (
+            select(
+                bucket,
+                group,
+                func.count(),
+                func.sum(case((s.c.status == ERROR, 1), else_=0)),
+                func.sum(self._span_tokens("input_tokens")),
+                func.sum(self._span_tokens("output_tokens")),
+                func.sum(self._span_column("total_cost")),
+            )
+            .select_from(joined)
+            .where(where)
+            .group_by(bucket, group)
+        )
+        duration_ms = (s.c.end_time_unix_nano - s.c.start_time_unix_nano) / 1e6
+        percentiles = self._percentiles(
+            select(bucket, group, duration_ms.label("v"))
+            .select_from(joined)
+            .where(where, s.c.end_time_unix_nano.is_not(None)),
+            PERCENTILES,
+        )
+        out = []
+        for b, g, spans, errors, tokens_in, tokens_out, cost in self._rows(totals):
+            p50, p90, p99 = percentiles.get((b, g), (None, None, None))
+            out.append(
+                TraceBucket(
+                    origin + int(b) * bucket_ms,
+                    _text(g),
+                    int(spans) * every,
+                    int(errors or 0) * every,
+                    p50,
+                    p90,
+                    p99,
+                    _scaled(_whole(tokens_in), every),
+                    _scaled(_whole(tokens_out), every),
+                    _scaled(_number(cost), every),
+                    every,
+                )
+            )
+        return sorted(out, key=lambda row: (row.start_ms, row.group or ""))
+
+    def _span_tokens(self, name: str) -> ColumnElement[Any]:
+        """A span's token count `name` from its JSON (`mlflow.chat.tokenUsage`), read only for
+        the spans that called a model (those with a model column; every span in layouts
+        without one)."""
+        attributes = json_member(t.spans.c.content, "attributes")
+        count = json_number(json_member(json_member(attributes, TOKEN_USAGE_ATTRIBUTE), name))
+        if "model_name" not in self._layout.columns.get("spans", frozenset()):
+            return count
+        return case((t.spans.c.model_name.is_not(None), count))
 
     def _trace_column(self, name: str) -> ColumnElement[Any]:
         """A column of `trace_info`, NULL in layouts older than it (token and cost columns)."""
@@ -367,6 +476,62 @@ class Insights:
             )
         return sorted(out, key=lambda row: -(row.p95_ms or 0.0))
 
+    def error_messages(
+        self,
+        experiment_ids: Sequence[str] | None,
+        start_ms: int,
+        end_ms: int,
+        filter_string: str | None = None,
+        limit: int = 50,
+    ) -> list[ErrorStat]:
+        """The most frequent error messages of the error spans of the traces in range: the
+        exception event's type and message (the span's status message when it recorded no
+        event), in how many traces and spans, the latest first among equals. An exception
+        that rose through several spans counts once per trace; messages that differ only after
+        their first `ERROR_PREFIX_CHARS` characters are counted together."""
+        if not self._layout.spans_in_db:
+            return []
+        s, ti = t.spans, t.trace_info
+        status_message = json_member(json_member(s.c.content, "status"), "message")
+        raised = (
+            select(
+                s.c.trace_id,
+                ti.c.timestamp_ms.label("at"),
+                event_attribute(s.c.content, "exception", "exception.type").label("kind"),
+                func.coalesce(
+                    event_attribute(s.c.content, "exception", "exception.message"),
+                    status_message,
+                ).label("message"),
+            )
+            .select_from(s.join(ti, ti.c.request_id == s.c.trace_id))
+            .where(
+                trace_filter(self._layout, experiment_ids, filter_string),
+                ti.c.timestamp_ms >= start_ms,
+                ti.c.timestamp_ms <= end_ms,
+                s.c.status == ERROR,
+            )
+            .subquery()
+        )
+        traces = func.count(raised.c.trace_id.distinct())
+        start = func.substr(raised.c.message, 1, ERROR_PREFIX_CHARS)
+        statement = (
+            select(
+                raised.c.kind,
+                func.min(raised.c.message),
+                traces,
+                func.count(),
+                func.max(raised.c.at),
+            )
+            .where(raised.c.message.is_not(None))
+            .group_by(raised.c.kind, start)
+            .order_by(traces.desc(), func.count().desc(), func.max(raised.c.at).desc())
+            .limit(limit)
+        )
+        return [
+            ErrorStat(_text(kind), str(message), int(n_traces), int(n_spans), int(last))
+            for kind, message, n_traces, n_spans, last in self._rows(statement)
+        ]
+
     def _trace_sample(self, in_range: ColumnElement[bool]) -> tuple[int, ColumnElement[bool]]:
         """Every trace when at most `SAMPLE_TRACES` are in range; else the 1 in 16, 256 or
         4,096 whose id ends in that many zero hex digits (ids are random hex: an even,
@@ -439,3 +604,8 @@ def _whole(value: Any) -> int | None:
 
 def _number(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _scaled(value: Any, every: int) -> Any:
+    """A sampled total scaled up to the whole (None stays None)."""
+    return None if value is None else value * every

@@ -211,6 +211,110 @@ def test_the_dataframes_scripts_get(store: Store, db318: Path) -> None:
         tracking.reset()
 
 
+def _write_errors(db: Path, malformed: bool = True) -> None:
+    """Three failing traces through core's tracer: twice a ValueError that rises through two
+    spans, once a KeyError; and (`malformed`) one span row whose JSON is malformed."""
+    core.set_tracking_uri(f"sqlite:///{db}")
+    try:
+        for error in (ValueError('said "no" to 50%_'), ValueError('said "no" to 50%_'), KeyError):
+            with pytest.raises((ValueError, KeyError)), core.start_span("agent"):  # noqa: SIM117
+                with core.start_span("tool"):
+                    raise error
+    finally:
+        tracking.reset()
+    if not malformed:
+        return
+    with sqlite3.connect(db) as connection:
+        (trace_id,) = connection.execute(
+            "SELECT request_id FROM trace_info ORDER BY timestamp_ms DESC LIMIT 1"
+        ).fetchone()
+        connection.execute(
+            "INSERT INTO spans (trace_id, experiment_id, span_id, name, type, status, "
+            "start_time_unix_nano, end_time_unix_nano, content) "
+            "VALUES (?, 0, 'broken', 'broken', 'UNKNOWN', 'ERROR', 1, 2, '{not json')",
+            (trace_id,),
+        )
+
+
+def test_most_frequent_error_messages_from_exception_events(db318: Path) -> None:
+    _write_errors(db318)
+    with Store.open(db318) as store:
+        start, end = store.insights.time_range(None) or (0, 0)
+        found = store.insights.error_messages(None, start, end)
+    assert [(e.kind, e.message, e.traces, e.spans) for e in found] == [
+        ("ValueError", 'said "no" to 50%_', 2, 4),
+        ("KeyError", "", 1, 2),
+    ]
+    assert start <= found[1].last_ms <= end
+    with Store.open(db318) as store:
+        frame = core.insights.error_stats(store=store)
+    assert frame["message"].tolist() == ['said "no" to 50%_', ""]
+    assert frame["traces"].tolist() == [2, 1] and str(frame["last"].dt.tz) == "UTC"
+
+
+def test_messages_that_differ_only_past_their_start_are_one_row(db318: Path) -> None:
+    """A rate limit's message goes on with the numbers of the moment: counted together."""
+    from core.store.insights import ERROR_PREFIX_CHARS
+
+    core.set_tracking_uri(f"sqlite:///{db318}")
+    head = "Rate limit reached for gpt-4o-mini in organization org-1 ".ljust(ERROR_PREFIX_CHARS)
+    try:
+        for used in (195_123, 199_871):
+            with pytest.raises(RuntimeError), core.start_span("call"):
+                raise RuntimeError(f"{head}Used {used}")
+    finally:
+        tracking.reset()
+    with Store.open(db318) as store:
+        start, end = store.insights.time_range(None) or (0, 0)
+        (row,) = store.insights.error_messages(None, start, end)
+    assert (row.kind, row.traces, row.spans) == ("RuntimeError", 2, 2)
+    assert row.message == f"{head}Used 195123"
+
+
+def test_breakdown_by_span_model_and_type_counts_spans(store: Store) -> None:
+    """The fixture's four ChatOllama calls (llama3.2:1b) with their recorded token usage."""
+    start, end = store.insights.time_range(None) or (0, 0)
+    size = bucket_ms_for(start, end)
+    by_model = store.insights.trace_series(None, start, end, size, "span.model")
+    assert {row.group for row in by_model} == {"llama3.2:1b"}
+    assert sum(row.traces for row in by_model) == 4
+    assert sum(row.input_tokens or 0 for row in by_model) == 35 + 36 + 39 + 40
+    assert sum(row.output_tokens or 0 for row in by_model) == 25 + 2 + 1 + 2
+    by_type = store.insights.trace_series(None, start, end, size, "span.type")
+    with sqlite3.connect(store.location.path) as connection:
+        expected = dict(
+            connection.execute("SELECT type, COUNT(*) FROM spans GROUP BY type").fetchall()
+        )
+    counted: dict[str | None, int] = {}
+    for row in by_type:
+        counted[row.group] = counted.get(row.group, 0) + row.traces
+    assert counted == expected
+    assert all(row.sample_every == 1 for row in by_type)
+
+
+@pytest.mark.postgres
+def test_error_messages_on_postgresql_as_on_sqlite(pg_url: str, db318: Path) -> None:
+    from tests.postgres import copy_sqlite_store
+
+    # No malformed row: PostgreSQL 15 (the test cluster) has no IS JSON to step over it.
+    _write_errors(db318, malformed=False)
+    copy_sqlite_store(db318, pg_url)
+    with Store.open(pg_url) as pg, Store.open(db318) as lite:
+        start, end = lite.insights.time_range(None) or (0, 0)
+        errors = lite.insights.error_messages(None, start, end)
+        assert len(errors) == 2 and pg.insights.error_messages(None, start, end) == errors
+        size = bucket_ms_for(start, end)
+        for by in ("span.type", "span.model"):
+            left = pg.insights.trace_series(None, start, end, size, by)
+            right = lite.insights.trace_series(None, start, end, size, by)
+            assert right
+            counts = [(r.start_ms, r.group, r.traces, r.errors, r.input_tokens) for r in right]
+            assert [(r.start_ms, r.group, r.traces, r.errors, r.input_tokens) for r in left] == (
+                counts
+            )
+            assert [r.p90_ms for r in left] == pytest.approx([r.p90_ms for r in right])
+
+
 @pytest.mark.postgres
 def test_postgresql_gives_what_sqlite_gives(pg_fixture318: str, db318: Path) -> None:
     """The 3.18 fixture's rows on both servers: every aggregation equal."""

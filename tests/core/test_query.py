@@ -235,6 +235,7 @@ def test_number_values(literal: str, value: float) -> None:
         ("span.name = 'x'", ["FROM spans", "spans.name = ?"]),
         ("span.type NOT IN ('x')", ["(spans.type NOT IN (?))"]),
         ("span.status != 'OK'", ["spans.status != ?"]),
+        ("span.model = 'gpt-4o'", ["FROM spans", "spans.model_name = ?"]),
         ("span.content ILIKE '%x%'", ["lower(spans.content) LIKE lower(?)"]),
         ("span.attributes.k LIKE '%v%'", ["spans.content GLOB ?"]),
         (
@@ -494,6 +495,15 @@ def test_layouts_without_the_tables_say_so(text: str, needs: str) -> None:
     assert needs in problem.reason
     assert "MLflow 3.1 layout" in problem.reason
     assert problem.position == text.rindex(text.rsplit(" AND ", 1)[-1])
+
+
+def test_span_model_on_a_layout_without_the_model_column_says_what_to_use() -> None:
+    spans = LAYOUT_318.columns["spans"] - {"model_name"}
+    layout = Layout(LAYOUT_318.revision, LAYOUT_318.tables, {**LAYOUT_318.columns, "spans": spans})
+    problem = error("span.name = 'x' AND span.model = 'gpt-4o'", layout)
+    assert "no model_name column" in problem.reason
+    assert "span.attributes.mlflow.llm.model" in problem.reason
+    assert problem.position == len("span.name = 'x' AND ")
 
 
 def test_run_id_without_entity_associations_uses_metadata_only() -> None:
@@ -775,6 +785,12 @@ MLFLOW_3_18: list[tuple[str, set[str]]] = [
     ("span.status = 'OK'", ALL),
     ("span.status != 'OK'", set()),
     ("span.type = 'LLM' AND span.name = 'my_span'", {COOL_SPAN, MY_SPAN}),
+    ("span.model = 'llama3.2:1b'", {CHAT, EVAL_SHAKESPEARE, EVAL_UNICORN, EVAL_WRIGHT}),
+    (
+        "span.model IN ('gpt-4o', 'llama3.2:1b') AND span.name = 'ChatOllama'",
+        {CHAT, EVAL_SHAKESPEARE, EVAL_UNICORN, EVAL_WRIGHT},
+    ),
+    ("span.model = 'llama3.2'", set()),
     ("span.type = 'LLM' AND span.name = 'reranker_span'", set()),
     ("span.name = 'my_span' AND trace.name = 'my_cool_span'", {COOL_SPAN}),
     ("span.content LIKE '%Romeo%'", {EVAL_SHAKESPEARE}),

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from app.insights.filters import bucket_filter, model_filter, session_filter, span_filter
+from app.insights.filters import (
+    bucket_filter,
+    error_filter,
+    model_filter,
+    session_filter,
+    span_filter,
+)
 from app.insights.series import lay_out
 from core.query.parser import parse_filter
 from core.store import TraceBucket
@@ -19,6 +25,8 @@ from core.store import TraceBucket
         ("status", "ERROR", "trace.status = 'ERROR'"),
         ("tag:env", "prod", "tag.env = 'prod'"),
         ("tag:odd key", "x", "tag.`odd key` = 'x'"),
+        ("span.type", "LLM", "span.type = 'LLM'"),
+        ("span.model", "gpt-4o", "span.model = 'gpt-4o'"),
     ],
 )
 def test_bucket_filters_parse(by: str, group: str | None, term: str) -> None:
@@ -30,7 +38,25 @@ def test_bucket_filters_parse(by: str, group: str | None, term: str) -> None:
 def test_row_filters_parse() -> None:
     for text in (span_filter("a'b"), model_filter("gpt-4o%"), session_filter("chat-1")):
         parse_filter(text)
-    assert model_filter("gpt-4o") == "span.attributes.mlflow.llm.model LIKE '%\\\"gpt-4o\\\"%'"
+    assert model_filter("gpt-4o") == "span.model = 'gpt-4o'"
+
+
+@pytest.mark.parametrize(
+    ("message", "pattern"),
+    [
+        ("timed out", "%timed out%"),
+        ('said "no" to 50%_', '%said \\"no\\" to 50__%'),  # as the span JSON writes it
+        ("it's\nbroken", "%it''s\\nbroken%"),
+        ("café au lait", "%caf%"),  # é may be written raw or as \u00e9: matched up to it
+        ("", "%KeyError%"),  # no message: the exception type
+    ],
+)
+def test_an_error_row_matches_the_message_as_span_json_writes_it(
+    message: str, pattern: str
+) -> None:
+    text = error_filter("KeyError", message)
+    assert text == f"span.status = 'ERROR' AND span.content LIKE '{pattern}'"
+    parse_filter(text)
 
 
 def test_buckets_of_the_range_are_laid_out_even_when_empty() -> None:

@@ -293,6 +293,54 @@ def test_a_model_row_opens_the_traces_that_called_it(qtbot: QtBot, open_insights
     qtbot.waitUntil(lambda: (window.trace_model.total or 0) > 0, timeout=WAIT_MS)
 
 
+def test_an_error_row_opens_the_traces_that_raised_it(qtbot: QtBot, open_insights: Opened) -> None:
+    """Alt+Q reaches the most frequent errors; Enter lists exactly the traces the row counts
+    (the demo's tool timeouts rise through several spans: one trace each)."""
+    window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    rows = page.errors_model.rows
+    assert rows and rows == sorted(rows, key=lambda r: -r.traces)
+    qtbot.keyClick(page, "q", Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is page.errors_table
+    qtbot.keyClick(page.errors_table, Qt.Key.Key_Down)
+    row = rows[page.errors_table.currentIndex().row()]
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        qtbot.keyClick(page.errors_table, Qt.Key.Key_Return)
+    assert window.query_bar.text.startswith("span.status = 'ERROR' AND span.content LIKE '%")
+    qtbot.waitUntil(lambda: window.trace_model.total == row.traces, timeout=WAIT_MS)
+
+
+def test_a_breakdown_by_model_charts_its_calls(
+    qtbot: QtBot, open_insights: Opened, demo: Path
+) -> None:
+    """Breakdown → Model: the bars count each model's calls (spans), as the store does; a
+    click on a group's segment lists the traces of that bucket that called the model."""
+    window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "breakdown", "span.model"))
+    expected = expected_series(demo, page, "span.model")
+    assert expected and {row.group for row in expected} >= set(page.charts.layout_data.groups)
+    assert page.charts.traces.title.startswith("Spans per bucket")
+    assert page.charts.latency.title.startswith("Span duration p90 by group")
+    totals = stacked_totals(page.charts.traces)
+    for slot in page.charts.layout_data.slots:
+        shown = sum(row.traces for row in expected if row.start_ms == slot.start_ms)
+        drawn = {row.group for row in expected if row.start_ms == slot.start_ms}
+        if shown and drawn <= set(page.charts.layout_data.groups):
+            assert totals[slot.start_ms + page.charts.layout_data.bucket_ms // 2] == shown
+    busiest = max(page.charts.layout_data.slots, key=lambda slot: slot.traces)
+    group, low, high = page.charts.traces.segments[page.charts.layout_data.slots.index(busiest)][0]
+    with qtbot.waitSignal(window.queries.applied, timeout=WAIT_MS):
+        click_chart(
+            qtbot,
+            page.charts.traces,
+            busiest.start_ms + page.charts.layout_data.bucket_ms / 2,
+            (low + high) / 2,
+        )
+    assert window.query_bar.text.endswith(f"AND span.model = '{group}'")
+    qtbot.waitUntil(lambda: (window.trace_model.total or 0) > 0, timeout=WAIT_MS)
+
+
 def test_a_tag_breakdown_takes_a_typed_key(qtbot: QtBot, open_insights: Opened) -> None:
     _window, page = open_insights()
     pick(qtbot, page, "breakdown", "tag")
