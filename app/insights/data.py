@@ -2,14 +2,17 @@
 time bucket, the span tables, the error messages, the sessions, the feedback per bucket and the
 tag keys a breakdown can use (no Qt).
 
-`read` is the only function that touches the store; the tab submits it through the task runner
-and caches its answer per `Request` and data version.
+`read_charts` and `read_tables` are the only functions that touch the store; the tab submits
+them through the task runner, one after the other (the charts show before the tables are read),
+and caches the whole answer per `Request` and data version. What an answer already read holds
+is not read again: another breakdown of the same range reads only the series, another range of
+the same experiments reuses the sessions and tag keys (neither depends on the range).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.errors import StoreError
 from core.store import (
@@ -44,6 +47,14 @@ class Request:
     span: tuple[int, int] | None = None
     by: str | None = None
 
+    def same_range(self, other: Request) -> bool:
+        """Whether `other` asks for the same experiments and range (any breakdown)."""
+        return (self.experiment_ids, self.preset, self.span) == (
+            other.experiment_ids,
+            other.preset,
+            other.span,
+        )
+
 
 @dataclass(frozen=True)
 class Insight:
@@ -60,6 +71,7 @@ class Insight:
     feedback: Sequence[AssessmentBucket] = ()
     errors: Sequence[ErrorStat] = ()
     errors_unread: str | None = None  # why the error messages could not be read
+    tables_read: bool = True  # False: the charts' part only (`read_charts`)
 
 
 def resolve_span(store: Store, request: Request, now_ms: int) -> tuple[int, int] | None:
@@ -72,40 +84,62 @@ def resolve_span(store: Store, request: Request, now_ms: int) -> tuple[int, int]
     return store.insights.time_range(list(request.experiment_ids))
 
 
-def read(store: Store, request: Request, now_ms: int) -> Insight:
-    """Every number the tab shows for `request` (database thread)."""
+def read_charts(
+    store: Store, request: Request, now_ms: int, same_range: Insight | None = None
+) -> Insight:
+    """What the charts draw for `request`: the range, the series and the feedback (database
+    thread); the tables are left unread (`tables_read` False) for `read_tables`. Given
+    `same_range`, an answer for the same experiments and range, only the series is read, over
+    its very range, and its tables are kept."""
     ids = list(request.experiment_ids)
-    tag_keys = store.reader.trace_list_keys(ids).tag_keys
-    sessions = store.insights.sessions(ids, SESSION_ROWS)
+    insights = store.insights
+    if same_range is not None:
+        series = insights.trace_series(
+            ids, same_range.start_ms, same_range.end_ms, same_range.bucket_ms, request.by
+        )
+        return replace(same_range, series=series)
     span = resolve_span(store, request, now_ms)
     if span is None:
-        return Insight(
-            now_ms, now_ms, bucket_ms_for(now_ms, now_ms), [], [], [], sessions, tag_keys
-        )
+        return Insight(now_ms, now_ms, bucket_ms_for(now_ms, now_ms))
     start, end = span
     bucket = bucket_ms_for(start, end)
-    insights = store.insights
     series = insights.trace_series(ids, start, end, bucket, request.by)
+    feedback = insights.assessment_series(ids, start, end, bucket)
+    return Insight(start, end, bucket, series, feedback=feedback, tables_read=False)
+
+
+def read_tables(
+    store: Store, request: Request, charts: Insight, same_experiments: Insight | None = None
+) -> Insight:
+    """`charts` with the tables of its range (database thread): the slowest span names, the
+    costliest models, the error messages, and (unless `same_experiments` has them: they do
+    not depend on the range) the sessions and tag keys."""
+    ids = list(request.experiment_ids)
+    insights = store.insights
+    if same_experiments is not None and same_experiments.tables_read:
+        tag_keys, sessions = same_experiments.tag_keys, same_experiments.sessions
+    else:
+        tag_keys = store.reader.trace_list_keys(ids).tag_keys
+        sessions = insights.sessions(ids, SESSION_ROWS)
+    start, end = charts.start_ms, charts.end_ms
+    if not charts.series:
+        return replace(charts, sessions=sessions, tag_keys=tag_keys, tables_read=True)
     slow = insights.span_stats(ids, start, end, "name")[:TABLE_ROWS]
     models = [row for row in insights.span_stats(ids, start, end, "model") if row.group]
     models.sort(key=lambda row: (-(row.cost or 0.0), -row.spans))
-    feedback = insights.assessment_series(ids, start, end, bucket)
     errors: list[ErrorStat] = []
     unread = None
     try:
         errors = insights.error_messages(ids, start, end, limit=TABLE_ROWS)
     except StoreError as exc:  # a malformed span JSON on PostgreSQL 15 (no IS JSON to skip it)
         unread = str(exc)
-    return Insight(
-        start,
-        end,
-        bucket,
-        series,
-        slow,
-        models[:TABLE_ROWS],
-        sessions,
-        tag_keys,
-        feedback,
-        errors,
-        unread,
+    return replace(
+        charts,
+        slow_spans=slow,
+        models=models[:TABLE_ROWS],
+        sessions=sessions,
+        tag_keys=tag_keys,
+        errors=errors,
+        errors_unread=unread,
+        tables_read=True,
     )

@@ -3,10 +3,11 @@ traces, errors, latency, tokens and cost (or spans of each type or model), the s
 names, the costliest models, the most frequent errors, and the chat sessions — each a way into
 the trace list, filtered.
 
-Everything is read by `data.read` in the database thread, one task per change of experiment,
-range or breakdown; answers are cached per request and data version (live mode's change signal
-bumps the version), so going back to a range shows it at once. Only the newest request counts:
-a change drops the work in flight (a `TaskGroup`).
+Everything is read in the database thread: on a change of experiment, range or breakdown the
+charts' numbers (`data.read_charts`), drawn as soon as they come, then the tables'
+(`data.read_tables`). Answers are cached per request and data version (live mode's change
+signal bumps the version), so going back to a range shows it at once. Only the newest request
+counts: a change drops the work in flight (a `TaskGroup`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from PySide6.QtWidgets import (
 
 from app.formatting import local_time, one_line
 from app.insights.charts import InsightCharts
-from app.insights.data import PRESETS, Insight, Request, read
+from app.insights.data import PRESETS, Insight, Request, read_charts, read_tables
 from app.insights.feedback import FeedbackView
 from app.insights.series import counted, lay_out
 from app.insights.session import SessionWindow, read_turns
@@ -53,6 +54,7 @@ from core.store import Store
 NO_STORE = "Open a database to see its insights."
 NO_EXPERIMENT = "Select an experiment to see its insights."
 LOADING = "Reading…"
+READING_TABLES = "Reading the tables…"
 #: The breakdowns: label and `by` (a tag's key is typed or picked beside).
 BREAKDOWNS = (
     ("None", None),
@@ -73,7 +75,8 @@ class InsightsPage(Page):
 
     filter_requested = Signal(str)  # show the trace list filtered by this text
     trace_requested = Signal(str)  # show this trace (a session turn's link)
-    loaded = Signal()  # a request's answer is shown (from the database or the cache)
+    charts_drawn = Signal()  # a request's charts are drawn (its tables may still be read)
+    loaded = Signal()  # a request's whole answer is shown (from the database or the cache)
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -317,7 +320,29 @@ class InsightsPage(Page):
         self.status_label.setText(LOADING)
         self.charts.setEnabled(False)
         key = (request, self._version)
-        task = self._work.submit(read, store, request, int(time.time() * 1000))
+        answers = [(asked, a) for (asked, v), a in self._cache.items() if v == self._version]
+        same_range = next((a for asked, a in answers if asked.same_range(request)), None)
+        same_experiments = next(
+            (a for asked, a in answers if asked.experiment_ids == request.experiment_ids), None
+        )
+        now_ms = int(time.time() * 1000)
+        task = self._work.submit(read_charts, store, request, now_ms, same_range)
+        task.on_finished(lambda charts: self._charts_read(store, key, charts, same_experiments))
+        task.on_failed(self._failed)
+
+    def _charts_read(
+        self,
+        store: Store,
+        key: tuple[Request, int],
+        charts: Insight,
+        same_experiments: Insight | None,
+    ) -> None:
+        """Draw the charts; then read the tables, unless the answer holds them already."""
+        if charts.tables_read:
+            self._read(key, charts)
+            return
+        self._show(charts, key[0])
+        task = self._work.submit(read_tables, store, key[0], charts, same_experiments)
         task.on_finished(lambda insight: self._read(key, insight))
         task.on_failed(self._failed)
 
@@ -331,7 +356,7 @@ class InsightsPage(Page):
         self.status_message.emit(f"Insights failed: {error}")
 
     def _show(self, insight: Insight | None, request: Request | None = None) -> None:
-        self.shown = insight
+        previous, self.shown = self.shown, insight
         self.charts.setEnabled(True)
         if insight is None or request is None:
             self.charts.layout_data = None
@@ -344,13 +369,19 @@ class InsightsPage(Page):
         layout = lay_out(
             insight.series, insight.start_ms, insight.end_ms, insight.bucket_ms, bool(request.by)
         )
-        self.charts.show_layout(layout, request.by, insight.start_ms, insight.end_ms)
+        if previous is None or previous.series is not insight.series:  # else: the tables came
+            self.charts.show_layout(layout, request.by, insight.start_ms, insight.end_ms)
+        self.feedback.show_rows(insight.feedback, (insight.start_ms, insight.end_ms))
         self.slow_model.set_rows(insight.slow_spans)
         self.models_model.set_rows(insight.models)
         self.errors_model.set_rows(insight.errors)
         self.sessions_model.set_rows(insight.sessions)
+        self.charts_drawn.emit()
+        if not insight.tables_read:  # emptied until they are read
+            self.views.setTabText(1, "&Sessions")
+            self.status_label.setText(READING_TABLES)
+            return
         self.views.setTabText(1, f"&Sessions ({len(insight.sessions):,})")
-        self.feedback.show_rows(insight.feedback, (insight.start_ms, insight.end_ms))
         self._offer_tag_keys(insight.tag_keys)
         counted_rows = sum(row.traces for row in insight.series)
         note = "Latency percentiles are exact."

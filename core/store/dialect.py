@@ -9,7 +9,8 @@ engine setup itself, `BEGIN IMMEDIATE` and the read-only sessions, is in
   PostgreSQL (whose LIKE would otherwise treat a backslash as one);
 * `contains_text`: a case-insensitive substring test with no wildcards (searching spans);
 * `json_number`, `json_member`, `json_valid`: JSON inside text columns;
-* `event_attribute`: an attribute of a span's first event of some name (its exception);
+* `event_attribute`: an attribute of the first event of some name in a span's events (its
+  exception);
 * `spans_of_trace`: SQLite's rowid order for reading a trace's spans;
 * `needs_page_per_experiment`: whether a page over several experiments is sent as one keyset
   subquery per experiment (SQLite) or as one `experiment_id IN (...)` query (PostgreSQL);
@@ -183,13 +184,15 @@ def json_number(json_text: ColumnElement[Any]) -> ColumnElement[float]:
     )
 
 
-def json_member(document: ColumnElement[Any], key: str) -> ColumnElement[Any]:
-    """Member `key` of a JSON object stored as text; NULL when the text is not valid JSON.
+def json_member(document: ColumnElement[Any], *keys: str) -> ColumnElement[Any]:
+    """Member `keys[0]` (of member `keys[1]`…) of a JSON object stored as text; NULL when the
+    text is not valid JSON. One path reads the document once (nesting `json_member` calls
+    would parse and re-serialise it at each level).
 
-    `key` is a constant chosen by `core` (e.g. "total_tokens"), never user text; it is still sent
-    as a bound parameter. Wrap the result in `type_coerce` to give it a type.
+    The keys are constants chosen by `core` (e.g. "total_tokens"), never user text; they are
+    still sent as bound parameters. Wrap the result in `type_coerce` to give it a type.
     """
-    return JsonMember(document, key)
+    return JsonMember(document, *keys)
 
 
 class JsonMember(FunctionElement[Any]):
@@ -198,15 +201,16 @@ class JsonMember(FunctionElement[Any]):
     name = "json_member"
     inherit_cache = True
 
-    def __init__(self, document: ColumnElement[Any], key: str) -> None:
-        # Both spellings of the key travel as clauses so statement caching sees their values:
-        # SQLite wants a JSON path, PostgreSQL the bare key.
-        super().__init__(document, literal(f'$."{key}"'), literal(key))
+    def __init__(self, document: ColumnElement[Any], *keys: str) -> None:
+        # Both spellings of the keys travel as clauses so statement caching sees their values:
+        # SQLite wants a JSON path, PostgreSQL the bare keys.
+        path = "$" + "".join(f'."{key}"' for key in keys)
+        super().__init__(document, literal(path), *(literal(key) for key in keys))
 
 
 @compiles(JsonMember)
 def _json_member_sqlite(element: JsonMember, compiler: SQLCompiler, **kw: Any) -> str:
-    document, path, _key = element.clauses.clauses
+    document, path, *_keys = element.clauses.clauses
     # json_extract raises on malformed JSON; json_valid keeps one bad row from failing the query.
     guarded = case((func.json_valid(document), func.json_extract(document, path)))
     return compiler.process(guarded, **kw)
@@ -214,8 +218,11 @@ def _json_member_sqlite(element: JsonMember, compiler: SQLCompiler, **kw: Any) -
 
 @compiles(JsonMember, "postgresql")
 def _json_member_postgresql(element: JsonMember, compiler: SQLCompiler, **kw: Any) -> str:
-    document, _path, key = element.clauses.clauses
-    member = compiler.process(cast(document, JSONB).op("->>")(key), **kw)
+    document, _path, *keys = element.clauses.clauses
+    value: Any = cast(document, JSONB)
+    for key in keys[:-1]:
+        value = value.op("->")(key)
+    member = compiler.process(value.op("->>")(keys[-1]), **kw)
     if not _has_is_json(compiler):
         return member  # PostgreSQL 15: malformed JSON in this column fails the query
     return f"CASE WHEN ({compiler.process(document, **kw)} IS JSON OBJECT) THEN {member} END"
@@ -302,16 +309,17 @@ def json_valid(document: ColumnElement[Any]) -> ColumnElement[bool]:
     return JsonValid(document)
 
 
-def event_attribute(content: ColumnElement[Any], event: str, key: str) -> ColumnElement[Any]:
-    """Attribute `key` of the first event named `event` in a span's JSON (`spans.content`), as
-    text; NULL when there is none or the JSON is malformed. `event` and `key` are constants
-    chosen by `core` ("exception", "exception.message"), sent as bound parameters.
+def event_attribute(events: ColumnElement[Any], event: str, key: str) -> ColumnElement[Any]:
+    """Attribute `key` of the first event named `event` in a span's events (the JSON array
+    text of `json_member(spans.content, "events")`), as text; NULL when there is none or the
+    text is not an array. `event` and `key` are constants chosen by `core` ("exception",
+    "exception.message"), sent as bound parameters.
 
-    SQLite: a scalar subquery over `json_each(content, '$.events')`. PostgreSQL: the same over
+    SQLite: a scalar subquery over `json_each(events)`. PostgreSQL: the same over
     `jsonb_array_elements`. Either reads the events of the rows it is given only, so a query
     narrows the spans first (an error table reads error spans only).
     """
-    return EventAttribute(content, literal(event), literal(f'$.attributes."{key}"'), literal(key))
+    return EventAttribute(events, literal(event), literal(f'$.attributes."{key}"'), literal(key))
 
 
 class EventAttribute(FunctionElement[Any]):
@@ -323,20 +331,17 @@ class EventAttribute(FunctionElement[Any]):
 
 @compiles(EventAttribute)
 def _event_attribute_sqlite(element: EventAttribute, compiler: SQLCompiler, **kw: Any) -> str:
-    content, event, path, _key = (compiler.process(c, **kw) for c in element.clauses.clauses)
+    events, event, path, _key = (compiler.process(c, **kw) for c in element.clauses.clauses)
     return (
-        f"(SELECT json_extract(e.value, {path}) FROM json_each(CASE WHEN json_valid({content}) "
-        f"THEN {content} END, '$.events') AS e "
-        f"WHERE json_extract(e.value, '$.name') = {event} LIMIT 1)"
+        f"(SELECT json_extract(e.value, {path}) FROM json_each(CASE WHEN json_valid({events}) "
+        f"THEN {events} END) AS e WHERE json_extract(e.value, '$.name') = {event} LIMIT 1)"
     )
 
 
 @compiles(EventAttribute, "postgresql")
 def _event_attribute_postgresql(element: EventAttribute, compiler: SQLCompiler, **kw: Any) -> str:
-    content, event, _path, key = (compiler.process(c, **kw) for c in element.clauses.clauses)
-    events = f"CAST({content} AS jsonb) -> 'events'"
-    if _has_is_json(compiler):  # malformed JSON would fail the whole query (PostgreSQL 15 too)
-        events = f"CASE WHEN ({content} IS JSON OBJECT) THEN {events} END"
+    text, event, _path, key = (compiler.process(c, **kw) for c in element.clauses.clauses)
+    events = f"CAST({text} AS jsonb)"
     return (
         f"(SELECT (e -> 'attributes') ->> {key} FROM jsonb_array_elements(CASE WHEN "
         f"jsonb_typeof({events}) = 'array' THEN {events} END) AS e "

@@ -283,20 +283,29 @@ class Insights:
         origin = start_ms - start_ms % bucket_ms
         bucket = cast((ti.c.timestamp_ms - origin) // bucket_ms, BigInteger).label("b")
         joined = s.join(ti, ti.c.request_id == s.c.trace_id)
-        totals = (
+        # MATERIALIZED: each span's JSON is read once, not once per use of its token usage.
+        rows = (
             select(
                 bucket,
                 group,
-                func.count(),
-                func.sum(case((s.c.status == ERROR, 1), else_=0)),
-                func.sum(self._span_tokens("input_tokens")),
-                func.sum(self._span_tokens("output_tokens")),
-                func.sum(self._span_column("total_cost")),
+                s.c.status,
+                self._span_usage().label("u"),
+                self._span_column("total_cost").label("c"),
             )
             .select_from(joined)
             .where(where)
-            .group_by(bucket, group)
+            .cte("span_rows")
+            .prefix_with("MATERIALIZED")
         )
+        totals = select(
+            rows.c.b,
+            rows.c.g,
+            func.count(),
+            func.sum(case((rows.c.status == ERROR, 1), else_=0)),
+            func.sum(json_number(json_member(rows.c.u, "input_tokens"))),
+            func.sum(json_number(json_member(rows.c.u, "output_tokens"))),
+            func.sum(rows.c.c),
+        ).group_by(rows.c.b, rows.c.g)
         duration_ms = (s.c.end_time_unix_nano - s.c.start_time_unix_nano) / 1e6
         percentiles = self._percentiles(
             select(bucket, group, duration_ms.label("v"))
@@ -324,15 +333,14 @@ class Insights:
             )
         return sorted(out, key=lambda row: (row.start_ms, row.group or ""))
 
-    def _span_tokens(self, name: str) -> ColumnElement[Any]:
-        """A span's token count `name` from its JSON (`mlflow.chat.tokenUsage`), read only for
-        the spans that called a model (those with a model column; every span in layouts
-        without one)."""
-        attributes = json_member(t.spans.c.content, "attributes")
-        count = json_number(json_member(json_member(attributes, TOKEN_USAGE_ATTRIBUTE), name))
+    def _span_usage(self) -> ColumnElement[Any]:
+        """A span's token usage (`mlflow.chat.tokenUsage`, a JSON object as text) from its JSON,
+        read only for the spans that called a model (those with a model column; every span in
+        layouts without one)."""
+        usage = json_member(t.spans.c.content, "attributes", TOKEN_USAGE_ATTRIBUTE)
         if "model_name" not in self._layout.columns.get("spans", frozenset()):
-            return count
-        return case((t.spans.c.model_name.is_not(None), count))
+            return usage
+        return case((t.spans.c.model_name.is_not(None), usage))
 
     def _trace_column(self, name: str) -> ColumnElement[Any]:
         """A column of `trace_info`, NULL in layouts older than it (token and cost columns)."""
@@ -486,32 +494,50 @@ class Insights:
     ) -> list[ErrorStat]:
         """The most frequent error messages of the error spans of the traces in range: the
         exception event's type and message (the span's status message when it recorded no
-        event), in how many traces and spans, the latest first among equals. An exception
+        event), in how many traces and spans, and when the last of those spans started. An exception
         that rose through several spans counts once per trace; messages that differ only after
         their first `ERROR_PREFIX_CHARS` characters are counted together."""
         if not self._layout.spans_in_db:
             return []
         s, ti = t.spans, t.trace_info
-        status_message = json_member(json_member(s.c.content, "status"), "message")
-        raised = (
-            select(
-                s.c.trace_id,
-                ti.c.timestamp_ms.label("at"),
-                event_attribute(s.c.content, "exception", "exception.type").label("kind"),
-                func.coalesce(
-                    event_attribute(s.c.content, "exception", "exception.message"),
-                    status_message,
-                ).label("message"),
-            )
-            .select_from(s.join(ti, ti.c.request_id == s.c.trace_id))
+        # Driven from the error spans (index on experiment, status), each trace looked up by
+        # its key: starting from the traces in range would read every span of each.
+        experiments = (
+            select(t.experiments.c.experiment_id)
+            if experiment_ids is None
+            else [int(e) for e in experiment_ids]
+        )
+        in_range = (
+            select(ti.c.request_id)
             .where(
+                ti.c.request_id == s.c.trace_id,
                 trace_filter(self._layout, experiment_ids, filter_string),
                 ti.c.timestamp_ms >= start_ms,
                 ti.c.timestamp_ms <= end_ms,
-                s.c.status == ERROR,
             )
-            .subquery()
+            .exists()
         )
+        # MATERIALIZED: each error span's JSON is read once, for its events and status.
+        failed = (
+            select(
+                s.c.trace_id,
+                (s.c.start_time_unix_nano // 1_000_000).label("at"),
+                json_member(s.c.content, "events").label("events"),
+                json_member(s.c.content, "status", "message").label("status_message"),
+            )
+            .where(s.c.experiment_id.in_(experiments), s.c.status == ERROR, in_range)
+            .cte("error_spans")
+            .prefix_with("MATERIALIZED")
+        )
+        raised = select(
+            failed.c.trace_id,
+            failed.c.at,
+            event_attribute(failed.c.events, "exception", "exception.type").label("kind"),
+            func.coalesce(
+                event_attribute(failed.c.events, "exception", "exception.message"),
+                failed.c.status_message,
+            ).label("message"),
+        ).subquery()
         traces = func.count(raised.c.trace_id.distinct())
         start = func.substr(raised.c.message, 1, ERROR_PREFIX_CHARS)
         statement = (

@@ -19,7 +19,8 @@ in databases whose schema real MLflow 3.18 created. Each is filled fast and dete
 
 Measured: the first page of 100 rows (all experiments, one, the five active ones), the first
 page filtered on a tag, and `get_trace` of the 5,000-span trace, in fresh processes
-(tests.bench.probe, as for SQLite) and warm; MLflow's own `search_traces(max_results=100)` and
+(tests.bench.probe, as for SQLite) and warm; the Insights queries and the tab drawing them
+(issue 20, `tests.bench.insights_bench`); MLflow's own `search_traces(max_results=100)` and
 `get_trace` on the same server in fresh processes; the first-page ratio 1M / 1k (interleaved);
 live mode's change check against the naive `max()` + `count(*)`; and the query plans (which
 MLflow index serves each query). Bars as on SQLite: 1M vs 1k < 2x, vs MLflow >= 20x (page)
@@ -38,8 +39,9 @@ from pathlib import Path
 from typing import Any
 
 from core.store.store import Store
-from tests.bench import report
+from tests.bench import insights_bench, report
 from tests.bench.encode import SPAN_COLUMNS, TRACE_COLUMNS, Rows
+from tests.bench.insights_bench import InsightFigures
 from tests.bench.synth import (
     CACHE_DIR,
     END_MS,
@@ -325,6 +327,8 @@ class Findings:
     mlflow_version: str = ""
     plans: dict[str, str] = field(default_factory=dict)
     change_check: dict[str, Sample] = field(default_factory=dict)
+    #: The Insights queries on the small and large stores; the tab drawn on the large one.
+    insights: tuple[InsightFigures, InsightFigures] | None = None
 
 
 def _warm(store: Store, big_id: str, repeats: int) -> dict[str, Sample]:
@@ -495,6 +499,11 @@ def _measure(findings: Findings, repeats: int, runs: int, mlflow_python: Path | 
         findings.plans = _plans(store, large.big_trace_id)
         findings.change_check = _change_check(store, repeats)
     findings.fresh = _fresh(large.url, large.big_trace_id, runs)
+    print("insights on PostgreSQL", flush=True)
+    findings.insights = (
+        insights_bench.measure_store(small.url, small.n_traces),
+        insights_bench.measure_store(large.url, large.n_traces, window=True),
+    )
     if mlflow_python is not None:
         print("MLflow on the same server", flush=True)
         findings.mlflow, findings.mlflow_version = _mlflow(
@@ -536,6 +545,11 @@ def bars(findings: Findings) -> list[report.Bar]:
             out.append(report.Bar(f"PostgreSQL: {label}", f"{speedup:.1f}x", speedup >= bar))
         else:
             out.append(report.Bar(f"PostgreSQL: {label}", "not measured", None))
+    if findings.insights is not None:
+        out += [
+            report.Bar(f"PostgreSQL: {bar.name}", bar.measured, bar.passed)
+            for bar in insights_bench.bars(findings.insights[1])
+        ]
     return out
 
 
@@ -580,6 +594,11 @@ def markdown(findings: Findings) -> str:
             for label, plan in findings.plans.items()
             if label in SHOWN_PLANS
         ),
+        "Insights (issue 20) on PostgreSQL, every query warm over the whole time range of all "
+        "experiments (lean spans: the span tables and span breakdowns read root spans):\n\n"
+        + insights_bench.markdown(*findings.insights)
+        if findings.insights
+        else "",
         report.bars_table(bars(findings)),
     ]
     return "\n\n".join(p for p in parts if p)

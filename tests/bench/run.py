@@ -185,7 +185,10 @@ def measure(args: argparse.Namespace, config: Config) -> Findings:
     print("trace diff", flush=True)
     diffed = measure_diff(databases, args)
     print("insights", flush=True)
-    charts = (insights_bench.measure(databases[0]), insights_bench.measure(databases[-1]))
+    charts = (
+        insights_bench.measure(databases[0]),
+        insights_bench.measure(databases[-1], window=not args.no_gui),
+    )
     gui_findings = rerun_findings = None
     if not args.no_gui:
         gui_findings = gui.run(args.sizes[-1], 2 if args.quick else 5, ["trace", "list"], True)
@@ -225,9 +228,8 @@ def measure_diff(
 
 def run_insights_only(args: argparse.Namespace) -> int:
     """`--only insights`: the Insights queries on the smallest and largest databases."""
-    small, large = (
-        insights_bench.measure(ensure_database(n)) for n in (args.sizes[0], args.sizes[-1])
-    )
+    small = insights_bench.measure(ensure_database(args.sizes[0]))
+    large = insights_bench.measure(ensure_database(args.sizes[-1]), window=not args.no_gui)
     header = report.machine(None, (os.getloadavg()[0], os.getloadavg()[0]), "this part alone")
     body = insights_bench.markdown(small, large)
     text = f"Measured alone (`--only insights`):\n\n{header}\n\n{body}"

@@ -52,7 +52,7 @@ def open_insights(
         qtbot.keyClick(window.trace_view, "g", Qt.KeyboardModifier.AltModifier)
         page = window.modes.currentWidget()
         assert isinstance(page, InsightsPage)
-        qtbot.waitUntil(lambda: page.shown is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: page.shown is not None and page.shown.tables_read, timeout=WAIT_MS)
         return window, page
 
     return opened

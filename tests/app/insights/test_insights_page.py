@@ -358,7 +358,7 @@ def test_nothing_is_read_on_the_gui_thread(
     qtbot: QtBot, open_insights: Opened, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     threads: list[threading.Thread] = []
-    for name in ("time_range", "trace_series", "span_stats", "sessions"):
+    for name in ("time_range", "trace_series", "span_stats", "sessions", "error_messages"):
         original = getattr(Insights, name)
 
         def spy(*args: Any, _original: Any = original, **kwargs: Any) -> Any:
@@ -371,6 +371,37 @@ def test_nothing_is_read_on_the_gui_thread(
     wait_answer(qtbot, page, lambda: pick(qtbot, page, "breakdown", "status"))
     assert len(threads) >= 8
     assert threading.main_thread() not in threads
+
+
+def test_the_charts_come_first_and_a_breakdown_reads_only_its_series(
+    qtbot: QtBot, open_insights: Opened, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new range draws its charts before its tables are read (emptied meanwhile); another
+    breakdown of the same range reads its series only; the sessions, which do not depend on
+    the range, are not read again for another range."""
+    _window, page = open_insights()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "all"))
+    errors = page.errors_model.rowCount()
+    assert errors > 0
+    calls: list[str] = []
+    for name in ("trace_series", "span_stats", "sessions", "error_messages", "assessment_series"):
+        original = getattr(Insights, name)
+
+        def spy(*args: Any, _original: Any = original, _name: str = name, **kwargs: Any) -> Any:
+            calls.append(_name)
+            return _original(*args, **kwargs)
+
+        monkeypatch.setattr(Insights, name, spy)
+    tables_when_drawn: list[int] = []
+    page.charts_drawn.connect(lambda: tables_when_drawn.append(page.errors_model.rowCount()))
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "breakdown", "status"))
+    # ↓ steps through Trace name on its way: each step reads that breakdown's series only.
+    assert set(calls) == {"trace_series"} and tables_when_drawn[-1] == errors
+    calls.clear()
+    tables_when_drawn.clear()
+    wait_answer(qtbot, page, lambda: pick(qtbot, page, "range", "30d"))
+    assert tables_when_drawn[0] == 0 and page.errors_model.rowCount() > 0
+    assert "sessions" not in calls and "error_messages" in calls
 
 
 def test_export_writes_the_charts_and_the_series(
