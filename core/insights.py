@@ -142,15 +142,17 @@ def error_stats(
 def session_stats(
     experiment_ids: Sequence[str] | None = None,
     *,
+    start_ms: int | None = None,
+    end_ms: int | None = None,
     limit: int = 500,
     filter_string: str | None = None,
     store: Store | None = None,
 ) -> pd.DataFrame:
     """One row per chat session (`session_id`): user, turns, first and last request, total
-    tokens and cost, errors; the latest first."""
+    tokens and cost, errors; the latest first. Given a range, the sessions with a turn in it."""
     import pandas as pd
 
-    rows = _store(store).insights.sessions(experiment_ids, limit, filter_string)
+    rows = _store(store).insights.sessions(experiment_ids, limit, filter_string, start_ms, end_ms)
     columns = ["session_id", "user", "turns", "first_ms", "last_ms", "tokens", "cost", "errors"]
     frame = pd.DataFrame([asdict(row) for row in rows], columns=columns)
     for name in ("first_ms", "last_ms"):

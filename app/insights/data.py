@@ -6,7 +6,7 @@ tag keys a breakdown can use (no Qt).
 them through the task runner, one after the other (the charts show before the tables are read),
 and caches the whole answer per `Request` and data version. What an answer already read holds
 is not read again: another breakdown of the same range reads only the series, another range of
-the same experiments reuses the sessions and tag keys (neither depends on the range).
+the same experiments reuses the tag keys (which do not depend on the range).
 """
 
 from __future__ import annotations
@@ -112,16 +112,16 @@ def read_tables(
     store: Store, request: Request, charts: Insight, same_experiments: Insight | None = None
 ) -> Insight:
     """`charts` with the tables of its range (database thread): the slowest span names, the
-    costliest models, the error messages, and (unless `same_experiments` has them: they do
-    not depend on the range) the sessions and tag keys."""
+    costliest models, the error messages, the sessions with a turn in the range, and (unless
+    `same_experiments` has them: they do not depend on the range) the tag keys."""
     ids = list(request.experiment_ids)
     insights = store.insights
     if same_experiments is not None and same_experiments.tables_read:
-        tag_keys, sessions = same_experiments.tag_keys, same_experiments.sessions
+        tag_keys = same_experiments.tag_keys
     else:
         tag_keys = store.reader.trace_list_keys(ids).tag_keys
-        sessions = insights.sessions(ids, SESSION_ROWS)
     start, end = charts.start_ms, charts.end_ms
+    sessions = insights.sessions(ids, SESSION_ROWS, start_ms=start, end_ms=end)
     if not charts.series:
         return replace(charts, sessions=sessions, tag_keys=tag_keys, tables_read=True)
     slow = insights.span_stats(ids, start, end, "name")[:TABLE_ROWS]

@@ -578,8 +578,11 @@ class Insights:
         experiment_ids: Sequence[str] | None,
         limit: int = 500,
         filter_string: str | None = None,
+        start_ms: int | None = None,
+        end_ms: int | None = None,
     ) -> list[SessionRow]:
-        """One row per chat session (`session_id`), the latest activity first."""
+        """One row per chat session (`session_id`), the latest activity first; given a range,
+        the sessions with a turn in it (each with all its turns)."""
         if not self._layout.has_trace_column("session_id"):
             return []
         ti, meta = t.trace_info, t.trace_request_metadata
@@ -602,6 +605,12 @@ class Insights:
             .where(trace_filter(self._layout, experiment_ids, filter_string))
             .where(ti.c.session_id.is_not(None))
             .group_by(ti.c.session_id)
+            .having(
+                and_(
+                    true() if end_ms is None else func.min(ti.c.timestamp_ms) <= end_ms,
+                    true() if start_ms is None else func.max(ti.c.timestamp_ms) >= start_ms,
+                )
+            )
             .order_by(func.max(ti.c.timestamp_ms).desc())
             .limit(limit)
         )

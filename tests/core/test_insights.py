@@ -172,6 +172,11 @@ def test_sessions_one_row_each_latest_first(store: Store) -> None:
     assert zero.tokens == sum(10 * n + 1 for n in (0, 4, 8, 12, 16))
     lasts = [s.last_ms for s in store.insights.sessions(None)]
     assert lasts == sorted(lasts, reverse=True)
+    in_last_hour = store.insights.sessions(None, start_ms=BASE + 2 * HOUR, end_ms=END)
+    assert {s.session_id: s.turns for s in in_last_hour if s.session_id[:5] == "sess-"} == {
+        f"sess-{k}": 5 for k in range(4)
+    }  # each has a turn in the last hour, and keeps all five
+    assert not store.insights.sessions(None, start_ms=END + 1, end_ms=END + HOUR)
 
 
 def test_feedback_pass_rates_per_bucket(store: Store, db318: Path) -> None:
