@@ -221,9 +221,18 @@ class InsightsPage(Page):
         self.tag_box.activated.connect(lambda _index: self.reload())
         self.tag_edit.returnPressed.connect(self.reload)
         self.charts.range_chosen.connect(self.zoom)
+        self.views.currentChanged.connect(self._view_shown)
         tables = (self.slow_table, self.models_table, self.errors_table, self.sessions_table)
         for source in (self.charts, *tables):
             source.filter_requested.connect(self.filter_requested)
+
+    def _view_shown(self, index: int) -> None:
+        """A sub-tab picked by its mnemonic (Alt+C, S, D) or a click takes the focus into its
+        view, as Alt+L or Alt+M do; arrowing along the sub-tab bar leaves the focus there."""
+        if self.views.tabBar().hasFocus():
+            return
+        views = (self.charts, self.sessions_table, self.feedback.table)
+        views[index].setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def open_session(self) -> SessionWindow | None:
         """The selected session (else the latest) as one conversation, in a window of its own
@@ -450,11 +459,16 @@ class InsightsPage(Page):
 
     # -- export -----------------------------------------------------------------------------
 
+    def _suggested(self, name: str) -> str:
+        """`name` beside the open database (as Export Trace suggests), else in the home."""
+        where = self._store.location.path if self._store is not None else None
+        return str((where.parent if where is not None else Path.home()) / name)
+
     def export_png(self, path: str | None = None) -> None:
         """Save the charts as shown to a PNG file (asked for when `path` is None)."""
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self, "Export Charts", "insights.png", "PNG (*.png)"
+                self, "Export Charts", self._suggested("insights.png"), "PNG (*.png)"
             )
         if path:
             self.charts.grab().save(path, "PNG")
@@ -466,7 +480,7 @@ class InsightsPage(Page):
             return
         if path is None:
             path, _ = QFileDialog.getSaveFileName(
-                self, "Export Data", "insights.csv", "CSV (*.csv)"
+                self, "Export Data", self._suggested("insights.csv"), "CSV (*.csv)"
             )
         if not path:
             return

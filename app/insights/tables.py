@@ -174,7 +174,12 @@ def errors_table(parent: QObject | None = None) -> RowTable[ErrorStat]:
             ),
             Column("Traces", lambda r: f"{r.traces:,}"),
             Column("Spans", lambda r: f"{r.spans:,}"),
-            Column("Last", lambda r: local_time(r.last_ms)[:16], number=False),
+            Column(
+                "Last",
+                lambda r: local_time(r.last_ms)[5:16],  # 12-06 09:55: room for the message
+                number=False,
+                tip=lambda r: local_time(r.last_ms),
+            ),
         ],
         lambda r: error_filter(r.kind, r.message),
         parent,

@@ -415,6 +415,27 @@ def test_export_writes_the_charts_and_the_series(
     assert page.shown is not None and len(lines) == len(page.shown.series) + 1
 
 
+def test_export_asks_with_a_name_beside_the_database(
+    qtbot: QtBot, open_insights: Opened, demo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Export → Data as CSV: the save dialog offers insights.csv in the database's folder (not the
+    folder the app was started from); cancelling it writes nothing."""
+    from PySide6.QtWidgets import QFileDialog
+
+    asked: list[str] = []
+
+    def dialog(_parent: object, _title: str, suggested: str, _filter: str) -> tuple[str, str]:
+        asked.append(suggested)
+        return "", ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    _window, page = open_insights()
+    page.export_csv()
+    page.export_png()
+    assert asked == [str(demo.parent / "insights.csv"), str(demo.parent / "insights.png")]
+    assert not (demo.parent / "insights.csv").exists()
+
+
 def test_feedback_pass_rates_per_bucket_and_over_the_range(
     qtbot: QtBot, open_insights: Opened, demo: Path
 ) -> None:
@@ -489,12 +510,20 @@ def test_a_session_reads_as_one_conversation_linked_to_its_traces(
 
 
 def test_tab_goes_from_the_sessions_tab_into_its_view(qtbot: QtBot, open_insights: Opened) -> None:
-    """Alt+S, then Tab reaches Read as Conversation and the sessions, not the range controls;
-    Alt+I with no row picked reads the latest session."""
+    """Alt+S shows the sessions with the focus in them (↓ picks the latest); from the sub-tab
+    bar, Tab reaches Read as Conversation and the sessions, not the range controls; Alt+I with
+    no row picked reads the latest session."""
     from app.insights.session import SessionWindow
 
-    _window, page = open_insights()
+    window, page = open_insights()
+    window.trace_view.setFocus()  # elsewhere in the window, as after Alt+G from the list
     qtbot.keyClick(page, "s", Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is page.sessions_table
+    qtbot.keyClick(page, "d", Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is page.feedback.table
+    qtbot.keyClick(page, "c", Qt.KeyboardModifier.AltModifier)
+    assert QApplication.focusWidget() is page.charts
+    page.views.setCurrentIndex(1)
     page.views.tabBar().setFocus()
     qtbot.keyClick(page.views.tabBar(), Qt.Key.Key_Tab)
     assert QApplication.focusWidget() is page.conversation_button
