@@ -7,7 +7,7 @@ import json
 import re
 
 from app.traces.terms import field, quoted
-from core.store.insights import ERROR_PREFIX_CHARS
+from core.store import ERROR_PREFIX_CHARS
 
 
 def bucket_filter(start_ms: int, end_ms: int, by: str | None, group: str | None) -> str:

@@ -8,8 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from core.store import TraceBucket
-from core.store.insights import SPAN_BREAKDOWNS
+from core.store import SPAN_BREAKDOWNS, TraceBucket
 
 #: Groups drawn one by one; the rest are counted in the note under the charts.
 MAX_GROUPS = 8

@@ -9,6 +9,8 @@ from core.store.changes import ChangeDetector
 from core.store.connection import DEFAULT_BUSY_TIMEOUT_S, StoreLocation, parse_location
 from core.store.evaluations import Evaluations
 from core.store.insights import (
+    ERROR_PREFIX_CHARS,
+    SPAN_BREAKDOWNS,
     AssessmentBucket,
     ErrorStat,
     Insights,
@@ -25,6 +27,8 @@ from core.store.store import Store
 
 __all__ = [
     "DEFAULT_BUSY_TIMEOUT_S",
+    "ERROR_PREFIX_CHARS",
+    "SPAN_BREAKDOWNS",
     "AssessmentBucket",
     "ChangeDetector",
     "ErrorStat",
