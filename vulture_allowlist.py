@@ -57,6 +57,8 @@ _contains_text_default
 _contains_text_sqlite
 _json_member_sqlite
 _json_member_postgresql
+_event_attribute_sqlite
+_event_attribute_postgresql
 _span_attribute_sqlite  # core/store/span_payloads.py
 _span_attribute_postgresql
 _trace_spans_default
