@@ -41,10 +41,11 @@ def trace_stats(
     store: Store | None = None,
 ) -> pd.DataFrame:
     """Per time bucket (and per `by`: "name", "status" or "tag:<key>"): traces, errors,
-    latency p50/p90/p99 (ms), input and output tokens, cost. By "span.type" or "span.model",
-    the rows count the spans of each type or model (`sample_every` > 1: of a sample of the
-    traces). The range defaults to the traces' own; the bucket to the smallest of minute …
-    30 days giving at most 60 buckets."""
+    latency p50/p90/p99 (ms), input and output tokens, cost; past 100,000 traces the
+    percentiles come from an even sample of them (`sample_every` > 1). By "span.type" or
+    "span.model", the rows count the spans of each type or model (`sample_every` > 1: of a
+    sample of the traces). The range defaults to the traces' own; the bucket to the smallest
+    of minute … 30 days giving at most 60 buckets."""
     import pandas as pd
 
     insights = _store(store).insights

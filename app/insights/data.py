@@ -2,8 +2,9 @@
 time bucket, the span tables, the error messages, the sessions, the feedback per bucket and the
 tag keys a breakdown can use (no Qt).
 
-`read_charts` and `read_tables` are the only functions that touch the store; the tab submits
-them through the task runner, one after the other (the charts show before the tables are read),
+`read_charts` and `read_table_part` are the only functions that touch the store; the tab
+submits them through the task runner, one after the other (the charts show before the tables
+are read, and each part of the tables is a task of its own),
 and caches the whole answer per `Request` and data version. What an answer already read holds
 is not read again: another breakdown of the same range reads only the series, another range of
 the same experiments reuses the tag keys (which do not depend on the range).
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from core.errors import StoreError
 from core.store import (
@@ -88,7 +90,7 @@ def read_charts(
     store: Store, request: Request, now_ms: int, same_range: Insight | None = None
 ) -> Insight:
     """What the charts draw for `request`: the range, the series and the feedback (database
-    thread); the tables are left unread (`tables_read` False) for `read_tables`. Given
+    thread); the tables are left unread (`tables_read` False) for `read_table_part`. Given
     `same_range`, an answer for the same experiments and range, only the series is read, over
     its very range, and its tables are kept."""
     ids = list(request.experiment_ids)
@@ -108,38 +110,41 @@ def read_charts(
     return Insight(start, end, bucket, series, feedback=feedback, tables_read=False)
 
 
-def read_tables(
-    store: Store, request: Request, charts: Insight, same_experiments: Insight | None = None
-) -> Insight:
-    """`charts` with the tables of its range (database thread): the slowest span names, the
-    costliest models, the error messages, the sessions with a turn in the range, and (unless
-    `same_experiments` has them: they do not depend on the range) the tag keys."""
+#: The tables' parts, each read by its own task: a newer request waits for one, not all.
+TABLE_PARTS = ("spans", "errors", "sessions")
+
+
+def read_table_part(
+    store: Store,
+    request: Request,
+    charts: Insight,
+    part: str,
+    same_experiments: Insight | None = None,
+) -> dict[str, Any]:
+    """One part of the tables of `charts`' range, as `Insight` fields (database thread):
+    "spans" the slowest span names and the costliest models, "errors" the error messages,
+    "sessions" the sessions with a turn in the range and (unless `same_experiments` has them:
+    they do not depend on the range) the tag keys."""
     ids = list(request.experiment_ids)
     insights = store.insights
-    if same_experiments is not None and same_experiments.tables_read:
-        tag_keys = same_experiments.tag_keys
-    else:
-        tag_keys = store.reader.trace_list_keys(ids).tag_keys
     start, end = charts.start_ms, charts.end_ms
-    sessions = insights.sessions(ids, SESSION_ROWS, start_ms=start, end_ms=end)
+    if part == "sessions":
+        if same_experiments is not None and same_experiments.tables_read:
+            tag_keys = same_experiments.tag_keys
+        else:
+            tag_keys = store.reader.trace_list_keys(ids).tag_keys
+        sessions = insights.sessions(ids, SESSION_ROWS, start_ms=start, end_ms=end)
+        return {"sessions": sessions, "tag_keys": tag_keys}
     if not charts.series:
-        return replace(charts, sessions=sessions, tag_keys=tag_keys, tables_read=True)
-    slow = insights.span_stats(ids, start, end, "name")[:TABLE_ROWS]
-    models = [row for row in insights.span_stats(ids, start, end, "model") if row.group]
-    models.sort(key=lambda row: (-(row.cost or 0.0), -row.spans))
-    errors: list[ErrorStat] = []
-    unread = None
+        return {}
+    if part == "spans":
+        models = [row for row in insights.span_stats(ids, start, end, "model") if row.group]
+        models.sort(key=lambda row: (-(row.cost or 0.0), -row.spans))
+        return {
+            "slow_spans": insights.span_stats(ids, start, end, "name")[:TABLE_ROWS],
+            "models": models[:TABLE_ROWS],
+        }
     try:
-        errors = insights.error_messages(ids, start, end, limit=TABLE_ROWS)
+        return {"errors": insights.error_messages(ids, start, end, limit=TABLE_ROWS)}
     except StoreError as exc:  # a malformed span JSON on PostgreSQL 15 (no IS JSON to skip it)
-        unread = str(exc)
-    return replace(
-        charts,
-        slow_spans=slow,
-        models=models[:TABLE_ROWS],
-        sessions=sessions,
-        tag_keys=tag_keys,
-        errors=errors,
-        errors_unread=unread,
-        tables_read=True,
-    )
+        return {"errors_unread": str(exc)}

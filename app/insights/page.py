@@ -4,17 +4,21 @@ names, the costliest models, the most frequent errors, and the chat sessions —
 the trace list, filtered.
 
 Everything is read in the database thread: on a change of experiment, range or breakdown the
-charts' numbers (`data.read_charts`), drawn as soon as they come, then the tables'
-(`data.read_tables`). Answers are cached per request and data version (live mode's change
-signal bumps the version), so going back to a range shows it at once. Only the newest request
-counts: a change drops the work in flight (a `TaskGroup`).
+charts' numbers (`data.read_charts`), drawn as soon as they come, then the tables', a task per
+part (`data.read_table_part`). Answers are cached per request and data version (live mode's
+change signal bumps the version), so going back to a range shows it at once. Only the newest
+request counts: a change drops the work in flight (a `TaskGroup`), so a new request waits for
+at most one query of the old one.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QHideEvent, QShowEvent
@@ -35,7 +39,14 @@ from PySide6.QtWidgets import (
 
 from app.formatting import local_time, one_line
 from app.insights.charts import InsightCharts
-from app.insights.data import PRESETS, Insight, Request, read_charts, read_tables
+from app.insights.data import (
+    PRESETS,
+    TABLE_PARTS,
+    Insight,
+    Request,
+    read_charts,
+    read_table_part,
+)
 from app.insights.feedback import FeedbackView
 from app.insights.series import counted, lay_out
 from app.insights.session import SessionWindow, read_turns
@@ -351,9 +362,19 @@ class InsightsPage(Page):
             self._read(key, charts)
             return
         self._show(charts, key[0])
-        task = self._work.submit(read_tables, store, key[0], charts, same_experiments)
-        task.on_finished(lambda insight: self._read(key, insight))
-        task.on_failed(self._failed)
+        fields: dict[str, Any] = {}
+        parts = set(TABLE_PARTS)
+
+        def part_read(part: str, found: dict[str, Any]) -> None:
+            fields.update(found)
+            parts.discard(part)
+            if not parts:
+                self._read(key, replace(charts, **fields, tables_read=True))
+
+        for part in TABLE_PARTS:
+            task = self._work.submit(read_table_part, store, key[0], charts, part, same_experiments)
+            task.on_finished(functools.partial(part_read, part))
+            task.on_failed(self._failed)
 
     def _read(self, key: tuple[Request, int], insight: Insight) -> None:
         self._cache[key] = insight
@@ -393,14 +414,17 @@ class InsightsPage(Page):
         self.views.setTabText(1, f"&Sessions ({len(insight.sessions):,})")
         self._offer_tag_keys(insight.tag_keys)
         counted_rows = sum(row.traces for row in insight.series)
+        every = layout.sample_every
         note = "Latency percentiles are exact."
+        if every > 1 and counted(request.by) == "spans":
+            note = f"Span charts estimated from 1 in {every:,} traces."
+        elif every > 1:
+            note = f"Latency percentiles estimated from 1 in {every:,} traces (counts exact)."
         if counted_rows == 0:
             note = f"No {counted(request.by)} in this range."
         sampled = [row.sample_every for row in insight.slow_spans if row.approximate]
         if sampled:
             note += f" Span tables estimated from 1 in {max(sampled):,} traces."
-        if layout.sample_every > 1:
-            note += f" Span charts estimated from 1 in {layout.sample_every:,} traces."
         if insight.errors_unread:
             note += " Errors could not be read: " + one_line(insight.errors_unread, 120)
         self.status_label.setText(note)

@@ -53,6 +53,9 @@ BUCKET_SIZES_MS = (
 MAX_BUCKETS = 60
 #: Span statistics read every span of at most this many traces; more are sampled.
 SAMPLE_TRACES = 5_000
+#: Latency percentiles rank every trace of a range of at most this many; more are sampled
+#: (ranking a million durations takes seconds; counts, tokens and cost stay exact).
+EXACT_PERCENTILE_TRACES = 100_000
 PERCENTILES = (0.5, 0.9, 0.99)
 SPAN_GROUPS = ("name", "type", "model")
 #: The breakdowns of `trace_series` that count spans instead of traces.
@@ -90,7 +93,9 @@ class TraceBucket:
     input_tokens: int | None
     output_tokens: int | None
     cost: float | None
-    sample_every: int = 1  # >1: spans of 1 in that many traces (counts scaled up)
+    #: >1: the percentiles come from 1 in that many traces; broken down by a span field, every
+    #: figure does (counts scaled up).
+    sample_every: int = 1
 
 
 @dataclass(frozen=True)
@@ -212,10 +217,11 @@ class Insights:
             .group_by(bucket, group)
         )
         latency = ti.c.execution_time_ms
+        every, sample = self._trace_sample(where, EXACT_PERCENTILE_TRACES)
         percentiles = self._percentiles(
             select(bucket, group, latency.label("v"))
             .select_from(joined)
-            .where(where, latency.is_not(None)),
+            .where(where, sample, latency.is_not(None)),
             PERCENTILES,
         )
         out = []
@@ -233,6 +239,7 @@ class Insights:
                     _whole(tokens_in),
                     _whole(tokens_out),
                     _number(cost),
+                    every,
                 )
             )
         return sorted(out, key=lambda row: (row.start_ms, row.group or ""))
@@ -558,14 +565,17 @@ class Insights:
             for kind, message, n_traces, n_spans, last in self._rows(statement)
         ]
 
-    def _trace_sample(self, in_range: ColumnElement[bool]) -> tuple[int, ColumnElement[bool]]:
-        """Every trace when at most `SAMPLE_TRACES` are in range; else the 1 in 16, 256 or
-        4,096 whose id ends in that many zero hex digits (ids are random hex: an even,
+    def _trace_sample(
+        self, in_range: ColumnElement[bool], most: int | None = None
+    ) -> tuple[int, ColumnElement[bool]]:
+        """Every trace when at most `most` (`SAMPLE_TRACES`) are in range; else the 1 in 16,
+        256 or 4,096 whose id ends in that many zero hex digits (ids are random hex: an even,
         repeatable sample on SQLite and PostgreSQL alike), and that 16, 256 or 4,096."""
+        most = SAMPLE_TRACES if most is None else most
         ti = t.trace_info
         (count,) = self._rows(select(func.count()).select_from(ti).where(in_range))[0]
         digits = 0
-        while count / 16**digits > SAMPLE_TRACES and digits < 3:
+        while count / 16**digits > most and digits < 3:
             digits += 1
         if digits == 0:
             return 1, and_(true())
@@ -586,15 +596,13 @@ class Insights:
         if not self._layout.has_trace_column("session_id"):
             return []
         ti, meta = t.trace_info, t.trace_request_metadata
-        user = (
-            select(func.max(meta.c.value))
-            .where(meta.c.request_id == ti.c.request_id, meta.c.key == TRACE_USER_METADATA)
-            .scalar_subquery()
+        within = and_(
+            trace_filter(self._layout, experiment_ids, filter_string),
+            ti.c.session_id.is_not(None),
         )
         statement = (
             select(
                 ti.c.session_id,
-                func.max(user),
                 func.count(),
                 func.min(ti.c.timestamp_ms),
                 func.max(ti.c.timestamp_ms),
@@ -602,8 +610,7 @@ class Insights:
                 func.sum(self._trace_column("total_cost")),
                 func.sum(case((ti.c.status == ERROR, 1), else_=0)),
             )
-            .where(trace_filter(self._layout, experiment_ids, filter_string))
-            .where(ti.c.session_id.is_not(None))
+            .where(within)
             .group_by(ti.c.session_id)
             .having(
                 and_(
@@ -614,10 +621,29 @@ class Insights:
             .order_by(func.max(ti.c.timestamp_ms).desc())
             .limit(limit)
         )
+        found = self._rows(statement)
+        # The user of the sessions shown only (one metadata lookup per trace of all sessions
+        # took seconds on a million traces).
+        users = (
+            dict(
+                self._rows(
+                    select(ti.c.session_id, func.max(meta.c.value))
+                    .select_from(ti.join(meta, meta.c.request_id == ti.c.request_id))
+                    .where(
+                        within,
+                        meta.c.key == TRACE_USER_METADATA,
+                        ti.c.session_id.in_([row[0] for row in found]),
+                    )
+                    .group_by(ti.c.session_id)
+                )
+            )
+            if found
+            else {}
+        )
         return [
             SessionRow(
                 str(sid),
-                _text(who),
+                _text(users.get(sid)),
                 int(turns),
                 int(first),
                 int(last),
@@ -625,7 +651,7 @@ class Insights:
                 _number(cost),
                 int(errors or 0),
             )
-            for sid, who, turns, first, last, tokens, cost, errors in self._rows(statement)
+            for sid, turns, first, last, tokens, cost, errors in found
         ]
 
 

@@ -417,16 +417,21 @@ def _plans(store: Store, big_id: str) -> dict[str, str]:
 
     from core.store import schema as t
     from core.store.dialect import change_marker, spans_of_trace
+    from core.store.trace_pages import PageQuery
 
-    reader, keys, out = store.reader, _keys(store), {}
+    keys, out = _keys(store), {}
     spans = t.spans
+
+    def page(ids: list[str] | None, filter_string: str | None = None) -> Any:
+        """The first page's statement, as `StoreReader.trace_page` sends it."""
+        query = PageQuery(store.layout, ids, filter_string, keys)
+        return query.statement(None, PAGE, store.engine.dialect.name)
+
     statements = {
-        "first page, all experiments": reader._page_statement(None, None, keys, None, PAGE),
-        "first page, one experiment": reader._page_statement(["1"], None, keys, None, PAGE),
-        "first page, 5 active experiments": reader._page_statement(
-            SCOPES[2].ids, None, keys, None, PAGE
-        ),
-        "first page filtered on a tag": reader._page_statement(["1"], TAG_FILTER, keys, None, PAGE),
+        "first page, all experiments": page(None),
+        "first page, one experiment": page(["1"]),
+        "first page, 5 active experiments": page(SCOPES[2].ids),
+        "first page filtered on a tag": page(["1"], TAG_FILTER),
         "get_trace: the spans' columns": select(spans.c.span_id, spans.c.parent_span_id).where(
             spans_of_trace(spans, big_id)
         ),

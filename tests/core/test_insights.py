@@ -162,6 +162,32 @@ def test_many_traces_are_sampled_and_say_so(
     assert {s.group: s.spans for s in stats} == {k: v * 16**digits for k, v in sampled.items()}
 
 
+def test_percentiles_of_many_traces_come_from_a_sample_and_counts_stay_exact(
+    store: Store, db318: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.store import insights
+
+    exact = store.insights.trace_series(None, BASE, END, HOUR)
+    assert {row.sample_every for row in exact} == {1}
+    monkeypatch.setattr(insights, "EXACT_PERCENTILE_TRACES", 1)
+    sampled = store.insights.trace_series(None, BASE, END, HOUR)
+    assert [(r.start_ms, r.traces, r.errors, r.input_tokens) for r in sampled] == [
+        (r.start_ms, r.traces, r.errors, r.input_tokens) for r in exact
+    ]
+    (every,) = {row.sample_every for row in sampled}
+    digits = {16: 1, 256: 2, 4096: 3}[every]
+    with sqlite3.connect(db318) as connection:
+        kept = connection.execute(
+            "SELECT timestamp_ms, execution_time_ms FROM trace_info WHERE timestamp_ms "
+            "BETWEEN ? AND ? AND request_id LIKE ?",
+            (BASE, END, "%" + "0" * digits),
+        ).fetchall()
+    for row in sampled:
+        durations = [ms for at, ms in kept if row.start_ms <= at < row.start_ms + HOUR]
+        expected = nearest_rank(durations, 0.9) if durations else None
+        assert row.p90_ms == (pytest.approx(expected) if expected is not None else None)
+
+
 def test_sessions_one_row_each_latest_first(store: Store) -> None:
     sessions = {
         s.session_id: s for s in store.insights.sessions(None) if s.session_id[:5] == "sess-"
