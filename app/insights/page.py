@@ -418,6 +418,8 @@ class InsightsPage(Page):
         note = "Latency percentiles are exact."
         if every > 1 and counted(request.by) == "spans":
             note = f"Span charts estimated from 1 in {every:,} traces."
+        elif every > 1 and (request.by or "").startswith("tag:"):
+            note = f"Tag breakdown estimated from 1 in {every:,} traces."
         elif every > 1:
             note = f"Latency percentiles estimated from 1 in {every:,} traces (counts exact)."
         if counted_rows == 0:

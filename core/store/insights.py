@@ -93,8 +93,8 @@ class TraceBucket:
     input_tokens: int | None
     output_tokens: int | None
     cost: float | None
-    #: >1: the percentiles come from 1 in that many traces; broken down by a span field, every
-    #: figure does (counts scaled up).
+    #: >1: the percentiles come from 1 in that many traces; broken down by a span field or a
+    #: tag, every figure does (counts scaled up).
     sample_every: int = 1
 
 
@@ -190,7 +190,9 @@ class Insights:
         """Per bucket of `bucket_ms` (aligned on multiples of it since the epoch) of the traces
         requested from `start_ms` to `end_ms`, and per `by` ("name", "status" or "tag:<key>"):
         traces, errors, latency percentiles (ms), tokens and cost. By "span.type" or
-        "span.model": the same of those traces' spans of each type or model."""
+        "span.model": the same of those traces' spans of each type or model. Past
+        `EXACT_PERCENTILE_TRACES` traces the percentiles, and a tag breakdown's every figure
+        (scaled up), come from an even sample (`TraceBucket.sample_every`)."""
         if by in SPAN_BREAKDOWNS:
             return self._span_series(experiment_ids, start_ms, end_ms, bucket_ms, by, filter_string)
         ti = t.trace_info
@@ -202,6 +204,10 @@ class Insights:
         origin = start_ms - start_ms % bucket_ms  # buckets on whole minutes, hours, days (UTC)
         bucket = cast((ti.c.timestamp_ms - origin) // bucket_ms, BigInteger).label("b")
         group, joined = self._trace_group(by)
+        every, sample = self._trace_sample(where, EXACT_PERCENTILE_TRACES)
+        # A tag breakdown joins every trace to its tag: past the exact limit, the sample's.
+        scale = every if by is not None and by.startswith("tag:") else 1
+        counted = and_(where, sample) if scale > 1 else where
         totals = (
             select(
                 bucket,
@@ -213,11 +219,10 @@ class Insights:
                 func.sum(self._trace_column("total_cost")),
             )
             .select_from(joined)
-            .where(where)
+            .where(counted)
             .group_by(bucket, group)
         )
         latency = ti.c.execution_time_ms
-        every, sample = self._trace_sample(where, EXACT_PERCENTILE_TRACES)
         percentiles = self._percentiles(
             select(bucket, group, latency.label("v"))
             .select_from(joined)
@@ -231,14 +236,14 @@ class Insights:
                 TraceBucket(
                     origin + int(b) * bucket_ms,
                     None if by is None else _text(g),
-                    int(traces),
-                    int(errors or 0),
+                    int(traces) * scale,
+                    int(errors or 0) * scale,
                     p50,
                     p90,
                     p99,
-                    _whole(tokens_in),
-                    _whole(tokens_out),
-                    _number(cost),
+                    _scaled(_whole(tokens_in), scale),
+                    _scaled(_whole(tokens_out), scale),
+                    _scaled(_number(cost), scale),
                     every,
                 )
             )

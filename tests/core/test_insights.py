@@ -186,6 +186,10 @@ def test_percentiles_of_many_traces_come_from_a_sample_and_counts_stay_exact(
         durations = [ms for at, ms in kept if row.start_ms <= at < row.start_ms + HOUR]
         expected = nearest_rank(durations, 0.9) if durations else None
         assert row.p90_ms == (pytest.approx(expected) if expected is not None else None)
+    # A tag breakdown joins each trace to its tag: its counts come from the sample, scaled up.
+    by_tag = store.insights.trace_series(None, BASE, END, HOUR, "tag:env")
+    assert {row.sample_every for row in by_tag} == {every}
+    assert sum(row.traces for row in by_tag) == len(kept) * every
 
 
 def test_sessions_one_row_each_latest_first(store: Store) -> None:
