@@ -22,6 +22,7 @@ _.features  # QStyleOptionViewItem.features, read by the style (app/spans/delega
 _.backgroundBrush  # QStyleOptionViewItem.backgroundBrush, painted by the style (delegate.py)
 _.contextMenuEvent  # QWidget.contextMenuEvent (app/traces/view.py)
 _.wheelEvent  # QWidget.wheelEvent (app/spans/flame.py)
+_.focusNextPrevChild  # QWidget.focusNextPrevChild (app/labeling/review.py)
 _.mouseMoveEvent  # QWidget.mouseMoveEvent (app/spans/flame.py)
 _.mouseClickEvent  # pyqtgraph ViewBox.mouseClickEvent (app/insights/charts.py)
 _.mouseDragEvent  # pyqtgraph ViewBox.mouseDragEvent (app/insights/charts.py)
@@ -124,6 +125,9 @@ tracking_demo
 run_manager  # a LangChain callback argument a test's fake model accepts
 daemon_threads  # socketserver.ThreadingMixIn (tests/ollama_server.py)
 protocol_version  # http.server.BaseHTTPRequestHandler
+block_on_close  # socketserver.ThreadingMixIn (core/otlp/server.py)
+server_version  # http.server.BaseHTTPRequestHandler (core/otlp/server.py)
+request_queue_size  # socketserver.TCPServer's listen backlog (core/otlp/server.py)
 tb  # the traceback argument of __exit__
 ans  # the tutorial notebook's own variable names (tests/interop/tutorial_notebook.py)
 _.row_factory  # sqlite3.Connection.row_factory

@@ -41,6 +41,10 @@ WIDGET_KEYS = [
         "Replay the trace's turn in its agent, in the Agents tab (also in ⋯ above the trace)",
     ),
     (
+        "Ctrl+Shift+A",
+        "Label the trace: add, edit (Enter), delete (Del) feedback and expectations",
+    ),
+    (
         "Alt+T / Alt+U / Alt+P / Alt+A / Alt+G",
         "The Traces, Evaluations, Prompts, Agents and Insights tabs",
     ),
@@ -88,6 +92,18 @@ class WindowActions:
         self.open_url.setStatusTip("Open an MLflow tracking database on a server (postgresql://…)")
         self.export_trace = _action(window, "&Export Trace…", "Ctrl+E")
         self.export_trace.setStatusTip("Save the trace shown in the explorer as MLflow JSON")
+        self.export_traces = _action(window, "Export &Traces…", "Ctrl+Shift+E")  # issue 21
+        self.export_traces.setStatusTip(
+            "Save the selected traces, or all the filter matches, as JSON, CSV, OTLP or Markdown"
+        )
+        self.receive_otlp = _action(window, "Receive O&penTelemetry…")  # issue 21
+        self.receive_otlp.setStatusTip(
+            "Receive traces from OpenTelemetry exporters (OTLP/HTTP) into this database"
+        )
+        self.label_traces = _action(window, "&Label Traces…", "Ctrl+Shift+B")  # issue 22
+        self.label_traces.setStatusTip(
+            "Label the filter's traces one by one from the keyboard, in a queue others can share"
+        )
         self.enable_editing = _action(window, "Enable E&diting")
         self.enable_editing.setStatusTip(
             "Reopen the database for writing (new prompt versions, evaluation runs)"
@@ -143,6 +159,9 @@ class WindowActions:
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.export_trace)
+        file_menu.addAction(self.export_traces)
+        file_menu.addAction(self.receive_otlp)
+        file_menu.addAction(self.label_traces)  # issue 22
         file_menu.addSeparator()
         file_menu.addAction(self.enable_editing)
         file_menu.addAction(self.close_database)
@@ -185,17 +204,21 @@ class WindowActions:
             self.close_database,
             self.refresh,
             self.export_trace,
+            self.export_traces,
+            self.receive_otlp,
             self.copy_span,
             self.copy_trace_id,
             self.find,
             self.go_to_trace,
         ):
             action.setEnabled(is_open)
+        self.label_traces.setEnabled(is_open)  # issue 22
 
     def shortcut_rows(self) -> list[tuple[str, str]]:
         """(keys, what they do) for Help → Keyboard Shortcuts, read from the actions."""
         actions = [
             self.open, self.open_url, self.export_trace, self.close_database, self.quit,
+            self.label_traces,  # issue 22
             self.copy_span,
             self.copy_trace_id, self.find, self.go_to_trace, self.compare_traces, self.compare_with,
             self.refresh, self.live,
@@ -207,8 +230,9 @@ class WindowActions:
         """Export Trace, Copy Span/Trace ID, Go to Trace, Search in Trace: only in the Traces
         tab."""
         trace_commands = (self.export_trace, self.copy_span, self.copy_trace_id, self.go_to_trace)
-        for action in (*trace_commands, self.search_trace):
+        for action in (*trace_commands, self.export_traces, self.search_trace):  # issue 21
             action.setEnabled(enabled)
+        self.label_traces.setEnabled(enabled)  # issue 22
 
     def _describe(self, action: QAction) -> str:
         if action is self.copy_span:

@@ -34,7 +34,9 @@ from app.experiments.view import ExperimentListView
 from app.explorer.agent_model import TraceAgent
 from app.explorer.panel import TraceExplorer
 from app.file_drops import FileDrops
+from app.labeling.launcher import LabelingLauncher
 from app.open_database import OpenDatabase
+from app.otlp.launch import OtlpLauncher
 from app.pages import Page
 from app.query.bar import QueryBar
 from app.query.controller import QueryController, file_key
@@ -45,6 +47,9 @@ from app.tasks import Task, TaskRunner
 from app.theme import ThemeApplier
 from app.tracediff.launch import CompareLauncher
 from app.traces.commands import TraceCommands
+from app.traces.dataset_dialog import open_add_to_dataset
+from app.traces.exports import TraceExports
+from app.traces.imports import TraceImports
 from app.traces.live import LiveWatcher
 from app.traces.menus import TraceListMenus
 from app.traces.model import TraceListModel
@@ -110,6 +115,9 @@ class MainWindow(QMainWindow):
         self._connect()
         self._connect_list_menus()
         self._connect_compare()  # issue 19
+        self._connect_exports()  # issue 21
+        self._connect_otlp()  # issue 21: OpenTelemetry in
+        self._connect_labeling()  # issue 22: labelling queues
         self._add_feature_pages()
         self._show_no_store()
         self._restore_geometry()
@@ -222,6 +230,10 @@ class MainWindow(QMainWindow):
         self.explorer.replay_requested.connect(self.open_replay)  # issue 18
         self.explorer.replays_requested.connect(self.filter_by)
         self.explorer.agent_replay_requested.connect(self.open_agent_replay)  # issue 18
+        self.explorer.editing_requested.connect(self.enable_editing)  # issue 22: labels
+        self.list_menus.add_to_dataset_requested.connect(  # issue 22: Add to Dataset…
+            lambda ids: open_add_to_dataset(self, self.tasks, self.store, ids, self.enable_editing)
+        )
         self.live.changed.connect(self._store_changed)
         self.live.polling_changed.connect(lambda _polling: self._show_live_state())
 
@@ -396,6 +408,64 @@ class MainWindow(QMainWindow):
         self.explorer.header.value_clicked.connect(menus.filter_by_value)
         self.store_opened.connect(lambda store: menus.open_store(store, file_key(store)))
         self.store_closed.connect(lambda: menus.open_store(None, None))
+
+    def _connect_exports(self) -> None:
+        """Issue 21: Export Traces…, Copy as Markdown, and trace files dropped to import."""
+        self.exports = TraceExports(
+            self.tasks, self.trace_view, self.explorer, lambda: self.store, self
+        )
+        self.imports = TraceImports(self.tasks, self.experiment_view, lambda: self.store, self)
+        self.menu_actions.export_traces.triggered.connect(
+            lambda _checked=False: self.exports.open_dialog()
+        )
+        self.list_menus.export_traces_requested.connect(self.exports.export_row)
+        self.list_menus.markdown_requested.connect(self.exports.copy_trace)
+        self.drops.traces_dropped.connect(self.imports.import_dropped)
+        for note in (self.exports.message, self.imports.message):
+            note.connect(lambda text: self.status.showMessage(text, 8000))
+        self.imports.failed.connect(lambda text: self.report_error("Import Failed", text))
+        self.imports.imported.connect(lambda _result: self.refresh())
+
+    def _connect_labeling(self) -> None:
+        """Issue 22: File → Label Traces… (and the list's menu): a queue, then the review."""
+        self.labeling = LabelingLauncher(
+            self,
+            self.tasks,
+            lambda: self.store,
+            lambda: self.experiment_view.current_experiment_id,
+            lambda: self.queries.filter_text,
+        )
+        self.menu_actions.label_traces.triggered.connect(
+            lambda _checked=False: self.labeling.open_start()
+        )
+        self.list_menus.label_requested.connect(self.labeling.open_start)
+        self.labeling.editing_requested.connect(self.enable_editing)
+        self.labeling.message.connect(lambda text: self.status.showMessage(text, 8000))
+
+    def _connect_otlp(self) -> None:
+        """Issue 21: File → Receive OpenTelemetry…, its status-bar field, new rows as they come."""
+        self.otlp = OtlpLauncher(
+            self,
+            self.tasks,
+            self.status,
+            lambda: self.store,
+            lambda: self.experiment_view.current_experiment_id,
+        )
+        self.menu_actions.receive_otlp.triggered.connect(
+            lambda _checked=False: self.otlp.open_dialog()
+        )
+        self.otlp.traces_stored.connect(self._received)
+        self.otlp.editing_requested.connect(self.enable_editing)
+        self.otlp.message.connect(lambda text: self.status.showMessage(text, 8000))
+        self.store_opened.connect(self.otlp.store_changed)
+        self.store_closed.connect(lambda: self.otlp.store_changed(None))
+
+    def _received(self, since_ms: int) -> None:
+        """Spans came in over OTLP: merge new rows, and rows from `since_ms` on (a trace whose
+        root span came moved earlier); recount."""
+        if self.store is not None:
+            self.trace_model.fetch_newer(since_ms)
+            self.experiment_model.load(self.store)
 
     def _connect_compare(self) -> None:
         """Issue 19: Compare Traces from the list's selection, Compare With… from a trace."""
@@ -683,6 +753,7 @@ class MainWindow(QMainWindow):
         self.list_menus.save_dragged_layout()
         self.live.set_paused(True)
         self.status.clearMessage()  # stops the timer of a message shown for a while
+        self.otlp.shutdown()  # its last write lands before the stores close
         self.tasks.shutdown()  # joins the threads: nothing reads a store after this
         self.live.shutdown()  # closes the change detectors the threads did not
         self.database.close_all()  # clients write their last traces before their stores close

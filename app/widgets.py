@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QSizePolicy,
     QStyle,
     QTableView,
@@ -96,6 +97,31 @@ class ElidedLabel(QLabel):
         painter.setPen(self.palette().windowText().color())
         painter.drawText(rect, int(self.alignment() | Qt.AlignmentFlag.AlignVCenter), text)
         painter.end()
+
+
+class ReadOnlyBar(QFrame):
+    """Above a view that writes, on a database open read-only: why it cannot save, and
+    Enable Editing (`editing_requested`); amber, in light and dark alike."""
+
+    editing_requested = Signal()
+
+    def __init__(self, text: str, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(name)
+        self.setStyleSheet(
+            f"QFrame#{name} {{ background: rgba(217, 119, 6, 0.16); border: 1px solid "
+            "rgba(217, 119, 6, 0.55); border-radius: 4px; }"
+        )
+        self.text = QLabel(text, self)
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
+        self.text.setWordWrap(True)
+        self.enable = QPushButton("E&nable Editing", self)
+        self.enable.setAutoDefault(False)
+        self.enable.clicked.connect(self.editing_requested)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(10, 5, 6, 5)
+        layout.addWidget(self.text, 1)
+        layout.addWidget(self.enable)
 
 
 class NoticeBar(QFrame):

@@ -89,8 +89,10 @@ from core.tracing import flush as flush_trace_async_logging
 from core.tracking import (
     active_run,
     create_experiment,
+    delete_assessment,
     delete_trace_tag,
     end_run,
+    get_assessment,
     get_experiment,
     get_experiment_by_name,
     get_registry_uri,
@@ -99,6 +101,7 @@ from core.tracking import (
     get_tracking_uri,
     log_expectation,
     log_feedback,
+    override_feedback,
     search_experiments,
     search_traces,
     set_experiment,
@@ -106,6 +109,7 @@ from core.tracking import (
     set_trace_tag,
     set_tracking_uri,
     start_run,
+    update_assessment,
 )
 
 __all__ = [
@@ -157,6 +161,7 @@ __all__ = [
     "create_function_call_output_item",
     "create_text_delta",
     "create_text_output_item",
+    "delete_assessment",
     "delete_model_alias",
     "delete_prompt_alias",
     "delete_trace_tag",
@@ -166,6 +171,7 @@ __all__ = [
     "evaluate",
     "flush_trace_async_logging",
     "genai",
+    "get_assessment",
     "get_current_active_span",
     "get_experiment",
     "get_experiment_by_name",
@@ -181,6 +187,7 @@ __all__ = [
     "log_feedback",
     "log_model",
     "models",
+    "override_feedback",
     "pyfunc",
     "register_prompt",
     "scorer",
@@ -201,6 +208,7 @@ __all__ = [
     "trace",
     "tracing",
     "types",
+    "update_assessment",
     "update_current_trace",
 ]
 

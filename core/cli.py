@@ -4,7 +4,12 @@
     tracedesk-cli trace mlflow.db tr-1234...            # the trace as MLflow's JSON
     tracedesk-cli prompts mlflow.db --json
 
-Tables for people, `--json` for scripts. Nothing here writes to the store. Text from the
+    tracedesk-cli export mlflow.db errors.jsonl -e 1 --filter "trace.status = 'ERROR'"
+    tracedesk-cli import mlflow.db traces.jsonl -e 1 --write   # core.export.commands
+    tracedesk-cli serve-otlp mlflow.db --experiment agents     # core.otlp.command
+
+Tables for people, `--json` for scripts. Only `import --write` and `serve-otlp` (an
+OpenTelemetry receiver on 127.0.0.1:4318) write to the store. Text from the
 store reaches the terminal only through `core.safe_text.for_terminal`: an escape sequence in
 a trace name is printed as `\x1b`, never obeyed (`--json` escapes it by being JSON).
 """
@@ -19,6 +24,10 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from core.errors import QuerySyntaxError, TraceDeskError
+from core.export.commands import add_commands as add_export_commands
+from core.export.commands import run_export, run_import
+from core.otlp.command import add_command as add_otlp_command
+from core.otlp.command import run_serve
 from core.safe_text import for_terminal
 from core.store.store import Store
 
@@ -48,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     experiments = commands.add_parser("experiments", help="experiments and their trace counts")
     experiments.add_argument("store")
     experiments.add_argument("--json", action="store_true")
+    add_export_commands(commands)  # export, import (core.export.commands)
+    add_otlp_command(commands)  # serve-otlp (core.otlp.command)
     return parser
 
 
@@ -161,6 +172,9 @@ COMMANDS = {
     "trace": show_trace,
     "prompts": list_prompts,
     "experiments": list_experiments,
+    "export": run_export,
+    "import": run_import,
+    "serve-otlp": run_serve,
 }
 
 
@@ -169,7 +183,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
     out = out or sys.stdout
     try:
-        with Store.open(args.store) as store:
+        with Store.open(args.store, read_only=not getattr(args, "write", False)) as store:
             COMMANDS[args.command](store, args, out)
     except QuerySyntaxError as error:
         sys.stderr.write(_error_lines(error))

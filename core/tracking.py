@@ -30,8 +30,10 @@ __all__ = [
     "active_experiment_id",
     "active_run",
     "create_experiment",
+    "delete_assessment",
     "delete_trace_tag",
     "end_run",
+    "get_assessment",
     "get_experiment",
     "get_experiment_by_name",
     "get_registry_uri",
@@ -40,6 +42,7 @@ __all__ = [
     "get_tracking_uri",
     "log_expectation",
     "log_feedback",
+    "override_feedback",
     "reset",
     "search_experiments",
     "search_traces",
@@ -48,6 +51,7 @@ __all__ = [
     "set_trace_tag",
     "set_tracking_uri",
     "start_run",
+    "update_assessment",
 ]
 
 
@@ -181,6 +185,41 @@ def log_expectation(
         metadata=metadata,
         span_id=span_id,
     )
+
+
+def get_assessment(trace_id: str, assessment_id: str) -> Assessment:
+    """One stored assessment of a trace (as `mlflow.get_assessment`)."""
+    return context.default_client().get_assessment(trace_id, assessment_id)
+
+
+def override_feedback(
+    *,
+    trace_id: str,
+    assessment_id: str,
+    value: Any,
+    rationale: str | None = None,
+    source: AssessmentSource | None = None,
+    metadata: Mapping[str, Any] | None = None,
+) -> Assessment:
+    """Correct a feedback: a new one replaces it, and the old one stays as history (invalid)."""
+    return context.default_client().override_feedback(
+        trace_id=trace_id,
+        assessment_id=assessment_id,
+        value=value,
+        rationale=rationale,
+        source=source,
+        metadata=metadata,
+    )
+
+
+def update_assessment(trace_id: str, assessment_id: str, assessment: Assessment) -> Assessment:
+    """Rewrite an assessment in place (name, value, rationale, metadata), as MLflow does."""
+    return context.default_client().update_assessment(trace_id, assessment_id, assessment)
+
+
+def delete_assessment(trace_id: str, assessment_id: str) -> None:
+    """Remove an assessment; the feedback it overrode, if any, is valid again."""
+    context.default_client().delete_assessment(trace_id, assessment_id)
 
 
 def start_run(

@@ -20,6 +20,7 @@ from core.client_stores import ClientStores
 from core.entities import Assessment, AssessmentSource, Experiment, Run, Trace
 from core.errors import NotFoundError, StoreNotFoundError
 from core.mlflow_keys import ARCHIVAL_FAILURE_TAG, NOTE_TAG, PARENT_RUN_TAG, SOURCE_RUN_METADATA
+from core.store import assessment_edits
 from core.store.experiment_search import ViewType, search_experiments
 from core.store.store import Store
 from core.store.trace_edits import IMMUTABLE_TRACE_TAGS
@@ -384,6 +385,66 @@ class TrackingClient:
             span_id=span_id,
         )
         return edits.assessment(trace_id, assessment_id)
+
+    def get_assessment(self, trace_id: str, assessment_id: str) -> Assessment:
+        """One stored assessment of a trace; `NotFoundError` when missing."""
+        return self.store().trace_edits.assessment(trace_id, assessment_id)
+
+    def override_feedback(
+        self,
+        *,
+        trace_id: str,
+        assessment_id: str,
+        value: Any,
+        rationale: str | None = None,
+        source: AssessmentSource | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Assessment:
+        """Replace a feedback by a new one that `overrides` it (the old one is kept, marked
+        invalid: the history); the new assessment. `source` defaults to code (`CODE`)."""
+        store = self.writable_store()
+        new_id = assessment_edits.override_feedback(
+            store,
+            trace_id,
+            assessment_id,
+            value,
+            rationale=rationale,
+            metadata=metadata,
+            **_source(source),
+        )
+        return store.trace_edits.assessment(trace_id, new_id)
+
+    def update_assessment(
+        self, trace_id: str, assessment_id: str, assessment: Assessment
+    ) -> Assessment:
+        """Rewrite an assessment in place from `assessment` (a `Feedback` or `Expectation` of
+        the same kind): its name, value, rationale; metadata merged. Source and span stay."""
+        value: Any = assessment_edits.KEEP
+        error = None
+        if assessment.feedback is not None:
+            value, error = assessment.feedback.value, assessment.feedback.error
+            existing = self.get_assessment(trace_id, assessment_id)
+            if existing.feedback is None:
+                raise ValueError("Cannot update feedback value on an Expectation assessment.")
+        elif assessment.expectation is not None:
+            value = assessment.expectation.value
+            existing = self.get_assessment(trace_id, assessment_id)
+            if existing.expectation is None:
+                raise ValueError("Cannot update expectation value on a Feedback assessment.")
+        return assessment_edits.update_assessment(
+            self.writable_store(),
+            trace_id,
+            assessment_id,
+            name=assessment.name,
+            value=value,
+            error=error.to_dictionary() if error is not None else None,
+            rationale=assessment.rationale,
+            metadata=assessment.metadata,
+        )
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        """Remove an assessment; the one it overrode (if any) is valid again."""
+        assessment_edits.delete_assessment(self.writable_store(), trace_id, assessment_id)
 
     # -- runs --------------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QWidget
 
+from app.explorer.label_writes import source_label
 from app.formatting import one_line, rich_tooltip
 from app.spans.colors import ERROR_COLOR
 from app.widgets import ElidedLabel
@@ -42,7 +43,7 @@ def details(assessment: Assessment) -> str:
     lines = [
         f"{assessment.name} ({assessment.assessment_type})",
         f"Value: {text}",
-        "Source: " + " · ".join(p for p in (assessment.source_type, assessment.source_id) if p),
+        f"Source: {source_label(assessment)}",
     ]
     if assessment.rationale:
         lines.append(f"Rationale: {assessment.rationale}")
@@ -57,8 +58,12 @@ def details(assessment: Assessment) -> str:
 
 
 def source_text(assessment: Assessment) -> str:
-    """`feedback · CODE · some_check`: what kind of assessment, and who or what made it."""
-    parts = (assessment.assessment_type, assessment.source_type, assessment.source_id)
+    """`feedback · code · some_check`, `expectation · human · ann`, `feedback · LLM judge ·
+    gpt-4o · overridden`: what kind of assessment, who or what made it, whether a later one
+    replaced it (issue 22)."""
+    parts = [assessment.assessment_type, source_label(assessment)]
+    if assessment.valid is False:
+        parts.append("overridden")
     return " · ".join(p for p in parts if p)
 
 

@@ -192,6 +192,7 @@ class TraceHeader(QWidget):
     replays_requested = Signal(str)  # issue 18: "Replays (n)" clicked: list them (trace id)
     agent_replay_requested = Signal()  # issue 18: "Replay in Agent" (the trace's agent turn)
     compare_requested = Signal()  # issue 19: "Compare With…" the shown trace
+    labels_requested = Signal()  # issue 22: "Labels…": add, edit, delete assessments
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -208,6 +209,7 @@ class TraceHeader(QWidget):
         self.prompts.prompt_requested.connect(self.prompt_requested)
         self.replay, self.replays = self._replay_buttons()  # issue 18
         self.more, self.agent_replay, self.compare = self._more_button()  # issues 18, 19
+        self.labels = self._labels_button()  # issue 22
         self._feedback = QTimer(self)
         self._feedback.setSingleShot(True)
         self._feedback.setInterval(COPIED_FEEDBACK_MS)
@@ -250,6 +252,16 @@ class TraceHeader(QWidget):
         replays.hide()
         return replay, replays
 
+    def _labels_button(self) -> QToolButton:
+        """Issue 22: "Labels…", the trace's feedback and expectations to add, edit, delete."""
+        button = QToolButton(self)
+        button.setObjectName("labelTrace")
+        button.setText("&Labels…")
+        button.setAutoRaise(True)
+        button.setToolTip("Add, edit or delete feedback and expectations (Ctrl+Shift+A)")
+        button.clicked.connect(self.labels_requested)
+        return button
+
     def _more_button(self) -> tuple[QToolButton, QAction, QAction]:
         """Issue 18 and 19: "⋯", the trace's other actions ("Replay in Agent" for a trace that
         names its agent, "Compare With…"): one narrow button, the trace name keeps the row."""
@@ -291,6 +303,7 @@ class TraceHeader(QWidget):
         top.setSpacing(8)
         top.addWidget(self.name, 1)
         top.addWidget(self.replay)
+        top.addWidget(self.labels)  # issue 22
         top.addWidget(self.more)  # issues 18, 19
         top.addWidget(self.state)
         top.addWidget(self.trace_id)
@@ -323,7 +336,7 @@ class TraceHeader(QWidget):
         """Show `info`; `duration_ns` (from the spans) is more precise than the stored ms."""
         self._info = info
         self._feedback.stop()
-        for widget in (self.name, self.state, self.trace_id, self.facts, self.replay):
+        for widget in (self.name, self.state, self.trace_id, self.facts, self.replay, self.labels):
             widget.setVisible(info is not None)
         self.more.setVisible(info is not None)  # issues 18, 19
         self.replays.hide()  # issue 18: until the count of the new trace's replays comes
@@ -415,7 +428,7 @@ class TraceHeader(QWidget):
         layout = self.layout()
         edges = 0 if layout is None else layout.contentsMargins().left() * 2
         room = self.width() - edges - wanted - self.state.sizeHint().width() - 16 - chrome
-        for extra in (self.replay, self.more):  # issues 18, 19: on the same row
+        for extra in (self.replay, self.labels, self.more):  # on the same row
             room -= 0 if extra.isHidden() else extra.sizeHint().width() + 8
         metrics = button.fontMetrics()
         least = metrics.horizontalAdvance(full[:7] + "…" + full[-4:])

@@ -18,6 +18,7 @@ from shiboken6 import isValid
 
 from app.explorer.agent_model import TraceAgent, find_trace_agent, no_model_id, trace_model_id
 from app.explorer.header import TraceHeader
+from app.explorer.labels import LabelsWindow
 from app.explorer.large_trace import LargeTrace
 from app.explorer.loading import LoadedTrace, failure_message, load_trace
 from app.explorer.span_views import SpanViews
@@ -25,7 +26,7 @@ from app.spans.detail import SpanDetailPanel, copy_span_json
 from app.spans.trace_search import TraceSearch
 from app.spans.view import REPLAYABLE, SpanTreePanel
 from app.tasks import TaskRunner
-from core.entities import Span, Trace
+from core.entities import Assessment, Span, Trace
 from core.store import Store, StoreReader
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class TraceExplorer(QWidget):
     replay_requested = Signal(object, object)
     replays_requested = Signal(str)
     agent_replay_requested = Signal(object, object)  # issue 18: (Trace, TraceAgent) to replay
+    editing_requested = Signal()  # issue 22: Enable Editing pressed in the labels window
 
     def __init__(self, tasks: TaskRunner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -110,13 +112,18 @@ class TraceExplorer(QWidget):
             key.activated.connect(slot)
         # From anywhere in the window (the trace list too) while a trace is shown.
         self._window_shortcut("Ctrl+Shift+F", self.open_search)
-        self._connect_replay(tasks)
+        self._connect_actions(tasks)
 
     def _window_shortcut(self, keys: str, slot: Callable[[], object]) -> None:
         """`keys` work from anywhere in the window (the trace list too) while a trace shows."""
         shortcut = QShortcut(QKeySequence(keys), self)
         shortcut.setContext(Qt.ShortcutContext.WindowShortcut)
         shortcut.activated.connect(slot)
+
+    def _connect_actions(self, tasks: TaskRunner) -> None:
+        """The trace's actions: replay (issue 18) and labels (issue 22)."""
+        self._connect_replay(tasks)
+        self._connect_labels()
 
     def _connect_replay(self, tasks: TaskRunner) -> None:
         """Issue 18: "Replay…" in the span menu and the header, Ctrl+R, the replay count."""
@@ -234,6 +241,39 @@ class TraceExplorer(QWidget):
         task.on_finished(lambda count: _show_replay_count(this, trace_id, count))
         task.on_failed(lambda error: log.info("Counting replays failed: %r", error))
 
+    # -- labels (issue 22) --------------------------------------------------------------------
+
+    def _connect_labels(self) -> None:
+        """The header's "Labels…" and Ctrl+Shift+A open the labels window (made when asked)."""
+        self.labels: LabelsWindow | None = None
+        self.header.labels_requested.connect(self.open_labels)
+        self._window_shortcut("Ctrl+Shift+A", self.open_labels)
+
+    def open_labels(self) -> None:
+        """Ctrl+Shift+A / "Labels…": the shown trace's assessments, to add, edit, delete."""
+        trace = self.current_trace()
+        if trace is None:
+            return
+        if self.labels is None:
+            self.labels = LabelsWindow(self._tasks, self)
+            self.labels.panel.editing_requested.connect(self.editing_requested)
+            self.labels.panel.assessments_changed.connect(self._assessments_changed)
+        self.labels.panel.show_trace(self._store, trace, self._span)
+        self.labels.show()
+        self.labels.raise_()
+        self.labels.activateWindow()
+        self.labels.panel.tree.setFocus()
+
+    def _assessments_changed(self, trace_id: str, assessments: list[Assessment]) -> None:
+        """A label was written: the header lists the trace's assessments as now stored."""
+        trace = self.current_trace()
+        if trace is None or trace.info.trace_id != trace_id:
+            return
+        trace.info.assessments = list(assessments)
+        self.header.assessments.show_assessments(assessments)
+        self.header.assessment_section.set_count(len(assessments))
+        self.header.assessment_section.set_open(bool(assessments))
+
     # -- Replay in Agent (issue 18) -------------------------------------------------------------
 
     def _connect_agent_replay(self, tasks: TaskRunner) -> None:
@@ -312,6 +352,9 @@ class TraceExplorer(QWidget):
         self.span_views.show_tree(None)
         self._show_message(NO_TRACE)
         self._show_span(None)
+        if self.labels is not None:  # issue 22: no trace to label (the store may be closed)
+            self.labels.panel.show_trace(None, None, None)
+            self.labels.hide()
 
     # -- loading ----------------------------------------------------------------------------
 
@@ -339,6 +382,8 @@ class TraceExplorer(QWidget):
         self.search.tree_shown()
         self.refresh_replays()  # issue 18: "Replays (n)" in the header
         self.check_agent()  # issue 18: "Replay in Agent"
+        if self.labels is not None:  # issue 22: the labels window follows the trace shown
+            self.labels.panel.show_trace(self._store, trace, self._span)
         self.trace_loaded.emit(trace)
 
     def _select_start_span(self, keep: str | None) -> None:
@@ -384,6 +429,8 @@ class TraceExplorer(QWidget):
                 self.detail.show_note(fold)
             else:
                 self.detail.show_span(span, start)
+        if self.labels is not None:
+            self.labels.panel.show_span(span)  # issue 22: labels may go on this span
         self.span_selected.emit(span)
 
     # -- a large trace's span JSON, read in the database thread (issue 17) -------------------

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 from app.formatting import local_time
 from app.insights.filters import session_filter
 from app.messages.browser import SafeTextBrowser, is_dark
-from app.messages.formats import ASSISTANT, USER, Message, span_conversation
+from app.messages.formats import ASSISTANT, USER, Message, answer_of, span_conversation
 from app.messages.render import ConversationHtml
 from app.theme import follow_palette
 from core.entities import Trace
@@ -70,20 +70,6 @@ def turn_of(trace: Trace) -> Turn:
         answered = (Message(ASSISTANT, info.response_preview),)
     failed = info.state.value == "ERROR"
     return Turn(info.trace_id, info.request_time, asked, answered, failed)
-
-
-def answer_of(inputs: Sequence[Message], outputs: Sequence[Message]) -> tuple[Message, ...]:
-    """What this turn answered: an agent's output often repeats the conversation so far, so
-    only what follows its last user message (or what the input did not hold) counts; of that,
-    the assistant's texts (its tool calls are in the trace), else the last message."""
-    last_user = max((i for i, m in enumerate(outputs) if m.role == USER), default=None)
-    if last_user is not None:
-        new = list(outputs[last_user + 1 :])
-    else:
-        seen = {(m.role, m.text) for m in inputs}
-        new = [m for m in outputs if (m.role, m.text) not in seen]
-    texts = tuple(m for m in new if m.role == ASSISTANT and m.text)
-    return texts or tuple(new[-1:])
 
 
 def turns_html(turns: Sequence[Turn], dark: bool) -> str:

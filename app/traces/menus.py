@@ -7,7 +7,8 @@ experiment changes or a chooser opens). A choice applies at once and is kept per
 with the order and widths the user drags in the header.
 
 The row menu acts on the row it was opened on (the menu key: the current cell): open it, copy
-its id, export it, and filter the list by the value of the cell ("filter by this value").
+its id, export it (or the selected rows), copy it as Markdown, and filter the list by the value
+of the cell ("filter by this value").
 """
 
 from __future__ import annotations
@@ -58,8 +59,12 @@ class TraceListMenus(QObject):
 
     filter_requested = Signal(str)  # a filter term to add to the list's filter
     export_requested = Signal(str)  # the id of a trace to export
+    export_traces_requested = Signal(str)  # issue 21: Export Traces… from this row
+    markdown_requested = Signal(str)  # issue 21: the id of a trace to copy as Markdown
     compare_requested = Signal(list)  # issue 19: the selected traces' ids, top to bottom
     compare_with_requested = Signal(str)  # issue 19: a trace to compare with one to ask for
+    add_to_dataset_requested = Signal(list)  # issue 22: trace ids to add to a dataset
+    label_requested = Signal()  # issue 22: Label Traces… (a queue from the filter)
     message = Signal(str)  # a short note for the status bar
 
     def __init__(self, tasks: TaskRunner, view: TraceListView, parent: QObject | None = None):
@@ -264,7 +269,13 @@ class TraceListMenus(QObject):
         menu.addAction("&Open Trace", lambda: self._open(trace_id))
         menu.addAction("&Copy Trace ID", lambda: self._copy_id(trace_id))
         menu.addAction("&Export Trace…", lambda: self.export_requested.emit(trace_id))
+        menu.addAction(  # issue 21: the selected rows (or this one), in a format
+            "Export &Traces…", lambda: self.export_traces_requested.emit(trace_id)
+        )
+        menu.addAction("Copy as &Markdown", lambda: self.markdown_requested.emit(trace_id))
         self._add_compare_actions(menu, trace_id)  # issue 19
+        self._add_dataset_action(menu, trace_id)  # issue 22
+        menu.addAction("&Label Traces…\tCtrl+Shift+B", self.label_requested.emit)  # issue 22
         menu.addSeparator()
         term = str(index.data(TERM_ROLE) or "")
         if term:
@@ -290,6 +301,13 @@ class TraceListMenus(QObject):
         if len(chosen) < 2:
             compare.setToolTip("Select two traces or more (Shift or Ctrl with a click)")
         menu.addAction("Compare &With…", lambda: self.compare_with_requested.emit(trace_id))
+
+    def _add_dataset_action(self, menu: QMenu, trace_id: str) -> None:
+        """Issue 22: the selected traces (or this row, when it is not selected) to a dataset."""
+        chosen = self._view.selected_trace_ids()
+        ids = chosen if trace_id in chosen else [trace_id]
+        label = "Add to &Dataset…" if len(ids) == 1 else f"Add {len(ids):,} Traces to &Dataset…"
+        menu.addAction(label, lambda: self.add_to_dataset_requested.emit(ids))
 
     def _row_terms(self, row: int) -> list[str]:
         """Every filter term the row offers, in column order, once each."""

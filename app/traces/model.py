@@ -98,6 +98,8 @@ class TraceListModel(QAbstractTableModel):
         self._pending: Task | None = None
         self._count_task: Task | None = None
         self._newer_task: Task | None = None
+        #: Live mode: read rows again from this time on too (`fetch_newer(since_ms)`).
+        self._since_floor: int | None = None
         self._syntax_error: QuerySyntaxError | None = None
         self._rejected: QuerySyntaxError | None = None  # a newer filter's error; rows are older
         self._fresh: set[str] = set()  # live mode: rows merged in and not looked at yet
@@ -191,6 +193,7 @@ class TraceListModel(QAbstractTableModel):
         self._show_query(query)
         self._items = []
         self._fresh.clear()
+        self._since_floor = None
         self._next_key = None
         self._failed = False
         self._syntax_error = None
@@ -338,9 +341,16 @@ class TraceListModel(QAbstractTableModel):
         """Whether new traces can be merged in place: only in the newest-first order."""
         return self._query is not None and not self._query.order_by
 
-    def fetch_newer(self) -> None:
+    def fetch_newer(self, since_ms: int | None = None) -> None:
         """Live mode: read what was written since the newest row and merge it in; in another
-        order only the count is read again. Does nothing while a query is being applied."""
+        order only the count is read again. Does nothing while a query is being applied.
+
+        `since_ms` also reads again the rows from that time on: a trace received over OTLP
+        moves earlier when its root span comes (issue 21). Kept for the next read while one
+        is out."""
+        if since_ms is not None:
+            floor = self._since_floor
+            self._since_floor = since_ms if floor is None else min(floor, since_ms)
         if self._store is None or self._query is None or self._staged is not None:
             return
         if self._failed or self._newer_task is not None or self._tasks.is_shut_down:
@@ -352,6 +362,8 @@ class TraceListModel(QAbstractTableModel):
                 self._request_count()
             return
         since = self._items[0][REQUEST_TIME]
+        if self._since_floor is not None:
+            since, self._since_floor = min(since, self._since_floor), None
         task = self._work.submit(load_newer, self._store.reader, self._query, since, self.page_size)
         task.on_finished(lambda newer: self._on_newer(since, newer))
         task.on_failed(self._on_newer_failed)
@@ -368,6 +380,8 @@ class TraceListModel(QAbstractTableModel):
             self.total_changed.emit(newer.total)
         if inserted:
             self.rows_merged.emit(inserted)
+        if self._since_floor is not None:  # asked for while this read was out
+            self.fetch_newer()
 
     def _on_newer_failed(self, error: BaseException) -> None:
         self._newer_task = None  # asked again at the next live change

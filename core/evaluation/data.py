@@ -6,7 +6,8 @@ Accepted, as MLflow accepts them:
   and optionally `expectations` (a dict), `outputs` (when there is no `predict_fn`) and `tags`;
 * existing traces: a DataFrame from `core.search_traces()` (its `trace` / `trace_id` column),
   a list of `Trace`s, or a list of trace ids. Their root span gives `inputs` and `outputs`, and
-  their expectation assessments the `expectations` when no column gives them.
+  their expectation assessments the `expectations` when no column gives them;
+* a managed dataset (`core.genai.datasets`): its records' inputs, outputs and expectations.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import pandas as pd
 from core.dataframe import traces_to_frame
 from core.entities import Trace
 from core.errors import NotFoundError
+from core.evaluation.dataset import DatasetRecord
 from core.store.reader import StoreReader
 
 
@@ -45,6 +47,8 @@ class EvalData:
 
     items: list[EvalItem]
     frame: pd.DataFrame
+    #: A managed dataset's own `datasets` row (name, digest, source): MLflow logs that one.
+    described: DatasetRecord | None = None
 
 
 def prepare(data: Any, reader: StoreReader, *, needs_call_inputs: bool) -> EvalData:
@@ -64,13 +68,16 @@ def prepare(data: Any, reader: StoreReader, *, needs_call_inputs: bool) -> EvalD
                     "With a predict_fn, `inputs` must be a dict of its keyword arguments, e.g. "
                     f"{{'question': 'What is MLflow?'}}; row {item.index} has {item.inputs!r}."
                 )
-    return EvalData(items, frame)
+    described = data.run_input() if callable(getattr(data, "run_input", None)) else None
+    return EvalData(items, frame, described)
 
 
 def to_frame(data: Any) -> pd.DataFrame:
     """`data` as a DataFrame of its own (the caller's is never changed)."""
     if isinstance(data, pd.DataFrame):
         frame = data.copy()
+    elif callable(getattr(data, "to_eval_frame", None)):  # a managed EvaluationDataset
+        frame = data.to_eval_frame()
     elif isinstance(data, Sequence) and not isinstance(data, str | bytes):
         frame = _frame_of_list(list(data))
     else:

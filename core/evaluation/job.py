@@ -104,7 +104,7 @@ class EvaluationJob:
         return EvaluationResult(run_id, metrics, frame, status, name, self.experiment_id)
 
     def _start(self, run_id: str, name: str) -> None:
-        dataset = describe(self.data.frame, context_tags())
+        dataset = self.data.described or describe(self.data.frame, context_tags())
         self.evaluations.create_run(
             run_id=run_id,
             name=name,

@@ -20,9 +20,10 @@ from core import context
 from core.entities.evaluation import EvaluationResult
 from core.entities.prompt import PromptSummary, PromptVersion, Template
 from core.evaluation.scorer import Scorer, scorer
-from core.genai import scorers
+from core.genai import datasets, scorers
 
 __all__ = [
+    "datasets",
     "delete_prompt_alias",
     "evaluate",
     "load_prompt",

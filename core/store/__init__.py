@@ -19,8 +19,15 @@ from core.store.insights import (
     TraceBucket,
     bucket_ms_for,
 )
+from core.store.label_agreement import FieldAgreement  # issue 22: labelling queues
 from core.store.model_uris import check_alias
 from core.store.reader import StoreReader, no_gc_pause
+from core.store.review_queues import (
+    LabelField,
+    QueueSummary,
+    ReviewQueue,
+    ReviewQueues,
+)
 from core.store.schema import Layout
 from core.store.span_search import stored_forms
 from core.store.store import Store
@@ -33,8 +40,13 @@ __all__ = [
     "ChangeDetector",
     "ErrorStat",
     "Evaluations",
+    "FieldAgreement",
     "Insights",
+    "LabelField",
     "Layout",
+    "QueueSummary",
+    "ReviewQueue",
+    "ReviewQueues",
     "SessionRow",
     "SpanStat",
     "Store",

@@ -13,7 +13,8 @@ The rows are those MLflow 3.18 writes for `mlflow.set_trace_tag` / `delete_trace
   (feedback: `CODE`, expectation: `HUMAN`, id `default` unless given), `span_id` as given (NULL by
   default: not the root span), `rationale`, `assessment_metadata` the JSON of the metadata or NULL
   when empty, `run_id` NULL unless the metadata names `mlflow.assessment.sourceRunId`,
-  `overrides` NULL, `valid` true, the trace's `experiment_id` and `timestamp_ms`, and
+  `overrides` NULL (an override's: the id it replaces, whose `valid` turns false in the same
+  transaction), `valid` true, the trace's `experiment_id` and `timestamp_ms`, and
   `aggregate_value` / `is_numeric_value` by MLflow's `assessment_aggregate` (expectations too).
 """
 
@@ -84,6 +85,8 @@ class NewAssessment:
     rationale: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     span_id: str | None = None
+    #: The assessment this one replaces (`mlflow.override_feedback`); that one turns invalid.
+    overrides: str | None = None
 
 
 def source_type_of(source_type: str) -> str:
@@ -150,7 +153,7 @@ def assessment_row(
         "run_id": str(run_id) if run_id is not None else None,
         "span_id": new.span_id,
         "rationale": new.rationale,
-        "overrides": None,
+        "overrides": new.overrides,
         "valid": True,
         "assessment_metadata": metadata_json,
         "experiment_id": experiment_id,
@@ -303,6 +306,8 @@ class TraceEdits:
 
         def work(connection: Connection) -> str:
             experiment_id, timestamp_ms = _trace_facts(connection, new.trace_id, lock=True)
+            if new.overrides is not None:
+                _invalidate(connection, new.trace_id, new.overrides)
             row = assessment_row(
                 new,
                 experiment_id=experiment_id,
@@ -314,11 +319,63 @@ class TraceEdits:
 
         return self._store.writer.transaction(work)
 
+    def override_feedback(
+        self,
+        trace_id: str,
+        assessment_id: str,
+        value: Any,
+        *,
+        rationale: str | None = None,
+        source_type: str = "CODE",
+        source_id: str | None = DEFAULT_SOURCE_ID,
+    ) -> str:
+        """Replace a feedback, keeping the old one as invalid history; the new id (see
+        `core.store.assessment_edits`)."""
+        from core.store import assessment_edits  # it builds on this module
+
+        return assessment_edits.override_feedback(
+            self._store,
+            trace_id,
+            assessment_id,
+            value,
+            rationale=rationale,
+            source_type=source_type,
+            source_id=source_id,
+        )
+
+    def update_assessment(
+        self, trace_id: str, assessment_id: str, *, name: str | None = None, value: Any
+    ) -> Assessment:
+        """Rewrite an assessment's name and value in place (MLflow's `update_assessment`)."""
+        from core.store import assessment_edits
+
+        return assessment_edits.update_assessment(
+            self._store, trace_id, assessment_id, name=name, value=value
+        )
+
+    def delete_assessment(self, trace_id: str, assessment_id: str) -> None:
+        """Remove an assessment; the one it overrode is valid again."""
+        from core.store import assessment_edits
+
+        assessment_edits.delete_assessment(self._store, trace_id, assessment_id)
+
     def assessment(self, trace_id: str, assessment_id: str) -> Assessment:
         """One assessment of a trace, read back; NotFoundError when missing."""
         for found in self._store.reader.assessments([trace_id]).get(trace_id, []):
             if found.assessment_id == assessment_id:
                 return found
+        raise NotFoundError(f"Trace {trace_id} has no assessment {assessment_id}.")
+
+
+def _invalidate(connection: Connection, trace_id: str, assessment_id: str) -> None:
+    """Mark the assessment an override replaces as no longer valid (MLflow's `valid = False`)."""
+    a = t.assessments
+    changed = connection.execute(
+        update(a)
+        .where(a.c.trace_id == trace_id, a.c.assessment_id == assessment_id)
+        .values(valid=False)
+    ).rowcount
+    if not changed:
         raise NotFoundError(f"Trace {trace_id} has no assessment {assessment_id}.")
 
 

@@ -58,12 +58,13 @@ def test_values_are_colored_by_verdict() -> None:
 def test_rationale_source_and_error() -> None:
     judged = assessment(True, rationale="Because <b>it</b> matches.")
     assert remark_text(judged) == "Because <b>it</b> matches."
-    assert source_text(judged) == "feedback · LLM_JUDGE · gpt-judge"
+    assert source_text(judged) == "feedback · LLM judge · gpt-judge"
     failed = assessment(None, error={"error_code": "TIMEOUT", "error_message": "judge timed out"})
     assert remark_text(failed) == "Error: judge timed out"
     text = details(failed)
-    assert "Source: LLM_JUDGE · gpt-judge" in text and "(feedback)" in text and "TIMEOUT" in text
+    assert "Source: LLM judge · gpt-judge" in text and "(feedback)" in text and "TIMEOUT" in text
     assert "Overridden" in details(assessment(1, valid=False))
+    assert source_text(assessment(1, valid=False)).endswith(" · overridden")  # issue 22
 
 
 def test_assessment_rows_are_plain_text(qtbot: QtBot) -> None:
@@ -114,3 +115,22 @@ def test_header_states_and_chips(qtbot: QtBot) -> None:
     assert long_chip.text().endswith("…") and "v" * 200 in long_chip.toolTip()
     header.show_info(None)
     assert not header.name.isVisibleTo(header)
+
+
+def test_a_narrow_header_keeps_the_trace_name_readable(qtbot: QtBot) -> None:
+    """Replay…, Labels… and ⋯ share the top row with the name: the trace id is elided in the
+    middle to leave the name its first words (it was squeezed to "…" at 510 px)."""
+    header = TraceHeader()
+    qtbot.addWidget(header)
+    header.resize(510, 160)
+    header.show()
+    header.show_info(
+        info(
+            trace_id="tr-3fc3c1f6fc1002602e254065efa2afbf",
+            tags={"mlflow.traceName": "agent.run checkout turn"},
+        )
+    )
+    qtbot.waitUntil(lambda: header.name.width() > 0)
+    shown = header.name.shown_text()
+    assert shown.startswith("agent.") and len(shown.rstrip("…")) >= 8, shown
+    assert "…" in header.trace_id.text()

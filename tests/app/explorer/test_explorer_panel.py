@@ -264,8 +264,8 @@ def test_header_facts_copy_and_assessments(
     assert header.assessment_section.toggle.text() == "Assessments (2)"
     assert header.assessments.isVisible()
     rows = [[label.text() for label in row] for row in header.assessments.rows]
-    assert rows[0][:3] == ["some_check", "Fail", "feedback · CODE · some_check"]
-    assert rows[1][:3] == ["expected_response", "Wright Brothers", "expectation · HUMAN · root"]
+    assert rows[0][:3] == ["some_check", "Fail", "feedback · code · some_check"]
+    assert rows[1][:3] == ["expected_response", "Wright Brothers", "expectation · human · root"]
     tags = header.tags_section
     assert tags.toggle.text().startswith("Tags and metadata (") and not tags.body.isVisible()
     tags.toggle.click()

@@ -71,8 +71,7 @@ def test_buckets_of_the_range_are_laid_out_even_when_empty() -> None:
 def test_a_turn_answers_only_what_followed_its_question() -> None:
     """An agent's output often repeats the conversation: the turn keeps the assistant's texts
     after the last user message (or those its input did not hold)."""
-    from app.insights.session import answer_of
-    from app.messages.formats import ASSISTANT, TOOL, USER, Message, ToolCall
+    from app.messages.formats import ASSISTANT, TOOL, USER, Message, ToolCall, answer_of
 
     q1, a1, q2 = Message(USER, "q1"), Message(ASSISTANT, "a1"), Message(USER, "q2")
     call = Message(ASSISTANT, "", (ToolCall("lookup", "{}", "c1", True),))

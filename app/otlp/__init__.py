@@ -1,0 +1,1 @@
+"""File → Receive OpenTelemetry…: the OTLP receiver of `core.otlp`, run from the window."""
