@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import sqlite3
 import sys
 import tempfile
@@ -85,6 +86,9 @@ class Tour:
         self.evaluations()
         self.prompts()
         self.insights()
+        self.labels()
+        self.export_traces()
+        self.receive_otlp()
         self.window.modes.setCurrentWidget(self.window.agents_page)
         settle(800)
         self.shoot("tab-agents")
@@ -362,6 +366,117 @@ class Tour:
         self.shoot("insights-feedback")
         page.views.setCurrentIndex(0)
         window.modes.setCurrentIndex(0)
+
+    def labels(self) -> None:
+        """Issue 22: a support trace's labels — a scorer's value, a judge's a reviewer
+        overrode, an expectation — in the Labels window (the demo is writable since replay)."""
+        window = self.window
+        experiment, trace_id = newest(self.db, "trace_name = 'support_agent' AND status = 'OK'")
+        window.experiment_view.select_experiment(experiment)
+        settle(500)
+        store = window.store
+        assert store is not None
+        edits = store.trace_edits
+        edits.log_feedback(trace_id, "resolved", True, source_id="resolution_check")
+        judged = edits.log_feedback(
+            trace_id,
+            "helpful",
+            0.4,
+            source_type="LLM_JUDGE",
+            source_id="gpt-4o-mini",
+            rationale="Does not say when the refund arrives",
+        )
+        edits.override_feedback(
+            trace_id,
+            judged,
+            0.9,
+            source_type="HUMAN",
+            source_id="ann",
+            rationale="It does: 5-7 business days",
+        )
+        edits.log_expectation(
+            trace_id,
+            "expected_facts",
+            ["refund issued", "5-7 business days"],
+            source_id="ann",
+        )
+        window.commands.go_to_trace(trace_id)
+        wait_for(lambda: (shown := window.explorer.current_trace()) is not None
+                 and shown.info.trace_id == trace_id)  # fmt: skip
+        window.explorer.open_labels()
+        labels = window.explorer.labels
+        assert labels is not None
+        labels.resize(760, 300)
+        wait_for(lambda: labels.panel.tree.topLevelItemCount() >= 3)
+        settle(800)
+        self.shoot_widget(labels, "labels")
+        labels.close()
+
+    def export_traces(self) -> None:
+        """Issue 21: File → Export Traces… over the support agent's traces."""
+        window = self.window
+        window.experiment_view.select_experiment(experiment_id(self.db, "support-agent"))
+        wait_for(lambda: window.trace_model.rowCount() > 0)
+        settle(500)
+        dialog = window.exports.open_dialog()
+        assert dialog is not None
+        settle(800)
+        self.shoot_widget(dialog, "export-traces")
+        dialog.close()
+
+    def receive_otlp(self) -> None:
+        """Issue 21: File → Receive OpenTelemetry…, then a TypeScript-like agent's turns sent
+        with the official OpenTelemetry SDK (one turn's root not sent yet: in progress)."""
+        from tests.core.otlp.sdk import (
+            agent_turn,
+            exporting_provider,
+            otlp_protobuf,
+            post,
+            recorded_spans,
+        )
+
+        window = self.window
+        window.otlp.open_dialog()
+        wait_for(lambda: window.otlp.dialog is not None)
+        dialog = window.otlp.dialog
+        assert dialog is not None
+        dialog.experiment.setCurrentText("checkout-agent")
+        with socket.socket() as probe:  # a free port: 4318 may be taken on this machine
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        dialog.port.setValue(port)
+        dialog.start_stop.click()
+        wait_for(lambda: window.otlp.receiving.running)
+        url = f"http://127.0.0.1:{port}/v1/traces"
+        provider = exporting_provider(url)
+        tracer = provider.get_tracer("checkout")
+        last = ""
+        for question in ("Where is my order 42?", "Can I change the delivery address?"):
+            last = agent_turn(tracer, question)
+        provider.shutdown()
+        waiting = recorded_spans(lambda t: agent_turn(t, "Is order 7 insured?"))
+        children = [span for span in waiting if span.parent is not None]
+        post(url, otlp_protobuf(children), "application/x-protobuf")
+        wait_for(lambda: window.otlp.receiving.counts()[0] >= 11)
+        dialog.close()
+        received = experiment_id(self.db, "checkout-agent")
+
+        def shown() -> bool:  # the list reloads the experiments as spans come: pick it again
+            if window.experiment_view.current_experiment_id != received:
+                window.experiment_view.select_experiment(received)
+            return window.trace_model.rowCount() == 3
+
+        wait_for(shown)
+        window.commands.go_to_trace(last)
+        wait_for(lambda: window.shown_trace_id == last and window.explorer.loaded is not None)
+        loaded = window.explorer.loaded
+        assert loaded is not None
+        chat = next(s for s in loaded.tree.spans if s.name == "llm.answer")
+        window.explorer.spans.view.select_span(chat.span_id)
+        settle(1000)
+        self.shoot("receive-otlp")
+        window.otlp.receiving.stop()
+        wait_for(lambda: not window.otlp.receiving.running)
 
     def prompts(self) -> None:
         """`support-triage` with its aliases, then the diff of its last two versions."""
