@@ -1,11 +1,13 @@
 """The Evaluations page: the experiment's runs, a run's result grid, two runs compared, reruns.
 
-Select a run to see its rows; select two and press Compare. "Rerun…" rebuilds the selected
-run's dataset, asks what to run (`RerunDialog`) and evaluates it again in the job pool into a new
-run, with its progress in `RerunStrip`; when it finishes, the comparison with the original run
-opens. A rerun writes to the database: a read-only one shows the Enable Editing bar first
-(`editing_requested`), and the rerun the user asked for opens once the window reopened the
-file for writing. One rerun runs at a time.
+Select a run to see its rows; select two and press Compare. "Rerun…" rebuilds the selected run's
+dataset, asks what to run (`RerunDialog`) and evaluates it again in the job pool into a new run,
+with its progress in `RerunStrip`; when it finishes, the comparison with the original run opens.
+"Evaluate Dataset…" does the same with a managed dataset's records (labelled traces added to a
+dataset, say): its first run, which later runs are compared with. A rerun writes to the
+database: a read-only one shows the Enable Editing bar first (`editing_requested`), and the
+rerun the user asked for opens once the window reopened the file for writing. One rerun runs at
+a time.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -26,6 +29,7 @@ from app.evaluations.bars import EditingBar, RerunStrip
 from app.evaluations.compare import Comparison, compare_runs
 from app.evaluations.compare_view import ComparePanel
 from app.evaluations.grid_view import ResultGrid
+from app.evaluations.rerun import DatasetChoice, datasets_of
 from app.evaluations.rerun_flow import RerunFlow
 from app.evaluations.runs_model import RunListModel
 from app.evaluations.runs_view import RunListView
@@ -80,10 +84,15 @@ class EvaluationsPage(Page):
         self.compare_button.setToolTip("Compare the two selected runs (Ctrl+click a second run)")
         self.rerun_button = QPushButton("&Rerun…")
         self.rerun_button.setToolTip("Run the selected run's dataset again with an Ollama model")
+        self.dataset_button = QPushButton("Evaluate &Dataset…")
+        self.dataset_button.setToolTip(
+            "Evaluate one of the experiment's datasets (e.g. labelled traces) with an Ollama model"
+        )
         tools = QHBoxLayout()
         tools.setContentsMargins(6, 6, 6, 2)
         tools.addWidget(self.heading, 1)
-        for button in (self.refresh_button, self.compare_button, self.rerun_button):
+        buttons = (self.refresh_button, self.compare_button, self.rerun_button, self.dataset_button)
+        for button in buttons:
             tools.addWidget(button)
         self.tabs = QTabWidget()
         self.tabs.setObjectName("evaluationTabs")
@@ -114,6 +123,7 @@ class EvaluationsPage(Page):
         self.refresh_button.clicked.connect(self.reload)
         self.compare_button.clicked.connect(self.compare_selected)
         self.rerun_button.clicked.connect(self.rerun_selected)
+        self.dataset_button.clicked.connect(self.evaluate_dataset)
         self.editing_bar.enable_requested.connect(self.editing_requested)
         self._connect_reruns()
 
@@ -187,6 +197,7 @@ class EvaluationsPage(Page):
     def _update_buttons(self, runs: list[EvaluationRun]) -> None:
         self.compare_button.setEnabled(len(runs) == 2)
         self.rerun_button.setEnabled(len(runs) == 1 and not self.reruns.running)
+        self.dataset_button.setEnabled(not self.reruns.running)
 
     def update_buttons(self) -> None:
         self._update_buttons(self.runs_view.selected_runs())
@@ -223,6 +234,37 @@ class EvaluationsPage(Page):
         self.status_message.emit(message)
 
     # -- rerunning --------------------------------------------------------------------------
+
+    def evaluate_dataset(self) -> None:
+        """Evaluate Dataset…: the experiment's datasets are read (database thread), one is
+        chosen, then the same dialog as a rerun asks what to run."""
+        store, experiment_id = self.store, self.experiment_id
+        if store is None or not experiment_id:
+            return
+        task = self.tasks.submit(datasets_of, store, experiment_id)
+        task.on_finished(lambda found: self._dataset_chosen(found, experiment_id))
+        task.on_failed(lambda error: self.status_message.emit(f"Datasets unread: {error}"))
+
+    def _dataset_chosen(self, found: list[DatasetChoice], experiment_id: str) -> None:
+        if experiment_id != self.experiment_id:
+            return
+        if not found:
+            self.status_message.emit(
+                "This experiment has no evaluation dataset: add traces to one first "
+                "(Add to Dataset… in the trace list or a labelling queue)."
+            )
+            return
+        chosen = self.choose_dataset(found)
+        if chosen is not None:
+            self.reruns.request_dataset(chosen, experiment_id)
+
+    def choose_dataset(self, found: list[DatasetChoice]) -> DatasetChoice | None:
+        """Which dataset to evaluate (a list to pick from; tests replace this method)."""
+        names = [choice.name for choice in found]
+        name, ok = QInputDialog.getItem(
+            self, "Evaluate Dataset", "&Dataset:", names, 0, editable=False
+        )
+        return found[names.index(name)] if ok and name in names else None
 
     def rerun_selected(self) -> None:
         runs = self.runs_view.selected_runs()

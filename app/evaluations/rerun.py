@@ -1,11 +1,14 @@
-"""A local rerun of a stored evaluation: its dataset, its plan, and the job that runs it (no Qt).
+"""A local rerun of a stored evaluation, or a first evaluation of a managed dataset: its data,
+its plan, and the job that runs it (no Qt).
 
-`rebuild_dataset` (database thread) turns a run's rows back into evaluation data: the inputs
-its traces recorded and the expectations assessed on them. `run_rerun` (job pool) loads the
-custom scorers the user confirmed, then evaluates with `OllamaPredictor` into a new run through
-the open store's `core.Client`, which writes the run, its traces and their scores into that
-store and nowhere else. Nothing process-wide changes (no tracking URI, no autologging), so
-reruns of several stores, or several of one store, run at once.
+`rebuild_dataset` (database thread) turns a run's rows back into evaluation data: the inputs its
+traces recorded and the expectations assessed on them; `dataset_items` does the same with a
+dataset's records (MLflow's `evaluation_datasets`, e.g. labelled traces added to one).
+`run_rerun` (job pool) loads the custom scorers the user confirmed, then evaluates with
+`OllamaPredictor` into a new run through the open store's `core.Client`, which writes the run,
+its traces and their scores into that store and nowhere else. Nothing process-wide changes (no
+tracking URI, no autologging), so reruns of several stores, or several of one store, run at
+once.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from app.formatting import duration
 from core.client import Client
 from core.entities.evaluation import EvaluationResult, EvaluationRun
 from core.entities.prompt import PromptVersion
+from core.genai.datasets import get_dataset, search_datasets
 from core.scorers import Contains, ExactMatch, Judge, MaxLength, Scorer
 from core.store import Evaluations, Store
 
@@ -59,6 +63,42 @@ def rebuild_dataset(evaluations: Evaluations, run_id: str) -> Dataset:
             break
         after = page.next_key
     return Dataset(tuple(items), skipped, tuple(inputs_seen), tuple(expected_seen))
+
+
+@dataclass(frozen=True)
+class DatasetChoice:
+    """A managed dataset the Evaluate Dataset dialog offers."""
+
+    dataset_id: str
+    name: str
+
+
+def datasets_of(store: Store, experiment_id: str) -> list[DatasetChoice]:
+    """Database thread: the experiment's managed datasets, newest first."""
+    found = search_datasets([experiment_id], store=store)
+    return [DatasetChoice(d.dataset_id, d.name) for d in found]
+
+
+def dataset_items(store: Store, dataset_id: str) -> Dataset:
+    """Database thread: `{"inputs", "expectations"}` of every record of a managed dataset."""
+    items: list[dict[str, Any]] = []
+    skipped = 0
+    inputs_seen: dict[str, None] = {}
+    expected_seen: dict[str, None] = {}
+    for record in get_dataset(dataset_id=dataset_id, store=store).records:
+        if not isinstance(record.inputs, dict):
+            skipped += 1
+            continue
+        expectations = dict(record.expectations or {})
+        inputs_seen.update(dict.fromkeys(map(str, record.inputs)))
+        expected_seen.update(dict.fromkeys(expectations))
+        items.append({"inputs": record.inputs, "expectations": expectations})
+    return Dataset(tuple(items), skipped, tuple(inputs_seen), tuple(expected_seen))
+
+
+def prepare_dataset(store: Store, dataset_id: str) -> tuple[Dataset, list[PromptVersion]]:
+    """Database thread: what the Evaluate Dataset dialog offers."""
+    return dataset_items(store, dataset_id), prompt_versions(store)
 
 
 def warm_up(_token: object = None) -> None:
@@ -109,7 +149,7 @@ class RerunPlan:
 
     client: Client
     experiment_id: str
-    source: EvaluationRun
+    source: EvaluationRun | None  # the run rerun (compared with the new one); None: a dataset
     dataset: Dataset
     ollama_url: str
     model: str
@@ -117,6 +157,15 @@ class RerunPlan:
     scorers: ScorerChoice = field(default_factory=ScorerChoice)
     max_workers: int = DEFAULT_WORKERS
     run_name: str | None = None
+    #: What is evaluated, as the progress strip names it ("run baseline", "dataset golden").
+    title: str = ""
+
+    @property
+    def subject(self) -> str:
+        """`title`, else the source run's name."""
+        if self.title or self.source is None:
+            return self.title or "a dataset"
+        return f"run {self.source.name or self.source.run_id}"
 
 
 def build_scorers(plan: RerunPlan) -> list[Scorer]:

@@ -33,7 +33,14 @@ from PySide6.QtWidgets import (
 )
 
 from app import settings
-from app.evaluations.rerun import DEFAULT_WORKERS, MAX_WORKERS, Dataset, RerunPlan, ScorerChoice
+from app.evaluations.rerun import (
+    DEFAULT_WORKERS,
+    MAX_WORKERS,
+    Dataset,
+    DatasetChoice,
+    RerunPlan,
+    ScorerChoice,
+)
 from app.evaluations.rerun_parts import CodeConfirmDialog, prompt_label, prompt_note
 from app.evaluations.scorer_files import CodeFile, ScorerFileError, read_code
 from app.ollama import fetch_models, normalized_url
@@ -67,21 +74,30 @@ class RerunDialog(QDialog):
     def __init__(
         self,
         tasks: TaskRunner,
-        source: EvaluationRun,
+        source: EvaluationRun | DatasetChoice,
         dataset: Dataset,
         prompts: list[PromptVersion],
         parent: QWidget | None = None,
+        experiment_id: str | None = None,
     ) -> None:
+        """`source`: the run rerun, or the managed dataset evaluated (into `experiment_id`)."""
         super().__init__(parent)
         self.setObjectName("rerunDialog")
-        self.setWindowTitle(f"Rerun {source.name or source.run_id}")
         self._tasks = tasks
         self._models_task: Task | None = None
-        self.source = source
+        if isinstance(source, EvaluationRun):
+            self.source: EvaluationRun | None = source
+            name = source.name or source.run_id
+            self.title, self.experiment_id = f"run {name}", source.experiment_id
+            self.setWindowTitle(f"Rerun {name}")
+        else:
+            self.source, name = None, source.name
+            self.title, self.experiment_id = f"dataset {name}", experiment_id or ""
+            self.setWindowTitle(f"Evaluate Dataset {name}")
         self.dataset = dataset
         self.code: CodeFile | None = None
         layout = QVBoxLayout(self)
-        layout.addWidget(self._intro(source, dataset))
+        layout.addWidget(self._intro(name, dataset))
         layout.addWidget(self._model_group())
         layout.addWidget(self._prompt_group(prompts))
         layout.addWidget(self._scorer_group())
@@ -100,15 +116,18 @@ class RerunDialog(QDialog):
 
     # -- building ---------------------------------------------------------------------------
 
-    def _intro(self, source: EvaluationRun, dataset: Dataset) -> QLabel:
+    def _intro(self, name: str, dataset: Dataset) -> QLabel:
         lines = [
-            f"{len(dataset.items):,} rows rebuilt from run {source.name or source.run_id}: the "
-            "inputs its traces recorded and their expectations. A new run is written.",
+            f"{len(dataset.items):,} rows rebuilt from run {name}: the inputs its traces "
+            "recorded and their expectations. A new run is written."
+            if self.source is not None
+            else f"{len(dataset.items):,} records of dataset {name}: their inputs and "
+            "expectations. A new run is written.",
             f"Inputs: {', '.join(dataset.input_keys) or 'none'} · Expectations: "
             f"{', '.join(dataset.expectation_keys) or 'none'}",
         ]
         if dataset.skipped:
-            lines.append(f"{dataset.skipped:,} rows are left out: their traces recorded no inputs.")
+            lines.append(f"{dataset.skipped:,} rows are left out: they hold no dict of inputs.")
         label = QLabel("\n".join(lines))
         label.setObjectName("rerunIntro")
         label.setTextFormat(Qt.TextFormat.PlainText)  # names and keys come from the database
@@ -263,7 +282,7 @@ class RerunDialog(QDialog):
             return None
         return RerunPlan(
             client=client,
-            experiment_id=self.source.experiment_id,
+            experiment_id=self.experiment_id,
             source=self.source,
             dataset=self.dataset,
             ollama_url=url,
@@ -272,6 +291,7 @@ class RerunDialog(QDialog):
             scorers=self.scorer_choice(),
             max_workers=self.workers_spin.value(),
             run_name=self.name_edit.text().strip() or None,
+            title=self.title,
         )
 
     def _validate(self) -> None:

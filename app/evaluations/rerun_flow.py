@@ -59,7 +59,8 @@ class RerunFlow(QObject):
         self.plan: rerun.RerunPlan | None = None
         self.dialog: RerunDialog | None = None
         self._progress = rerun.RerunProgress(0, 0, 0, 0.0)  # the last the job reported
-        self._pending: EvaluationRun | None = None  # waits for the file to be writable
+        # What waits for the file to be writable: a run to rerun, or (dataset, experiment).
+        self._pending: EvaluationRun | tuple[rerun.DatasetChoice, str] | None = None
         self._pending_location = ""
         self._preparing: Task | None = None
         self._cancel_asked = False
@@ -85,6 +86,33 @@ class RerunFlow(QObject):
             return
         self._prepare(store, run)
 
+    def request_dataset(self, dataset: rerun.DatasetChoice, experiment_id: str) -> None:
+        """The user asked to evaluate a managed dataset into `experiment_id`."""
+        store = self._store
+        if store is None or self.running:
+            return
+        if store.read_only:
+            if store.layout.writable:
+                self._pending = (dataset, experiment_id)
+                self._pending_location = store.location.display
+                self._editing_bar.ask(READ_ONLY)
+            else:
+                self._editing_bar.refuse(NOT_WRITABLE.format(label=store.layout.label))
+            return
+        self._prepare_dataset(store, dataset, experiment_id)
+
+    def _prepare_dataset(
+        self, store: Store, dataset: rerun.DatasetChoice, experiment_id: str
+    ) -> None:
+        self._warm_up()
+        self.message.emit(f"Reading the records of {dataset.name}…")
+        task = self._tasks.submit(rerun.prepare_dataset, store, dataset.dataset_id)
+        task.on_finished(
+            lambda found: self._open_dialog(store, dataset, found[0], found[1], experiment_id)
+        )
+        task.on_failed(lambda error: self._report(f"The evaluation could not start: {error}"))
+        self._preparing = task
+
     def set_client(self, client: Client | None) -> None:
         """Another store's client (None when none is open): a rerun waiting for editing goes
         on if the same file came back writable."""
@@ -97,8 +125,12 @@ class RerunFlow(QObject):
             return  # the window lets go of the old store before it shows the reopened one
         pending, self._pending = self._pending, None
         same_file = store.location.display == self._pending_location
-        if same_file and not store.read_only:
+        if not same_file or store.read_only:
+            return
+        if isinstance(pending, EvaluationRun):
             self._prepare(store, pending)
+        else:
+            self._prepare_dataset(store, *pending)
 
     @property
     def warming(self) -> bool:
@@ -127,15 +159,20 @@ class RerunFlow(QObject):
     def _open_dialog(
         self,
         store: Store,
-        run: EvaluationRun,
+        source: EvaluationRun | rerun.DatasetChoice,
         dataset: rerun.Dataset,
         prompts: list[PromptVersion],
+        experiment_id: str | None = None,
     ) -> None:
         self._preparing = None
         if not dataset.items:
-            self._report("This run cannot be rerun: none of its traces recorded its inputs.")
+            self._report(
+                "This run cannot be rerun: none of its traces recorded its inputs."
+                if isinstance(source, EvaluationRun)
+                else f"Dataset {source.name} holds no record with a dict of inputs."
+            )
             return
-        dialog = RerunDialog(self._tasks, run, dataset, prompts, self._owner)
+        dialog = RerunDialog(self._tasks, source, dataset, prompts, self._owner, experiment_id)
         dialog.accepted.connect(lambda: self._start_from(store, dialog))
         dialog.finished.connect(dialog.deleteLater)
         dialog.finished.connect(lambda _code: setattr(self, "dialog", None))
@@ -163,8 +200,8 @@ class RerunFlow(QObject):
         task.on_failed(self._failed)
         self.task, self.plan = task, plan
         self._cancel_asked = False
-        source = plan.source.name or plan.source.run_id
-        title = f"Rerunning {source}: {plan.model}, {plan.prompt.name} v{plan.prompt.version}"
+        doing = "Rerunning" if plan.source is not None else "Evaluating"
+        title = f"{doing} {plan.subject}: {plan.model}, {plan.prompt.name} v{plan.prompt.version}"
         self._strip.start(title, len(plan.dataset.items))
         self.started.emit(task)
         return task
@@ -183,21 +220,25 @@ class RerunFlow(QObject):
         self.task = None
         done, total, errors = self._progress.done, self._progress.total, self._progress.errors
         name = result.run_name or result.run_id
+        what = "Rerun" if plan.source is not None else "Evaluation"
         if result.status == KILLED:
             text = (
-                f"Rerun cancelled: run {name} is marked Killed ({done:,} of {total:,} rows done)."
+                f"{what} cancelled: run {name} is marked Killed ({done:,} of {total:,} rows done)."
             )
         else:
             problems = f", {errors:,} with errors" if errors else ""
             late = " (every row had started before the cancel)" if self._cancel_asked else ""
-            text = f"Rerun finished{late}: run {name}, {total:,} rows{problems}."
+            text = f"{what} finished{late}: run {name}, {total:,} rows{problems}."
         self._strip.finish(text)
         self.message.emit(text)
         client = self._client
         if client is not None and client.tracking_uri == plan.client.tracking_uri:
-            self.runs_changed.emit([plan.source.run_id, result.run_id])
-            if result.status == FINISHED:
-                self.compare_requested.emit(plan.source.run_id, result.run_id)
+            if plan.source is None:  # a dataset's first run: nothing to compare it with yet
+                self.runs_changed.emit([result.run_id])
+            else:
+                self.runs_changed.emit([plan.source.run_id, result.run_id])
+                if result.status == FINISHED:
+                    self.compare_requested.emit(plan.source.run_id, result.run_id)
         self.finished.emit(result)
 
     def _failed(self, error: BaseException) -> None:
