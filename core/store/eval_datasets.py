@@ -28,14 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Column,
     Connection,
-    MetaData,
-    String,
-    Table,
-    Text,
     func,
     insert,
     select,
@@ -49,50 +42,12 @@ from core.store import schema as t
 if TYPE_CHECKING:
     from core.store.store import Store
 
+datasets, dataset_tags = t.evaluation_datasets, t.evaluation_dataset_tags
+records = t.evaluation_dataset_records
+
 DATASET_ENTITY, EXPERIMENT_ENTITY = "evaluation_dataset", "experiment"
 WRAPPED_OUTPUT_KEY = "mlflow_wrapped"  # MLflow's DATASET_RECORD_WRAPPED_OUTPUT_KEY
 SOURCE_TYPES = ("UNSPECIFIED", "TRACE", "HUMAN", "DOCUMENT", "CODE")
-
-_metadata = MetaData()
-datasets = Table(
-    "evaluation_datasets",
-    _metadata,
-    Column("dataset_id", String(36), primary_key=True),
-    Column("name", String(255), nullable=False),
-    Column("schema", Text),
-    Column("profile", Text),
-    Column("digest", String(64)),
-    Column("created_time", BigInteger),
-    Column("last_update_time", BigInteger),
-    Column("created_by", String(255)),
-    Column("last_updated_by", String(255)),
-    Column("workspace", String(63)),
-)
-dataset_tags = Table(
-    "evaluation_dataset_tags",
-    _metadata,
-    Column("dataset_id", String(36), primary_key=True),
-    Column("key", String(255), primary_key=True),
-    Column("value", String(5000)),
-)
-records = Table(
-    "evaluation_dataset_records",
-    _metadata,
-    Column("dataset_record_id", String(36), primary_key=True),
-    Column("dataset_id", String(36), nullable=False),
-    Column("inputs", JSON, nullable=False),
-    Column("outputs", JSON),
-    Column("expectations", JSON),
-    Column("tags", JSON),
-    Column("source", JSON),
-    Column("source_id", String(36)),
-    Column("source_type", String(255)),
-    Column("created_time", BigInteger),
-    Column("last_update_time", BigInteger),
-    Column("created_by", String(255)),
-    Column("last_updated_by", String(255)),
-    Column("input_hash", String(64), nullable=False),
-)
 
 
 @dataclass(frozen=True)
@@ -147,7 +102,10 @@ class EvaluationDatasets:
     @property
     def available(self) -> bool:
         """Whether this database has the dataset tables (MLflow ≥ 3.4 layouts)."""
-        return {datasets.name, records.name} <= self._store.layout.tables
+        return {
+            datasets.name,
+            records.name,
+        } <= self._store.layout.tables
 
     def create(
         self,
@@ -273,7 +231,10 @@ class EvaluationDatasets:
         statement = (
             select(records)
             .where(records.c.dataset_id == dataset_id)
-            .order_by(records.c.created_time, records.c.dataset_record_id)
+            .order_by(
+                records.c.created_time,
+                records.c.dataset_record_id,
+            )
         )
         return [_record(r._mapping) for r in self._store.reader.rows(statement)]
 
@@ -306,7 +267,8 @@ class EvaluationDatasets:
                 existing = (
                     connection.execute(
                         select(records).where(
-                            records.c.dataset_id == dataset_id, records.c.input_hash == hashed
+                            records.c.dataset_id == dataset_id,
+                            records.c.input_hash == hashed,
                         )
                     )
                     .mappings()

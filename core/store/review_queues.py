@@ -14,7 +14,7 @@ The rows are those of MLflow's `SqlAlchemyStore.create_label_schema`, `create_re
 
 The labels themselves are feedback assessments, source `HUMAN`, source id the labeller: two
 people never touch each other's rows, and a person changing a label overrides only their own.
-The tables are in `review_queue_rows`; agreement between labellers in `label_agreement`.
+The tables are in `core.store.schema`; agreement between labellers in `label_agreement`.
 """
 
 from __future__ import annotations
@@ -32,17 +32,13 @@ from core.entities import Assessment
 from core.errors import NotFoundError
 from core.store import assessment_edits
 from core.store import schema as t
-from core.store.review_queue_rows import (
-    label_schemas,
-    queue_items,
-    queue_schemas,
-    queue_users,
-    review_queues,
-)
 
 if TYPE_CHECKING:
     from core.store.label_agreement import FieldAgreement
     from core.store.store import Store
+
+queue_users, queue_items = t.review_queue_users, t.review_queue_items
+queue_schemas = t.review_queue_label_schemas
 
 PASS_FAIL, NUMERIC, CATEGORICAL, TEXT = "pass_fail", "numeric", "categorical", "text"
 KINDS = (PASS_FAIL, NUMERIC, CATEGORICAL, TEXT)
@@ -204,7 +200,7 @@ def create_queue(
         raise ValueError("A queue needs at least one field to label.")
 
     def work(connection: Connection) -> str:
-        q = review_queues
+        q = t.review_queues
         now = _now_ms()
         found = connection.execute(
             select(q.c.queue_id).where(
@@ -245,7 +241,7 @@ def join_queue(store: Store, queue_id: str, user: str) -> None:
 
 def list_queues(store: Store, experiment_id: str) -> list[QueueSummary]:
     """The experiment's queues, newest first, with their number of traces."""
-    q, i = review_queues, queue_items
+    q, i = t.review_queues, queue_items
     if "review_queues" not in store.layout.tables:
         return []
     counts = select(i.c.queue_id, func.count().label("n")).group_by(i.c.queue_id).subquery("counts")
@@ -260,14 +256,19 @@ def list_queues(store: Store, experiment_id: str) -> list[QueueSummary]:
 
 def load_queue(store: Store, queue_id: str) -> ReviewQueue:
     """The queue `queue_id` with its fields and traces (oldest trace first)."""
-    q, s, i, ti = review_queues, label_schemas, queue_items, t.trace_info
+    q, s, i, ti = t.review_queues, t.label_schemas, queue_items, t.trace_info
     rows = store.reader.rows(select(q.c.experiment_id, q.c.name).where(q.c.queue_id == queue_id))
     if not rows:
         raise NotFoundError(f"There is no review queue {queue_id}.")
     experiment_id, name = rows[0]
     schema_rows = store.reader.rows(
         select(s.c.name, s.c.input_type, s.c.input_config)
-        .select_from(s.join(queue_schemas, queue_schemas.c.schema_id == s.c.schema_id))
+        .select_from(
+            s.join(
+                queue_schemas,
+                queue_schemas.c.schema_id == s.c.schema_id,
+            )
+        )
         .where(queue_schemas.c.queue_id == queue_id)
         .order_by(s.c.created_time, s.c.name)
     )
@@ -400,7 +401,7 @@ def _schema_ids(
     user: str,
     now: int,
 ) -> list[str]:
-    s = label_schemas
+    s = t.label_schemas
     ids = []
     for index, label_field in enumerate(fields):
         found = connection.execute(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -426,3 +427,102 @@ def detect_layout(connection: Connection) -> Layout:
         if name in tables
     }
     return Layout(revision=revision, tables=tables, columns=columns)
+
+
+# -- managed evaluation datasets (`mlflow.genai.datasets`; core.store.eval_datasets) ---------
+
+evaluation_datasets = Table(
+    "evaluation_datasets",
+    metadata,
+    Column("dataset_id", String(36), primary_key=True),
+    Column("name", String(255), nullable=False),
+    Column("schema", Text),
+    Column("profile", Text),
+    Column("digest", String(64)),
+    Column("created_time", BigInteger),
+    Column("last_update_time", BigInteger),
+    Column("created_by", String(255)),
+    Column("last_updated_by", String(255)),
+    Column("workspace", String(63)),
+)
+evaluation_dataset_tags = Table(
+    "evaluation_dataset_tags",
+    metadata,
+    Column("dataset_id", String(36), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("value", String(5000)),
+)
+evaluation_dataset_records = Table(
+    "evaluation_dataset_records",
+    metadata,
+    Column("dataset_record_id", String(36), primary_key=True),
+    Column("dataset_id", String(36), nullable=False),
+    Column("inputs", JSON, nullable=False),
+    Column("outputs", JSON),
+    Column("expectations", JSON),
+    Column("tags", JSON),
+    Column("source", JSON),
+    Column("source_id", String(36)),
+    Column("source_type", String(255)),
+    Column("created_time", BigInteger),
+    Column("last_update_time", BigInteger),
+    Column("created_by", String(255)),
+    Column("last_updated_by", String(255)),
+    Column("input_hash", String(64), nullable=False),
+)
+
+# -- label schemas and review queues (MLflow 3.18 migrations b7e4c1a90f23, 89d3d66ed43f;
+# core.store.review_queues) ---------------------------------------------------------------
+
+label_schemas = Table(
+    "label_schemas",
+    metadata,
+    Column("schema_id", String(36), primary_key=True),
+    Column("experiment_id", Integer, nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("type", String(16), nullable=False),
+    Column("instruction", Text),
+    Column("enable_comment", Boolean, nullable=False),
+    Column("input_type", String(32), nullable=False),
+    Column("input_config", Text, nullable=False),
+    Column("created_by", String(255)),
+    Column("created_time", BigInteger, nullable=False),
+    Column("last_update_time", BigInteger, nullable=False),
+    Column("is_default", Boolean, nullable=False),
+)
+review_queues = Table(
+    "review_queues",
+    metadata,
+    Column("queue_id", String(36), primary_key=True),
+    Column("experiment_id", Integer, nullable=False),
+    Column("name", String(250), nullable=False),
+    Column("name_key", String(250), nullable=False),
+    Column("queue_type", String(16), nullable=False),
+    Column("created_by", String(255)),
+    Column("creation_time_ms", BigInteger, nullable=False),
+    Column("last_update_time_ms", BigInteger, nullable=False),
+)
+review_queue_users = Table(
+    "review_queue_users",
+    metadata,
+    Column("queue_id", String(36), primary_key=True),
+    Column("user_id", String(250), primary_key=True),
+)
+review_queue_items = Table(
+    "review_queue_items",
+    metadata,
+    Column("queue_id", String(36), primary_key=True),
+    Column("item_type", String(16), nullable=False),
+    Column("item_id", String(50), primary_key=True),
+    Column("status", String(16), nullable=False),
+    Column("completed_by", String(250)),
+    Column("completed_time_ms", BigInteger),
+    Column("creation_time_ms", BigInteger, nullable=False),
+    Column("last_update_time_ms", BigInteger, nullable=False),
+)
+review_queue_label_schemas = Table(
+    "review_queue_label_schemas",
+    metadata,
+    Column("queue_id", String(36), primary_key=True),
+    Column("schema_id", String(36), primary_key=True),
+)

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from core.errors import ReadOnlyStoreError
-from core.store import ReviewQueues
+from core.store import ReviewQueues, schema
 from core.store import review_queues as rq
 from core.store.store import Store
 from tests.interop.test_runs_interop import add_hand_trace
@@ -58,25 +58,31 @@ def test_a_queue_is_mlflows_rows_and_a_second_creator_joins_it(fresh: Store) -> 
     assert (summary.name, summary.items, summary.created_by) == ("Support QA", 3, "Ann")
 
     rows = fresh.reader.rows(
-        select(rq.review_queues.c.queue_type, rq.review_queues.c.name_key).where(
-            rq.review_queues.c.queue_id == queue_id
+        select(schema.review_queues.c.queue_type, schema.review_queues.c.name_key).where(
+            schema.review_queues.c.queue_id == queue_id
         )
     )
     assert [tuple(r) for r in rows] == [("custom", "support qa")]
     schemas = fresh.reader.rows(
-        select(rq.label_schemas.c.name, rq.label_schemas.c.input_type, rq.label_schemas.c.type)
+        select(
+            schema.label_schemas.c.name,
+            schema.label_schemas.c.input_type,
+            schema.label_schemas.c.type,
+        )
     )
     assert sorted(tuple(r) for r in schemas) == [
         ("correct", "pass_fail", "feedback"),
         ("helpfulness", "numeric", "feedback"),
         ("tone", "categorical", "feedback"),
     ]
-    statuses = fresh.reader.rows(select(rq.queue_items.c.status, rq.queue_items.c.item_type))
+    statuses = fresh.reader.rows(
+        select(schema.review_queue_items.c.status, schema.review_queue_items.c.item_type)
+    )
     assert [tuple(r) for r in statuses] == [("pending", "trace")] * 3
 
     # a second queue on the same names reuses the schemas (one row per experiment and name)
     rq.create_queue(fresh, experiment, "Second", FIELDS[:1], ids, "ann")
-    assert len(fresh.reader.rows(select(rq.label_schemas.c.schema_id))) == 3
+    assert len(fresh.reader.rows(select(schema.label_schemas.c.schema_id))) == 3
 
 
 def test_two_labellers_never_override_each_other(fresh: Store) -> None:
@@ -107,7 +113,11 @@ def test_two_labellers_never_override_each_other(fresh: Store) -> None:
     assert len(rq.save_labels(fresh, queue, first, {"correct": False}, "ann")) == len(stored)
 
     items = fresh.reader.rows(
-        select(rq.queue_items.c.item_id, rq.queue_items.c.status, rq.queue_items.c.completed_by)
+        select(
+            schema.review_queue_items.c.item_id,
+            schema.review_queue_items.c.status,
+            schema.review_queue_items.c.completed_by,
+        )
     )
     assert sorted(tuple(r) for r in items) == sorted(
         [(first, "complete", "ann"), (second, "pending", None)]
