@@ -229,25 +229,7 @@ class Insights:
             .where(where, sample, latency.is_not(None)),
             PERCENTILES,
         )
-        out = []
-        for b, g, traces, errors, tokens_in, tokens_out, cost in self._rows(totals):
-            p50, p90, p99 = percentiles.get((b, g), (None, None, None))
-            out.append(
-                TraceBucket(
-                    origin + int(b) * bucket_ms,
-                    None if by is None else _text(g),
-                    int(traces) * scale,
-                    int(errors or 0) * scale,
-                    p50,
-                    p90,
-                    p99,
-                    _scaled(_whole(tokens_in), scale),
-                    _scaled(_whole(tokens_out), scale),
-                    _scaled(_number(cost), scale),
-                    every,
-                )
-            )
-        return sorted(out, key=lambda row: (row.start_ms, row.group or ""))
+        return _buckets(self._rows(totals), percentiles, origin, bucket_ms, scale, every)
 
     def _trace_group(self, by: str | None) -> tuple[ColumnElement[Any], Any]:
         """The grouping column and what to select from (`trace_tags` joined for a tag)."""
@@ -325,25 +307,7 @@ class Insights:
             .where(where, s.c.end_time_unix_nano.is_not(None)),
             PERCENTILES,
         )
-        out = []
-        for b, g, spans, errors, tokens_in, tokens_out, cost in self._rows(totals):
-            p50, p90, p99 = percentiles.get((b, g), (None, None, None))
-            out.append(
-                TraceBucket(
-                    origin + int(b) * bucket_ms,
-                    _text(g),
-                    int(spans) * every,
-                    int(errors or 0) * every,
-                    p50,
-                    p90,
-                    p99,
-                    _scaled(_whole(tokens_in), every),
-                    _scaled(_whole(tokens_out), every),
-                    _scaled(_number(cost), every),
-                    every,
-                )
-            )
-        return sorted(out, key=lambda row: (row.start_ms, row.group or ""))
+        return _buckets(self._rows(totals), percentiles, origin, bucket_ms, every, every)
 
     def _span_usage(self) -> ColumnElement[Any]:
         """A span's token usage (`mlflow.chat.tokenUsage`, a JSON object as text) from its JSON,
@@ -658,6 +622,38 @@ class Insights:
             )
             for sid, turns, first, last, tokens, cost, errors in found
         ]
+
+
+def _buckets(
+    totals: Sequence[Any],
+    percentiles: dict[tuple[Any, Any], tuple[float | None, ...]],
+    origin: int,
+    bucket_ms: int,
+    scale: int,
+    every: int,
+) -> list[TraceBucket]:
+    """The rows of a series: grouped totals (bucket number, group, count, errors, tokens in and
+    out, cost) with their percentiles, counts scaled by `scale` (a sample's), in time and group
+    order; `every` is what the percentiles were sampled from."""
+    out = []
+    for b, g, count, errors, tokens_in, tokens_out, cost in totals:
+        p50, p90, p99 = percentiles.get((b, g), (None, None, None))
+        out.append(
+            TraceBucket(
+                origin + int(b) * bucket_ms,
+                _text(g),
+                int(count) * scale,
+                int(errors or 0) * scale,
+                p50,
+                p90,
+                p99,
+                _scaled(_whole(tokens_in), scale),
+                _scaled(_whole(tokens_out), scale),
+                _scaled(_number(cost), scale),
+                every,
+            )
+        )
+    return sorted(out, key=lambda row: (row.start_ms, row.group or ""))
 
 
 def _text(value: Any) -> str | None:
