@@ -226,6 +226,9 @@ class ExportDialog(QDialog):
         self.selected_choice.setEnabled(bool(self._selected))
         for widget in (self.format_box, self.path_edit, self.browse, self.export_button):
             widget.setEnabled(True)
+        # Cancel, focused while the export ran, had become the default: Enter in the file
+        # box would have closed the dialog instead of trying again.
+        self.export_button.setDefault(True)
         self.export_button.setFocus()
 
     def _cancel_or_close(self) -> None:

@@ -335,3 +335,28 @@ def test_the_file_field_writes_the_home_folder_as_tilde(
     qtbot.addWidget(dialog)
     assert dialog.path_edit.text() == f"~{os.sep}work{os.sep}traces.json"
     assert dialog.plan().path == folder / "traces.json"
+
+
+def test_a_folder_that_refuses_the_file_is_said_and_the_export_can_be_retried(
+    qtbot: QtBot, window: MainWindow, db318: Path, tmp_path: Path
+) -> None:
+    """A write that fails (here the export's `.part` name is taken by a folder: root writes
+    anywhere chmod allows, so a read-only folder cannot stage it) ends with the reason in the
+    dialog, no file and the dialog ready again; the next path works."""
+    show_window(qtbot, window)
+    open_and_wait(qtbot, window, db318)
+    select_experiment(qtbot, window, "2")
+    dialog = open_export_dialog(qtbot, window)
+    refused = tmp_path / "refused.json"
+    (tmp_path / ".refused.json.part").mkdir()
+    type_path(qtbot, dialog, refused)
+    qtbot.keyClick(dialog.path_edit, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "could not be written" in dialog.status.text(), timeout=WAIT_MS)
+    assert str(refused) in dialog.status.text()
+    assert not refused.exists()
+    assert dialog.export_button.isEnabled() and dialog.path_edit.isEnabled()
+    target = tmp_path / "ok.json"
+    type_path(qtbot, dialog, target)
+    with qtbot.waitSignal(window.exports.exported, timeout=WAIT_MS):
+        qtbot.keyClick(dialog.path_edit, Qt.Key.Key_Return)  # Export again, not Cancel
+    assert target.stat().st_size > 0
