@@ -6,6 +6,7 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before anything loads Qt
 
+import shutil
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -17,6 +18,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from app.main_window import MainWindow
+from core import tracking
+from core.demo import build
 from tests.app.helpers import Shot, dangling_threads, save_shot, shots_folder
 from tests.app.synthetic import SyntheticDb, build_synthetic_db
 
@@ -120,3 +123,20 @@ def clear_pending_quit(qapp: QApplication) -> None:
 def synthetic(tmp_path_factory: pytest.TempPathFactory) -> SyntheticDb:
     """3,000 + 40 traces; shared by the tests, which only read it."""
     return build_synthetic_db(tmp_path_factory.mktemp("synthetic") / "mlflow.db")
+
+
+@pytest.fixture(scope="session")
+def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo database (`tracedesk --demo`'s), built once per session."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    build.build_demo_database(path)
+    yield path
+    tracking.reset()  # the build set core's global tracking URI
+
+
+@pytest.fixture
+def demo(built_demo: Path, tmp_path: Path) -> Path:
+    """A copy of the demo database of this test's own (the Insights and labelling tests)."""
+    copy = tmp_path / "demo.db"
+    shutil.copy(built_demo, copy)
+    return copy

@@ -11,21 +11,16 @@ phase (ms) and the rows shown.
 from __future__ import annotations
 
 import gc
-import json
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
-from PySide6.QtWidgets import QApplication
-
 from app.tasks import TaskRunner
 from app.tracediff.window import TraceDiffWindow
 from core.store import Store
-from tests.bench.gui import StallProbe, wait_signal, wait_until
+from tests.bench.gui import StallProbe, print_child_figures, wait_signal, wait_until
 
 DRAG_STEPS = 40
 
@@ -91,14 +86,7 @@ def measure(db: Path, trace_id: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     db, trace_id = argv
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName("TraceDeskBench")
-    app.setApplicationName("TraceDeskBench")
-    with tempfile.TemporaryDirectory() as settings:
-        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings)
-        figures = measure(Path(db), trace_id)
-    print(json.dumps(figures), flush=True)
+    print_child_figures(lambda: measure(Path(db), trace_id))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import os
 import sys
 import tempfile
@@ -142,6 +143,20 @@ def wait_signal(signal: SignalInstance, trigger: Callable[[], object]) -> list[A
     finally:
         signal.disconnect(keep)
     return got[0]
+
+
+def print_child_figures(measure: Callable[[], dict[str, Any]]) -> None:
+    """A bench child process's work: `measure()` in a QApplication whose settings go to a
+    temporary folder (a developer's own are never touched), its figures printed as the one
+    JSON line `timing.run_child` reads."""
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName("TraceDeskBench")
+    app.setApplicationName("TraceDeskBench")
+    with tempfile.TemporaryDirectory() as settings:
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings)
+        figures = measure()
+    print(json.dumps(figures), flush=True)
 
 
 def open_window(db: BenchDatabase, gc_freeze: bool) -> MainWindow:

@@ -17,20 +17,17 @@ longest stall (ms).
 from __future__ import annotations
 
 import gc
-import json
 import sys
-import tempfile
 import time
 from typing import Any
 
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from app.insights.page import InsightsPage
 from app.tasks import TaskRunner
 from core.client import Client
 from core.store import Store
-from tests.bench.gui import StallProbe, wait_signal, wait_until
+from tests.bench.gui import StallProbe, print_child_figures, wait_signal, wait_until
 
 STEPS = (
     ("none", None),
@@ -104,14 +101,7 @@ def measure(location: str, experiment_id: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> None:
     location, experiment_id = argv
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setOrganizationName("TraceDeskBench")
-    app.setApplicationName("TraceDeskBench")
-    with tempfile.TemporaryDirectory() as settings:
-        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, settings)
-        figures = measure(location, experiment_id)
-    print(json.dumps(figures), flush=True)
+    print_child_figures(lambda: measure(location, experiment_id))
 
 
 if __name__ == "__main__":

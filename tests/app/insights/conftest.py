@@ -1,9 +1,8 @@
-"""The demo database, built once for the Insights tests; each test works on its own copy."""
+"""The Insights tab opened on a copy of the demo database (`demo`, tests/app/conftest.py)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,27 +11,10 @@ from pytestqt.qtbot import QtBot
 
 from app.insights.page import InsightsPage
 from app.main_window import MainWindow
-from core import tracking
-from core.demo import build
 from tests.app.helpers import WAIT_MS, open_and_wait, select_experiment, show_window
 
 #: The demo's support agent: traces over two weeks, chat sessions, several trace names.
 AGENT = "1"
-
-
-@pytest.fixture(scope="session")
-def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("insights-demo") / "demo.db"
-    build.build_demo_database(path)
-    yield path
-    tracking.reset()  # the build set core's global tracking URI
-
-
-@pytest.fixture
-def demo(built_demo: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "demo.db"
-    shutil.copy(built_demo, copy)
-    return copy
 
 
 @pytest.fixture
